@@ -145,8 +145,9 @@ def build_organisations(curated: pd.DataFrame, parks: gpd.GeoDataFrame) -> gpd.G
         park_id = curated["park_id"].iloc[position]
         if park_id not in anchors.index:
             raise SnapshotError(
-                f"organisation {curated['org_id'].iloc[position]!r} has no coordinates and no park"
-                " to place it at: add a cited site or a park_id")
+                f"organisation {curated['org_id'].iloc[position]!r} has no coordinates and its park "
+                f"{park_id!r} does not exist, so there is nowhere to place it: add a cited site or "
+                "a valid park_id")
         lon[position], lat[position] = anchors.loc[park_id, ["anchor_lon", "anchor_lat"]]
     out = curated.drop(columns=["lon", "lat", "datum"]).copy()
     out["location_tier"] = np.where(has_site, "site", "park")

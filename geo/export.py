@@ -229,9 +229,12 @@ def read_export(data: bytes, *, fmt: str) -> tuple[gpd.GeoDataFrame, dict[str, A
         columns = list(document["features"][0]["properties"]) if document["features"] else []
         return frame[[*columns, "geometry"]], document.get("metadata", {})
     if fmt == "gpkg":
-        frame = pyogrio.read_dataframe(io.BytesIO(data))
-        info = pyogrio.read_info(io.BytesIO(data))
-        raw = info.get("layer_metadata") or {}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "export.gpkg")  # GDAL wants the .gpkg extension
+            with open(path, "wb") as handle:
+                handle.write(data)
+            frame = pyogrio.read_dataframe(path)
+            raw = pyogrio.read_info(path).get("layer_metadata") or {}
         return frame, {k: _maybe_json(v) for k, v in raw.items()}
     table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False)
     meta_columns = [c for c in table.columns if c.startswith("_")]

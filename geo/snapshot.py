@@ -36,8 +36,7 @@ TABLE_FILES: dict[str, str] = {"facts": "facts.csv", "sources": "sources.csv"}
 ID_COLUMNS: dict[str, str] = {"districts": "district_id", "districts_display": "district_id",
                               "hubs": "hub_id", "parks": "park_id", "organisations": "org_id",
                               "facts": "fact_id", "sources": "source_id"}
-_TEXT_COLUMNS = {"district_id", "hub_id", "park_id", "org_id", "fact_id", "source_id",
-                 "subject_id", "period", "as_of", "date", "plan_item", "adcode"}
+_NUMERIC_COLUMNS = {"value", "area_km2", "official_area_km2", "anchor_lon", "anchor_lat", "lon", "lat"}
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,7 @@ def _read_geo(path: Path) -> gpd.GeoDataFrame:
 
 def read_table(path: Path) -> pd.DataFrame:
     header = pd.read_csv(path, nrows=0).columns
-    dtypes = {c: str for c in header if c in _TEXT_COLUMNS}
+    dtypes = {c: str for c in header if c not in _NUMERIC_COLUMNS}
     table = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
     for column in table.columns:
         if pd.api.types.is_string_dtype(table[column]):

