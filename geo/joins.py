@@ -104,7 +104,7 @@ def assign_areas(points: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
     return pd.DataFrame(
         {"park_id_joined": park_ids, "district_id_joined": district_ids,
          "hub_id_joined": hub_ids},
-        index=points.index,
+        index=points.index, dtype=object,
     )
 
 
@@ -134,7 +134,7 @@ def count_by(points: pd.DataFrame, *, by: str, specialisations: bool = False) ->
 
 
 def compare_with_reported(counts: pd.DataFrame, facts: pd.DataFrame, *, subject_column: str,
-                          metric: str = "enterprises") -> pd.DataFrame:
+                          subject_type: str, metric: str = "enterprises") -> pd.DataFrame:
     """Put mapped counts beside the counts reported in the facts table.
 
     Every reported figure is kept (several sources may disagree); subjects with no reported
@@ -145,11 +145,12 @@ def compare_with_reported(counts: pd.DataFrame, facts: pd.DataFrame, *, subject_
     pandas.DataFrame
         Columns: subject, mapped, reported, qualifier, as_of, source_id.
     """
-    reported = facts.loc[facts["metric"] == metric,
-                         ["subject_id", "value", "qualifier", "as_of", "source_id"]]
+    chosen = (facts["metric"] == metric) & (facts["subject_type"] == subject_type)
+    reported = facts.loc[chosen, ["subject_id", "value", "qualifier", "as_of", "source_id"]]
     left = counts.rename(columns={subject_column: "subject_id", "count": "mapped"})
     merged = left.merge(reported, on="subject_id", how="outer")
     merged["mapped"] = merged["mapped"].fillna(0).astype(int)
-    return (merged.rename(columns={"value": "reported", "subject_id": "subject"})
-            .sort_values(["subject", "as_of"], na_position="last")
-            .reset_index(drop=True))
+    merged = (merged.rename(columns={"value": "reported", "subject_id": "subject"})
+              .sort_values(["subject", "as_of"], na_position="last")
+              .reset_index(drop=True))
+    return merged.astype(object).where(merged.notna(), None)

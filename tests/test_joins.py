@@ -1,0 +1,79 @@
+"""Point-in-polygon joins and the counts built on them."""
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo import joins
+from geo.errors import CRSError
+
+DISTRICTS = gpd.GeoDataFrame(
+    {"district_id": ["d1", "d2"]},
+    geometry=[shapely.box(116.0, 39.0, 117.0, 40.0), shapely.box(117.0, 39.0, 118.0, 40.0)], crs=4326)
+HUBS = gpd.GeoDataFrame(
+    {"hub_id": ["h1", "bda"], "district_ids": ["d1", "d1;d2"], "geometry_from": ["districts", "parks"]},
+    geometry=[shapely.box(116.0, 39.0, 117.0, 40.0), shapely.box(117.1, 39.1, 117.2, 39.2)], crs=4326)
+PARKS = gpd.GeoDataFrame(
+    {"park_id": ["p1", "bda_park"], "hub_id": ["h1", "bda"]},
+    geometry=[shapely.box(116.1, 39.1, 116.2, 39.2), shapely.box(117.1, 39.1, 117.2, 39.2)], crs=4326)
+
+
+def _points(xy, specialisations=None):
+    frame = gpd.GeoDataFrame(geometry=[shapely.Point(x, y) for x, y in xy], crs=4326)
+    if specialisations is not None:
+        frame["specialisations"] = specialisations
+    return frame
+
+
+def test_locate_returns_first_containing_polygon_or_minus_one():
+    x = np.array([116.15, 116.5, 200.0, 117.0])
+    y = np.array([39.15, 39.5, 0.0, 39.5])
+    polygons = DISTRICTS.geometry.values
+    assert joins.locate(x, y, polygons).tolist() == [0, 0, -1, -1]  # boundary points are outside
+
+
+def test_locate_repairs_invalid_polygons_first():
+    bow_tie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    assert joins.locate([0.9], [0.5], [bow_tie]).tolist() == [0]
+
+
+def test_assign_areas_gives_park_district_and_hub():
+    points = _points([(116.15, 39.15), (116.5, 39.5), (117.15, 39.15), (117.5, 39.5), (120, 30)])
+    result = joins.assign_areas(points, parks=PARKS, districts=DISTRICTS, hubs=HUBS)
+    assert result["park_id_joined"].tolist() == ["p1", None, "bda_park", None, None]
+    assert result["district_id_joined"].tolist() == ["d1", "d1", "d2", "d2", None]
+    # A point in the BDA park belongs to the BDA hub, although its district has no hub.
+    assert result["hub_id_joined"].tolist() == ["h1", "h1", "bda", None, None]
+
+
+def test_assign_areas_refuses_projected_points():
+    points = _points([(116.15, 39.15)]).to_crs(32650)
+    with pytest.raises(CRSError, match="to_crs"):
+        joins.assign_areas(points, parks=PARKS, districts=DISTRICTS, hubs=HUBS)
+
+
+def test_count_by_specialisation_counts_each_listed_code():
+    frame = pd.DataFrame({"park_id": ["p1", "p1", "p2"],
+                          "specialisations": ["a;b", "a", None]})
+    counts = joins.count_by(frame, by="park_id", specialisations=True)
+    assert counts.to_dict(orient="records") == [
+        {"park_id": "p1", "specialisation": "a", "count": 2},
+        {"park_id": "p1", "specialisation": "b", "count": 1},
+    ]
+    totals = joins.count_by(frame, by="park_id")
+    assert totals.set_index("park_id")["count"].to_dict() == {"p1": 2, "p2": 1}
+
+
+def test_compare_with_reported_keeps_every_reported_figure():
+    counts = pd.DataFrame({"park_id": ["p1", "p2"], "count": [5, 1]})
+    facts = pd.DataFrame({
+        "subject_type": ["park", "park", "park", "hub"],
+        "subject_id": ["p1", "p1", "p3", "p1"], "metric": ["enterprises"] * 4,
+        "value": [400.0, 1000.0, 50.0, 9.0], "qualifier": ["more_than"] * 4,
+        "as_of": ["2017", "2025", "2024", "2024"], "source_id": ["s1", "s2", "s3", "s4"]})
+    table = joins.compare_with_reported(counts, facts, subject_column="park_id", subject_type="park")
+    assert table[["subject", "mapped", "reported", "as_of"]].values.tolist() == [
+        ["p1", 5, 400.0, "2017"], ["p1", 5, 1000.0, "2025"], ["p2", 1, None, None],
+        ["p3", 0, 50.0, "2024"]]
