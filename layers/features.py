@@ -1,0 +1,26 @@
+"""Turning a snapshot layer into the small, escaped GeoJSON a map layer embeds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.datums import convert_frame
+from layers.html import escape
+
+
+def display_frame(frame: gpd.GeoDataFrame, *, datum: str,
+                  properties: Mapping[str, Sequence[object] | pd.Series],
+                  raw: Mapping[str, Sequence[object] | pd.Series] | None = None) -> gpd.GeoDataFrame:
+    """Keep only what the map shows: escaped text ``properties``, trusted ``raw`` values
+    (codes and numbers the code itself produced), and the geometry shifted to ``datum``."""
+    out = gpd.GeoDataFrame(index=frame.index, geometry=frame.geometry.values, crs=frame.crs)
+    for name, values in properties.items():
+        out[name] = [escape(v) for v in values]
+    for name, values in (raw or {}).items():
+        out[name] = list(values)
+    if datum != "wgs84":
+        out = convert_frame(out, source="wgs84", target=datum)
+    return out.reset_index(drop=True)

@@ -1,0 +1,30 @@
+"""Escaping for the live HTML and JavaScript that folium writes.
+
+folium inserts tooltip and popup text as HTML, puts ``Tooltip`` text inside a JavaScript
+template literal, and embeds GeoJSON properties in a ``<script>`` block. ``escape`` makes any
+string inert in all three places: HTML special characters become entities, and so do the
+characters that matter inside a template literal (backtick, ``$``, backslash).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+_EXTRA = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "\u2028": " ", "\u2029": " "})
+
+
+def escape(value: object) -> str:
+    """Return ``value`` as text that is inert in HTML, JS template literals and script blocks."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN
+        return ""
+    return html.escape(str(value), quote=True).translate(_EXTRA)
+
+
+def table(rows: Iterable[tuple[object, object]]) -> str:
+    """A small two-column HTML table; every cell is escaped."""
+    body = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{escape(k)}</th>"
+                   f"<td>{escape(v)}</td></tr>" for k, v in rows)
+    return f"<table style='font-size:12px'>{body}</table>"

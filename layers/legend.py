@@ -1,0 +1,57 @@
+"""The map legend: district roles, park geometry tiers (what each line style means) and kinds."""
+
+from __future__ import annotations
+
+from branca.element import MacroElement, Template
+
+from geo.vocab import GEOMETRY_TIERS, HUB_ROLES, ORGANISATION_KINDS
+from layers.html import escape
+from layers.i18n import t, term
+from layers.styles import KIND_COLOURS, ROLE_COLOURS, TIER_STYLES
+
+
+class Legend(MacroElement):
+    """A collapsible legend in the map's top-right corner."""
+
+    _template = Template("""
+        {% macro html(this, kwargs) %}
+        <details class="map-legend" open style="position:absolute;top:10px;right:10px;z-index:900;
+            background:rgba(255,255,255,.94);padding:6px 10px;border-radius:6px;max-width:260px;
+            font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">
+          <summary style="font-weight:600;cursor:pointer">{{ this.title }}</summary>
+          {{ this.body }}
+        </details>
+        {% endmacro %}
+    """)
+
+    def __init__(self, *, lang: str = "en", tiers: bool = True, roles: bool = True,
+                 kinds: bool = True) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.title = escape(t("legend_title", lang))
+        parts = []
+        if roles:
+            rows = "".join(
+                f"<div><span style='display:inline-block;width:14px;height:10px;margin-right:5px;"
+                f"background:{ROLE_COLOURS[k]};opacity:.6'></span>{escape(term(v, lang))}</div>"
+                for k, v in HUB_ROLES.items())
+            parts.append(f"<div style='margin-top:4px'><b>{escape(t('legend_roles', lang))}</b>{rows}</div>")
+        if tiers:
+            rows = []
+            for key, value in GEOMETRY_TIERS.items():
+                style = TIER_STYLES[key]
+                dash = f"stroke-dasharray='{style['dashArray']}'" if style["dashArray"] else ""
+                swatch = (f"<svg width='26' height='10' style='margin-right:5px'><line x1='0' y1='5' x2='26' y2='5' "
+                          f"stroke='{style['color']}' stroke-width='{style['weight']}' {dash}/></svg>")
+                description = value.description_zh if lang == "zh" else value.description_en
+                rows.append(f"<div class='legend-tier' data-tier='{key}' title='{escape(description)}'>"
+                            f"{swatch}{escape(term(value, lang))}</div>")
+            parts.append(f"<div style='margin-top:4px'><b>{escape(t('legend_tiers', lang))}</b>{''.join(rows)}"
+                         f"<div style='color:#555;font-size:11px'>{escape(t('tier_note', lang))}</div></div>")
+        if kinds:
+            rows = "".join(
+                f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:5px;"
+                f"background:{KIND_COLOURS[k]}'></span>{escape(term(v, lang))}</div>"
+                for k, v in ORGANISATION_KINDS.items())
+            parts.append(f"<div style='margin-top:4px'><b>{escape(t('legend_orgs', lang))}</b>{rows}</div>")
+        self.body = "".join(parts)

@@ -1,0 +1,45 @@
+"""Organisation layer: clustered markers coloured by kind, with an escaped popup."""
+
+from __future__ import annotations
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo.datums import convert
+from geo.vocab import LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
+from layers.html import escape, table
+from layers.i18n import t, term
+from layers.styles import KIND_COLOURS
+
+
+def organisations_layer(orgs: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs84",
+                        park_names: dict[str, str] | None = None) -> folium.plugins.MarkerCluster:
+    """Organisations as circle markers in a cluster layer; a marker placed at a park anchor
+    (exact site unknown) is hollow."""
+    cluster = folium.plugins.MarkerCluster(name=t("layer_orgs", lang),
+                                           options={"showCoverageOnHover": False, "maxClusterRadius": 40})
+    geoms = np.asarray(orgs.geometry.values, dtype=object)
+    lon, lat = convert(shapely.get_x(geoms), shapely.get_y(geoms), source="wgs84", target=datum)
+    park_names = park_names or {}
+    for (_, org), x, y in zip(orgs.iterrows(), lon, lat):
+        name = org["name_zh"] if lang == "zh" else org["name_en"]
+        kind = term(ORGANISATION_KINDS[org["kind"]], lang)
+        specs = ", ".join(term(SPECIALISATIONS[c], lang) for c in split_codes(org["specialisations"])
+                          if c in SPECIALISATIONS)
+        tier = org["location_tier"]
+        rows = [(t("kind", lang), kind), (t("specialisations", lang), specs),
+                (t("park", lang), park_names.get(org.get("park_id") or "", "")),
+                (t("address", lang), org.get("address_zh") or ""),
+                (t("location_tier", lang), term(LOCATION_TIERS[tier], lang))]
+        popup_html = f"<b>{escape(name)}</b>{table(rows)}"
+        colour = KIND_COLOURS.get(org["kind"], "#555")
+        folium.CircleMarker(
+            [float(y), float(x)], radius=7, color=colour, weight=2,
+            fill=True, fill_color=colour, fill_opacity=0.85 if tier == "site" else 0.15,
+            tooltip=folium.Tooltip(escape(f"{name} · {kind}")),
+            popup=folium.Popup(popup_html, max_width=320),
+        ).add_to(cluster)
+    return cluster

@@ -1,0 +1,129 @@
+"""Planner parcels: measurement, joins, progress, and the scenario store."""
+
+import multiprocessing
+import os
+import signal
+import time
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geo import datums
+from geo.planner import (ParcelError, measure_parcels, parcels_from_features, progress)
+from geo.scenarios import ScenarioConflictError, ScenarioError, ScenarioStore
+
+DISTRICTS = gpd.GeoDataFrame({"district_id": ["d1"]}, geometry=[shapely.box(116.0, 39.0, 117.0, 40.5)], crs=4326)
+HUBS = gpd.GeoDataFrame({"hub_id": ["h1"], "district_ids": ["d1"], "geometry_from": ["districts"]},
+                        geometry=[shapely.box(116.0, 39.0, 117.0, 40.5)], crs=4326)
+PARKS = gpd.GeoDataFrame({"park_id": ["p1"], "hub_id": ["h1"]},
+                         geometry=[shapely.box(116.2, 40.0, 116.3, 40.1)], crs=4326)
+
+
+def _feature(polygon, **props):
+    return {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(polygon)}
+
+
+SQUARE = shapely.box(116.25, 40.05, 116.26, 40.06)  # ~1.2 km2, inside the park
+
+
+def test_parcel_is_measured_in_m2_ha_mu_and_joined():
+    parcels = parcels_from_features([_feature(SQUARE, name="A", status="completed")])
+    measured = measure_parcels(parcels, parks=PARKS, districts=DISTRICTS, hubs=HUBS)
+    row = measured.iloc[0]
+    assert row["area_m2"] == pytest.approx(row["area_ha"] * 10_000, rel=1e-4)
+    assert row["area_mu"] == pytest.approx(row["area_m2"] * 15 / 10_000, rel=1e-4)
+    assert 900_000 < row["area_m2"] < 1_000_000
+    assert (row["park_id"], row["hub_id"], row["district_id"]) == ("p1", "h1", "d1")
+    assert row["floor_area_effective_m2"] == pytest.approx(row["area_m2"] * 2.0, rel=1e-6)
+
+
+def test_parcel_drawn_on_gcj02_map_is_converted_before_measuring():
+    gcj = datums.convert_geometries([SQUARE], source="wgs84", target="gcj02")[0]
+    parcels = parcels_from_features([_feature(gcj)], datum="gcj02")
+    assert parcels.geometry.iloc[0].equals_exact(SQUARE, 1e-8)
+
+
+def test_given_floor_area_wins_over_plot_ratio():
+    parcels = parcels_from_features([_feature(SQUARE, floor_area_m2=5000, plot_ratio=3)])
+    measured = measure_parcels(parcels, parks=PARKS, districts=DISTRICTS, hubs=HUBS)
+    assert measured["floor_area_effective_m2"].iloc[0] == 5000
+
+
+@pytest.mark.parametrize(("props", "match"), [({"status": "demolished"}, "'demolished'"),
+                                              ({"use": "casino"}, "'casino'"),
+                                              ({"plot_ratio": -1}, "negative"),
+                                              ({"floor_area_m2": "lots"}, "'lots'")])
+def test_bad_parcel_attributes_are_refused(props, match):
+    with pytest.raises(ParcelError, match=match):
+        parcels_from_features([_feature(SQUARE, **props)])
+
+
+def test_points_are_not_parcels():
+    with pytest.raises(ParcelError, match="Point"):
+        parcels_from_features([_feature(shapely.Point(116.2, 40.0))])
+
+
+def test_progress_counts_land_completed_and_started_against_targets():
+    features = [_feature(SQUARE, status="completed", use="standard_factory", floor_area_m2=600_000),
+                _feature(shapely.box(116.5, 39.5, 116.51, 39.51), status="under_construction",
+                         use="standard_factory", floor_area_m2=900_000),
+                _feature(shapely.box(116.6, 39.5, 116.61, 39.51), status="planned", use="other")]
+    measured = measure_parcels(parcels_from_features(features), parks=PARKS, districts=DISTRICTS, hubs=HUBS)
+    city = progress(measured).set_index("target")
+    assert city.loc["standard_factory_completed", "achieved"] == 600_000
+    assert city.loc["standard_factory_completed", "share"] == pytest.approx(0.5)
+    assert city.loc["standard_factory_started", "share"] == pytest.approx(0.5)
+    land = measured.loc[measured["use"] != "other", "area_mu"].sum()
+    assert city.loc["new_industrial_land", "achieved"] == pytest.approx(land)
+    assert city.loc["new_industrial_land", "target_value"] == 3000
+    by_hub = progress(measured, by="hub_id")
+    assert set(by_hub["scope"]) == {"h1"}
+
+
+def test_store_saves_reloads_and_versions(tmp_path):
+    store = ScenarioStore(tmp_path)
+    parcels = parcels_from_features([_feature(SQUARE, name="Lot 7")])
+    version = store.save("Changping 2025", parcels, expected_version=None)
+    assert version == 1
+    again = ScenarioStore(tmp_path)  # a restart
+    loaded, loaded_version = again.load("Changping 2025")
+    assert loaded["name"].tolist() == ["Lot 7"] and loaded_version == 1
+    assert loaded.geometry.iloc[0].equals_exact(SQUARE, 1e-7)
+    assert [s.name for s in again.list()] == ["Changping 2025"]
+
+
+def test_two_sessions_never_silently_overwrite_each_other(tmp_path):
+    store = ScenarioStore(tmp_path)
+    parcels = parcels_from_features([_feature(SQUARE)])
+    store.save("shared", parcels, expected_version=None)
+    _, version_a = store.load("shared")
+    _, version_b = store.load("shared")
+    store.save("shared", parcels, expected_version=version_a)
+    with pytest.raises(ScenarioConflictError, match="someone else"):
+        store.save("shared", parcels, expected_version=version_b)
+
+
+def test_hostile_scenario_names_are_refused(tmp_path):
+    store = ScenarioStore(tmp_path)
+    with pytest.raises(ScenarioError, match="not allowed"):
+        store.save("../../etc/passwd", parcels_from_features([_feature(SQUARE)]), expected_version=None)
+
+
+def _save_forever(directory):
+    store = ScenarioStore(directory)
+    parcels = parcels_from_features([_feature(SQUARE, name=f"p{i}") for i in range(200)])
+    version = None
+    while True:
+        version = store.save("crash", parcels, expected_version=version)
+
+
+def test_killed_writer_leaves_a_complete_scenario(tmp_path):
+    process = multiprocessing.get_context("spawn").Process(target=_save_forever, args=(str(tmp_path),))
+    process.start()
+    time.sleep(3.0)
+    os.kill(process.pid, signal.SIGKILL)
+    process.join()
+    loaded, version = ScenarioStore(tmp_path).load("crash")
+    assert version >= 1
+    assert len(loaded) == 200
