@@ -1,0 +1,154 @@
+"""Map layers: GeoDataFrame in, folium object out; escaped, offline, datum-aware."""
+
+import json
+import re
+
+import folium
+import geopandas as gpd
+import pytest
+import shapely
+
+from geo import datums
+from geo.snapshot import load_snapshot
+from layers import assets
+from layers.basemap import BasemapError, available_basemaps, base_map, datum_of
+from layers.districts import districts_layer
+from layers.hubs import hub_labels
+from layers.html import escape
+from layers.i18n import format_number, format_quantity, t
+from layers.legend import Legend
+from layers.organisations import organisations_layer
+from layers.parks import parks_layer
+
+XSS = "<img src=x onerror=alert(1)>${alert(2)}`</script>\\u{"
+
+
+@pytest.fixture
+def snap(tiny_snapshot):
+    return load_snapshot(tiny_snapshot)
+
+
+def _html(fmap: folium.Map) -> str:
+    return fmap.get_root().render()
+
+
+def test_escape_makes_html_and_template_literals_inert():
+    out = escape(XSS)
+    assert "<" not in out and ">" not in out and "`" not in out and "${" not in out and "\\" not in out
+    assert escape(None) == "" and escape(float("nan")) == ""
+
+
+def test_hostile_names_are_escaped_in_every_layer(snap):
+    parks = snap.parks.copy()
+    parks.loc[0, "name_en"] = XSS
+    orgs = snap.organisations.copy()
+    orgs.loc[0, "name_en"] = XSS
+    orgs.loc[0, "address_zh"] = XSS
+    hubs = snap.hubs.copy()
+    hubs.loc[0, "name_en"] = XSS
+    fmap = base_map(basemap="none")
+    parks_layer(parks).add_to(fmap)
+    organisations_layer(orgs).add_to(fmap)
+    hub_labels(hubs).add_to(fmap)
+    html = _html(fmap)
+    assert "<img src=x" not in html
+    assert "${alert" not in html
+    assert "`</script>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_no_external_script_or_stylesheet_reaches_the_map(snap):
+    fmap = base_map(basemap="none")
+    districts_layer(snap.districts_display).add_to(fmap)
+    parks_layer(snap.parks).add_to(fmap)
+    organisations_layer(snap.organisations).add_to(fmap)
+    folium.plugins.Draw().add_to(fmap)
+    Legend().add_to(fmap)
+    links = []
+    for element in _walk(fmap):
+        links += [url for _, url in getattr(element, "default_js", [])]
+        links += [url for _, url in getattr(element, "default_css", [])]
+    assert links and all(url.startswith("/app/static/vendor/") for url in links)
+    for url in links:
+        assert (assets.VENDOR_DIR / url.removeprefix("/app/static/vendor/")).is_file()
+    assert assets.external_urls(_html(fmap)) == []
+
+
+def _walk(element):
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+@pytest.mark.parametrize("basemap", ["osm", "gaode"])
+def test_only_the_chosen_basemap_tiles_are_external(basemap):
+    html = _html(base_map(basemap=basemap))
+    hosts = {re.sub(r"^(https?:)?//", "", url).split("/")[0] for url in assets.external_urls(html)}
+    expected = {"osm": {"tile.openstreetmap.org"}, "gaode": {"webrd0{s}.is.autonavi.com"}}[basemap]
+    assert hosts == expected
+
+
+def test_gaode_basemap_shifts_overlays_to_gcj02(snap):
+    assert datum_of("gaode") == "gcj02" and datum_of("osm") == "wgs84"
+    layer = parks_layer(snap.parks, datum="gcj02")
+    data = layer.data if isinstance(layer.data, dict) else json.loads(layer.data)
+    shifted = shapely.geometry.shape(data["features"][0]["geometry"])
+    original = snap.parks.geometry.iloc[0]
+    expected = datums.convert_geometries([original], source="wgs84", target="gcj02")[0]
+    assert shifted.equals_exact(expected, 1e-9)
+    assert not shifted.equals_exact(original, 1e-4)
+
+
+def test_badge_names_the_datum():
+    assert "GCJ-02" in _html(base_map(basemap="gaode"))
+    assert 'data-datum="wgs84"' in _html(base_map(basemap="osm"))
+
+
+def test_tianditu_needs_a_valid_key():
+    assert "tianditu" not in available_basemaps(tianditu_key=None)
+    assert "tianditu" in available_basemaps(tianditu_key="0123456789abcdef0123456789abcdef")
+    with pytest.raises(BasemapError, match="TIANDITU_KEY"):
+        base_map(basemap="tianditu", tianditu_key="'); alert(1); //")
+    with pytest.raises(BasemapError, match="'mars'"):
+        base_map(basemap="mars")
+
+
+def test_parks_are_styled_by_tier(snap):
+    layer = parks_layer(snap.parks)
+    data = json.loads(layer.data) if isinstance(layer.data, str) else layer.data
+    styles = {f["properties"]["tier"]: layer.style_function(f) for f in data["features"]}
+    assert styles["nominal"]["dashArray"] and styles["approximate"]["dashArray"]
+    assert styles["nominal"]["dashArray"] != styles["approximate"]["dashArray"]
+
+
+def test_legend_explains_every_tier_in_both_languages():
+    for lang, word in (("en", "Nominal extent"), ("zh", "示意范围")):
+        html = _html(_with(Legend(lang=lang)))
+        assert word in html and "data-tier=\"official\"" in html.replace("'", '"')
+
+
+def _with(element):
+    fmap = base_map(basemap="none")
+    element.add_to(fmap)
+    return fmap
+
+
+def _labels(layer) -> str:
+    data = json.loads(layer.data) if isinstance(layer.data, str) else layer.data
+    return " ".join(f["properties"]["label"] for f in data["features"])
+
+
+def test_language_switch_changes_layer_labels(snap):
+    en = _labels(districts_layer(snap.districts_display, lang="en"))
+    zh = _labels(districts_layer(snap.districts_display, lang="zh"))
+    assert "Haidian" in en and "Core hub" in en
+    assert "海淀区" in zh and "核心区" in zh and "Haidian" not in zh
+
+
+def test_chinese_numbers_use_wan_and_yi():
+    assert format_number(12_000_000, "zh") == "1200万"
+    assert format_number(250_000_000, "zh") == "2.5亿"
+    assert format_quantity(3000, "mu", "zh", qualifier="at_least") == "不少于3000亩"
+    assert format_quantity(3000, "mu", "en", qualifier="at_least") == "at least 3,000 mu"
+    assert format_quantity(1250, "bn_yuan", "zh") == "1.25万亿元"
+    assert t("page_parks", "zh") == "园区"
