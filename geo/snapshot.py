@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from geo.errors import SnapshotError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SNAPSHOT_DIR = PROJECT_ROOT / "data" / "snapshot"
 MANIFEST_NAME = "manifest.json"
+SNAPSHOT_DIR_ENV = "PHARMA_MAP_SNAPSHOT_DIR"
 
 GEO_LAYERS: tuple[str, ...] = ("districts", "hubs", "parks", "organisations")
 GEO_FILES: dict[str, str] = {
@@ -144,13 +146,18 @@ def read_table(path: Path) -> pd.DataFrame:
     return table
 
 
-def load_snapshot(directory: Path | str = DEFAULT_SNAPSHOT_DIR, *, check: bool = True) -> Snapshot:
+def snapshot_dir() -> Path:
+    """The snapshot the app loads: $PHARMA_MAP_SNAPSHOT_DIR if set, else the bundled one."""
+    return Path(os.environ.get(SNAPSHOT_DIR_ENV) or DEFAULT_SNAPSHOT_DIR)
+
+
+def load_snapshot(directory: Path | str | None = None, *, check: bool = True) -> Snapshot:
     """Load the snapshot, verifying every file's checksum first.
 
     Parameters
     ----------
     directory : path, optional
-        The snapshot folder; defaults to the bundled ``data/snapshot``.
+        The snapshot folder; defaults to ``snapshot_dir()``.
     check : bool, default True
         Verify the sha256 of every file against the manifest.
 
@@ -159,7 +166,7 @@ def load_snapshot(directory: Path | str = DEFAULT_SNAPSHOT_DIR, *, check: bool =
     SnapshotError
         If the manifest or a file is missing, or a file does not match the manifest.
     """
-    directory = Path(directory)
+    directory = Path(directory) if directory is not None else snapshot_dir()
     manifest = verify(directory) if check else read_manifest(directory)
     layers = {name: _read_geo(directory / file) for name, file in GEO_FILES.items()}
     tables = {name: read_table(directory / file) for name, file in TABLE_FILES.items()}

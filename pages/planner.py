@@ -1,5 +1,6 @@
 """Planner: draw or upload parcels, measure them, and track the plan's land and factory targets."""
 
+import datetime as dt
 import hashlib
 import json
 
@@ -10,9 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from geo.export import ExportMetadata, export_frame
-from geo.planner import (STATUSES, USES, measure_parcels, parcels_from_features, parcels_from_geojson,
-                         parcels_to_geojson, progress)
-from geo.scenarios import ScenarioConflictError, ScenarioStore
+from geo.planner import STATUSES, USES, measure_parcels, parcels_from_features, progress
+from geo.scenarios import ScenarioConflictError, ScenarioError, ScenarioStore
 from layers.basemap import base_map
 from layers.i18n import format_quantity, t
 from layers.parcels import parcels_layer
@@ -33,7 +33,10 @@ TEXT = {
     "none_yet": ("No parcels yet: draw one on the map or upload a file.", "尚无地块：请在地图上绘制或上传文件。"),
     "scenario": ("Scenario", "方案"),
     "scenario_name": ("Scenario name", "方案名称"),
-    "save": ("Save scenario", "保存方案"),
+    "save": ("Save as", "另存为"),
+    "active": ("Editing scenario '{name}' (version {version}); every change is saved.",
+               "正在编辑方案“{name}”（第{version}版），所有修改自动保存。"),
+    "new": ("New empty scenario", "新建空白方案"),
     "load": ("Load", "载入"),
     "saved": ("Saved '{name}' (version {version}).", "已保存“{name}”（第{version}版）。"),
     "loaded": ("Loaded '{name}' (version {version}).", "已载入“{name}”（第{version}版）。"),
@@ -60,18 +63,33 @@ def tr(key: str, lang: str, **values) -> str:
     return text.format(**values) if values else text
 
 
-def current_parcels() -> gpd.GeoDataFrame:
-    return parcels_from_geojson(st.session_state.get("planner_parcels", '{"features": []}'))
+def active_scenario() -> str | None:
+    """The scenario being edited lives in the URL (?scenario=...), so a reload keeps it."""
+    return st.query_params.get("scenario") or None
 
 
-def set_parcels(parcels: gpd.GeoDataFrame) -> None:
-    st.session_state["planner_parcels"] = parcels_to_geojson(parcels)
+def load_active(store: ScenarioStore) -> tuple[gpd.GeoDataFrame, int | None]:
+    name = active_scenario()
+    if name is None:
+        return parcels_from_features([]), None
+    try:
+        return store.load(name)
+    except ScenarioError:
+        return parcels_from_features([]), None
 
 
-def add_drawings(drawings: list[dict], datum: str) -> None:
-    """Append shapes drawn since the map was last shown as new parcels (drawn in the map's datum)."""
-    added = parcels_from_features(drawings, datum=datum)
-    set_parcels(pd.concat([current_parcels(), added], ignore_index=True))
+def save_active(store: ScenarioStore, parcels: gpd.GeoDataFrame, version: int | None, lang: str) -> None:
+    """Every change is saved at once; a change based on an outdated version is refused."""
+    name = active_scenario()
+    if name is None:
+        name = "draft " + dt.datetime.now().strftime("%Y-%m-%d %H.%M.%S")
+        version = None
+    try:
+        store.save(name, parcels, expected_version=version)
+    except ScenarioConflictError as exc:
+        st.session_state["planner_flash"] = ("error", str(exc))
+        return
+    st.query_params["scenario"] = name
 
 
 settings = common.settings()
@@ -81,28 +99,38 @@ with common.friendly_errors(lang):
     data = common.snapshot()
     store = ScenarioStore()
     st.title(tr("title", lang))
+    flash = st.session_state.pop("planner_flash", None)
+    if flash:
+        getattr(st, flash[0])(flash[1])
 
-    # Saved parcels are shown as a layer; the Draw tool adds new ones. Every change to the parcels
-    # gives the map a new key, so the drawing layer starts empty and nothing is counted twice.
-    parcels = current_parcels()
+    parcels, version = load_active(store)
+    if active_scenario() and version is not None:
+        st.caption(tr("active", lang, name=active_scenario(), version=version))
+
+    # Saved parcels are shown as a layer; the Draw tool adds new ones. Every change gives the map
+    # a new key, so the drawing layer starts empty and nothing is counted twice.
     st.caption(tr("draw_hint", lang))
+    measured = (measure_parcels(parcels, parks=data.parks, districts=data.districts, hubs=data.hubs)
+                if not parcels.empty else None)
     fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key, zoom_start=10)
     parks_layer(data.parks, lang=lang, datum=settings.datum).add_to(fmap)
-    if not parcels.empty:
-        shown = measure_parcels(parcels, parks=data.parks, districts=data.districts, hubs=data.hubs)
-        parcels_layer(shown, lang=lang, datum=settings.datum).add_to(fmap)
+    if measured is not None:
+        parcels_layer(measured, lang=lang, datum=settings.datum).add_to(fmap)
+        minx, miny, maxx, maxy = measured.total_bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]], max_zoom=15)
     folium.plugins.Draw(
         export=False, position="topleft",
         draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
                       "polygon": {"allowIntersection": False, "showArea": False}, "rectangle": True},
-        edit_options={"edit": False, "remove": True},
+        edit_options={"edit": False, "remove": False},
     ).add_to(fmap)
-    state = st.session_state.get("planner_parcels", "") + settings.datum + lang
-    map_key = "planner_map_" + hashlib.sha256(state.encode()).hexdigest()[:10]
+    map_key = "planner_map_" + hashlib.sha256(
+        f"{active_scenario()}|{version}|{settings.datum}|{lang}".encode()).hexdigest()[:10]
     result = common.show_map(fmap, key=map_key, height=520, returned_objects=["all_drawings"])
     drawings = (result or {}).get("all_drawings")
     if drawings:
-        add_drawings(drawings, settings.datum)
+        added = parcels_from_features(drawings, datum=settings.datum)
+        save_active(store, pd.concat([parcels, added], ignore_index=True), version, lang)
         st.rerun()
 
     with st.expander(tr("upload", lang)):
@@ -119,25 +147,22 @@ with common.friendly_errors(lang):
                     document = json.loads(raw.decode("utf-8"))
                     features = document.get("features", []) if isinstance(document, dict) else []
                     added = parcels_from_features(features, datum=datum)
-                    set_parcels(pd.concat([current_parcels(), added], ignore_index=True))
+                    save_active(store, pd.concat([parcels, added], ignore_index=True), version, lang)
                     st.rerun()
                 except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                     st.error(t("error_generic", lang, message=f"not a GeoJSON file ({exc})"))
 
-    parcels = current_parcels()
     st.subheader(f"{tr('parcels', lang)} ({len(parcels)})")
-    if parcels.empty:
+    if measured is None:
         st.info(tr("none_yet", lang))
-        measured = None
     else:
-        measured = measure_parcels(parcels, parks=data.parks, districts=data.districts, hubs=data.hubs)
         repairs = measured.attrs.get("repairs")
         if repairs:
             st.warning(tr("repaired", lang, message=repairs.message()))
-        hub_names = dict(zip(data.hubs["hub_id"], data.hubs["name_zh" if lang == "zh" else "name_en"]))
-        park_names = dict(zip(data.parks["park_id"], data.parks["name_zh" if lang == "zh" else "name_en"]))
-        district_names = dict(zip(data.districts["district_id"],
-                                  data.districts["name_zh" if lang == "zh" else "name_en"]))
+        name_col = "name_zh" if lang == "zh" else "name_en"
+        hub_names = dict(zip(data.hubs["hub_id"], data.hubs[name_col]))
+        park_names = dict(zip(data.parks["park_id"], data.parks[name_col]))
+        district_names = dict(zip(data.districts["district_id"], data.districts[name_col]))
         table = pd.DataFrame({
             "parcel_id": measured["parcel_id"], "name": measured["name"], "status": measured["status"],
             "use": measured["use"], "floor_area_m2": measured["floor_area_m2"],
@@ -157,31 +182,30 @@ with common.friendly_errors(lang):
                 "use": st.column_config.SelectboxColumn(options=list(USES), required=True),
                 "floor_area_m2": st.column_config.NumberColumn(min_value=0.0, format="%.0f"),
                 "plot_ratio": st.column_config.NumberColumn(min_value=0.0, max_value=20.0, format="%.2f"),
-                "area_mu": st.column_config.NumberColumn("area (mu / 亩)", format="%.2f"),
+                "area_mu": st.column_config.NumberColumn("area_mu (亩)", format="%.2f"),
             })
+        for _, row in measured.iterrows():
+            st.text(f"{row['name']}: {format_quantity(row['area_mu'], 'mu', lang)} · "
+                    f"{format_quantity(row['area_ha'], 'ha', lang)} · {format_quantity(row['area_m2'], 'm2', lang)}"
+                    f" · {district_names.get(row['district_id'], '-')} · {hub_names.get(row['hub_id'], '-')}")
         editable = ["parcel_id", "name", "status", "use", "floor_area_m2", "plot_ratio"]
         if not edited[editable].reset_index(drop=True).equals(table[editable].reset_index(drop=True)):
             updated = parcels.set_index("parcel_id").loc[edited["parcel_id"]].reset_index()
             for column in editable[1:]:
                 updated[column] = edited[column].to_numpy()
-            set_parcels(gpd.GeoDataFrame(updated, geometry="geometry", crs=4326))
-            st.rerun()
-        if st.button(tr("clear", lang), key="planner_clear"):
-            set_parcels(parcels.iloc[0:0])
+            save_active(store, gpd.GeoDataFrame(updated, geometry="geometry", crs=4326), version, lang)
             st.rerun()
 
     st.subheader(tr("targets", lang))
     facts = data.facts.set_index("fact_id")
-    if measured is not None:
-        city = progress(measured)
-    else:
-        city = progress(gpd.GeoDataFrame({"use": [], "status": [], "area_mu": [], "floor_area_effective_m2": []}))
-    for _, row in city.iterrows():
+    source = measured if measured is not None else pd.DataFrame(
+        {"use": [], "status": [], "area_mu": [], "floor_area_effective_m2": []})
+    for _, row in progress(source).iterrows():
         fact = facts.loc[row["fact_id"]]
         achieved = format_quantity(row["achieved"], row["unit"], lang)
-        target = common.fact_text(fact, lang)
         st.progress(min(float(row["share"]), 1.0),
-                    text=f"{tr('target_' + row['target'], lang)}: {achieved} / {target} ({row['share']:.1%})")
+                    text=f"{tr('target_' + row['target'], lang)}: {achieved} / {common.fact_text(fact, lang)}"
+                         f" ({row['share']:.1%})")
         st.caption(common.fact_help(fact, lang).split("\n")[0])
     if measured is not None:
         st.markdown(f"**{tr('by_hub', lang)}**")
@@ -192,36 +216,34 @@ with common.friendly_errors(lang):
 
     st.subheader(tr("scenario", lang))
     st.caption(tr("store_at", lang, path=str(store.path)))
-    saved = store.list()
     left, right = st.columns(2)
     with left:
-        if "planner_pending_name" in st.session_state:
-            st.session_state["planner_scenario_name"] = st.session_state.pop("planner_pending_name")
-        name = st.text_input(tr("scenario_name", lang), key="planner_scenario_name", max_chars=80)
-        if st.button(tr("save", lang), key="planner_save", disabled=not name.strip()):
-            expected = (st.session_state.get("planner_version")
-                        if st.session_state.get("planner_scenario") == name.strip() else None)
+        name = st.text_input(tr("scenario_name", lang), key="planner_save_name", max_chars=80)
+        if st.button(tr("save", lang), key="planner_save", disabled=not name.strip() or parcels.empty):
             try:
-                version = store.save(name, current_parcels(), expected_version=expected)
-                st.session_state["planner_scenario"] = name.strip()
-                st.session_state["planner_version"] = version
-                st.success(tr("saved", lang, name=name.strip(), version=version))
+                saved_version = store.save(name, parcels, expected_version=None)
+                st.query_params["scenario"] = name.strip()
+                st.session_state["planner_flash"] = ("success", tr("saved", lang, name=name.strip(),
+                                                                   version=saved_version))
+                st.rerun()
             except ScenarioConflictError as exc:
                 st.error(str(exc))
     with right:
+        saved = store.list()
         if saved:
-            pick = st.selectbox(tr("scenario", lang), [s.name for s in saved], key="planner_pick",
-                                format_func=lambda n: f"{n} (v{next(s.version for s in saved if s.name == n)})")
+            names = [s.name for s in saved]
+            pick = st.selectbox(tr("scenario", lang), names, key="planner_pick",
+                                format_func=lambda n: f"{n} (v{saved[names.index(n)].version}, "
+                                                      f"{saved[names.index(n)].parcels})")
             if st.button(tr("load", lang), key="planner_load"):
-                loaded, version = store.load(pick)
-                set_parcels(loaded)
-                st.session_state["planner_scenario"] = pick
-                st.session_state["planner_version"] = version
-                st.session_state["planner_pending_name"] = pick
+                st.query_params["scenario"] = pick
                 st.rerun()
+        if st.button(tr("new", lang), key="planner_new"):
+            st.query_params.clear()
+            st.rerun()
     if measured is not None:
         exported = export_frame(measured, fmt="geojson", metadata=ExportMetadata(
-            layer=f"parcels_{st.session_state.get('planner_scenario') or 'draft'}",
-            snapshot_version=data.version), id_column="parcel_id")
+            layer=f"parcels_{active_scenario() or 'draft'}", snapshot_version=data.version),
+            id_column="parcel_id")
         st.download_button(tr("download", lang), exported.data, file_name=exported.filename,
                            mime=exported.media_type, key="planner_download")

@@ -1,0 +1,100 @@
+"""The app in a real browser with the internet blocked: pages, map, language, planner, export."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import shapely
+
+from tests.browser.conftest import screenshot
+
+PAGES = ["cluster", "parks", "planner", "organisations", "export", "sources"]
+TILE_HOSTS = ("tile.openstreetmap.org",)
+MAP_FRAME = "iframe[title*='st_folium']"
+
+
+def _open(page, server, path: str = "cluster", query: str = ""):
+    page.goto(f"{server}/{path}{query}", wait_until="domcontentloaded")
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                           timeout=60_000)
+
+
+def _map(page):
+    page.wait_for_selector(MAP_FRAME, timeout=60_000)
+    frame = page.frame_locator(MAP_FRAME).first
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    return frame
+
+
+def _external(blocked):
+    return [u for u in blocked if not any(host in u for host in TILE_HOSTS)]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_loads_without_errors_or_cdn(page, server, path):
+    _open(page, server, path)
+    if path in ("cluster", "parks", "planner", "organisations"):
+        _map(page).locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
+    screenshot(page, f"page_{path}")
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    assert _external(page.blocked) == [], "the page tried to reach the internet"
+
+
+def test_map_draws_districts_parks_and_organisations(page, server):
+    _open(page, server)
+    frame = _map(page)
+    frame.locator("path.leaflet-interactive").nth(20).wait_for(timeout=60_000)
+    paths = frame.locator("path.leaflet-interactive").count()
+    clusters = frame.locator(".marker-cluster").count()
+    assert paths >= 16 + 5  # 16 districts and the parks at least
+    assert clusters + paths > 21  # organisations drawn as clusters or circle markers
+    assert frame.locator(".map-legend").count() == 1
+    assert "WGS84" in frame.locator(".datum-badge").inner_text()
+
+
+def test_language_switch_changes_page_and_map_labels(page, server):
+    _open(page, server)
+    page.get_by_text("中文", exact=True).click()
+    page.wait_for_function("() => document.querySelector('h1')?.innerText.includes('北京医药健康产业地图')",
+                           timeout=60_000)
+    frame = _map(page)
+    frame.locator(".map-legend summary", has_text="图例").wait_for(timeout=60_000)
+    screenshot(page, "cluster_zh")
+    assert "示意范围" in frame.locator(".map-legend").inner_text()
+
+
+def test_drawn_parcel_is_measured_in_mu_and_survives_a_reload(page, server):
+    _open(page, server, "planner")
+    frame = _map(page)
+    frame.locator(".leaflet-draw-draw-rectangle").click()
+    box = frame.locator(".leaflet-container").bounding_box()
+    x, y = box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.45
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 60, y + 40, steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => /Parcel 1: [0-9,.]+ mu/.test(document.body.innerText)", timeout=60_000)
+    screenshot(page, "planner_drawn")
+    assert re.search(r"scenario=", page.url)
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_function("() => /Parcel 1: [0-9,.]+ mu/.test(document.body.innerText)", timeout=60_000)
+    screenshot(page, "planner_reloaded")
+
+
+def test_export_download_is_rfc7946_geojson(page, server):
+    _open(page, server, "export")
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("button", name=re.compile("Download Parks")).click()
+    path = download_info.value.path()
+    document = json.loads(open(path, encoding="utf-8").read())
+    assert document["type"] == "FeatureCollection" and "crs" not in document
+    assert document["metadata"]["snapshot_version"]
+    for feature in document["features"]:
+        geometry = shapely.geometry.shape(feature["geometry"])
+        for polygon in getattr(geometry, "geoms", [geometry]):
+            assert polygon.exterior.is_ccw
