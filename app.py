@@ -5,7 +5,7 @@ import streamlit as st
 from layers.i18n import t
 
 st.set_page_config(page_title="Beijing pharma & healthcare map · 北京医药健康产业地图",
-                   page_icon=":material/biotech:", layout="wide")
+                   page_icon="static/icon.png", layout="wide")
 
 lang = st.session_state.get("lang", "en")
 navigation = st.navigation([

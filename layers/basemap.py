@@ -75,8 +75,8 @@ class _Badge(MacroElement):
 
     _template = Template("""
         {% macro html(this, kwargs) %}
-        <div class="datum-badge" data-datum="{{ this.datum }}" style="position:absolute;bottom:22px;
-             left:10px;z-index:800;background:rgba(255,255,255,.92);padding:3px 8px;border-radius:4px;
+        <div class="datum-badge" data-datum="{{ this.datum }}" style="position:absolute;bottom:24px;
+             right:10px;z-index:800;background:rgba(255,255,255,.92);padding:3px 8px;border-radius:4px;
              font:12px/1.4 sans-serif;border:1px solid {{ this.colour }};color:#222;max-width:60%">
              {{ this.text }}</div>
         {% endmacro %}

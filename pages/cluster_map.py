@@ -35,8 +35,9 @@ with common.friendly_errors(lang):
                "(Action Plan 2024-2026, item 30)")
 
     facts = data.facts.set_index("fact_id")
-    columns = st.columns(len(HEADLINE_FACTS))
-    for column, fact_id in zip(columns, HEADLINE_FACTS):
+    headline = [f for f in HEADLINE_FACTS if f in facts.index]
+    columns = st.columns(max(len(headline), 1))
+    for column, fact_id in zip(columns, headline):
         fact = facts.loc[fact_id]
         en, zh = HEADLINE_LABELS[fact_id]
         column.metric(zh if lang == "zh" else en, common.fact_text(fact, lang),

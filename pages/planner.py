@@ -201,12 +201,15 @@ with common.friendly_errors(lang):
     source = measured if measured is not None else pd.DataFrame(
         {"use": [], "status": [], "area_mu": [], "floor_area_effective_m2": []})
     for _, row in progress(source).iterrows():
-        fact = facts.loc[row["fact_id"]]
         achieved = format_quantity(row["achieved"], row["unit"], lang)
+        if row["fact_id"] in facts.index:
+            fact = facts.loc[row["fact_id"]]
+            target, cited = common.fact_text(fact, lang), common.fact_help(fact, lang).split("\n")[0]
+        else:
+            target, cited = format_quantity(row["target_value"], row["unit"], lang), row["fact_id"]
         st.progress(min(float(row["share"]), 1.0),
-                    text=f"{tr('target_' + row['target'], lang)}: {achieved} / {common.fact_text(fact, lang)}"
-                         f" ({row['share']:.1%})")
-        st.caption(common.fact_help(fact, lang).split("\n")[0])
+                    text=f"{tr('target_' + row['target'], lang)}: {achieved} / {target} ({row['share']:.1%})")
+        st.caption(cited)
     if measured is not None:
         st.markdown(f"**{tr('by_hub', lang)}**")
         by_hub = progress(measured, by="hub_id")
