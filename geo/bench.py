@@ -84,7 +84,7 @@ def bench_datum(points: int) -> Result:
     xs, ys = g_lon.tolist(), g_lat.tolist()
 
     def loop() -> None:
-        for x, y in zip(xs, ys):
+        for x, y in zip(xs, ys, strict=False):
             scalar(x, y)
 
     baseline = _best_of(loop, 1)

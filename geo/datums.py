@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from typing import Callable, Literal, get_args
+from typing import Literal, get_args
+from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np

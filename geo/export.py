@@ -123,7 +123,7 @@ def geojson_text(frame: gpd.GeoDataFrame, *, metadata: ExportMetadata | None = N
     records = frame[columns].astype(object).to_numpy()
     features = []
     for position, row in enumerate(records):
-        properties = {c: _json_value(v) for c, v in zip(columns, row)}
+        properties = {c: _json_value(v) for c, v in zip(columns, row, strict=False)}
         feature_id = properties.get(id_column) if id_column else None
         head = '{"type":"Feature",'
         if feature_id is not None:

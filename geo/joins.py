@@ -96,11 +96,11 @@ def assign_areas(points: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
     district_ids = _lookup(districts["district_id"], district_pos)
 
     district_hub = _district_to_hub(hubs)
-    park_hub = dict(zip(parks["park_id"], parks["hub_id"]))
+    park_hub = dict(zip(parks["park_id"], parks["hub_id"], strict=False))
     hub_ids = np.array([district_hub.get(d) for d in district_ids], dtype=object)
     in_park = park_pos != NOT_FOUND
     hub_ids[in_park] = [park_hub.get(p) or district_hub.get(d)
-                        for p, d in zip(park_ids[in_park], district_ids[in_park])]
+                        for p, d in zip(park_ids[in_park], district_ids[in_park], strict=False)]
     return pd.DataFrame(
         {"park_id_joined": park_ids, "district_id_joined": district_ids,
          "hub_id_joined": hub_ids},
@@ -112,7 +112,7 @@ def _district_to_hub(hubs: gpd.GeoDataFrame) -> dict[str, str]:
     mapping: dict[str, str] = {}
     by_district = hubs["geometry_from"] == "districts" if "geometry_from" in hubs else True
     chosen = hubs[by_district]
-    for hub_id, district_ids in zip(chosen["hub_id"], chosen["district_ids"]):
+    for hub_id, district_ids in zip(chosen["hub_id"], chosen["district_ids"], strict=False):
         for district_id in split_codes(district_ids):
             mapping.setdefault(district_id, hub_id)
     return mapping

@@ -122,7 +122,7 @@ def _check_crs_matches_coordinates(geoms: NDArray[np.object_], crs: CRS) -> None
     if np.isnan(bounds).any():
         return
     min_x, min_y, max_x, max_y = bounds
-    looks_like_degrees = -180 <= min_x and max_x <= 180 and -90 <= min_y and max_y <= 90
+    looks_like_degrees = min_x >= -180 and max_x <= 180 and min_y >= -90 and max_y <= 90
     if crs.is_geographic and not looks_like_degrees:
         raise MeasurementError(
             f"the CRS {crs.name!r} is in degrees, but the coordinates reach "

@@ -113,7 +113,7 @@ class ScenarioStore:
         """
         name = check_name(name)
         text = parcels_to_geojson(parcels)
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with closing(self._connect()) as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:

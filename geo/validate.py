@@ -64,7 +64,7 @@ def schema_problems(name: str, table: pd.DataFrame) -> list[str]:
         optional = kind.endswith("?")
         kind = kind.rstrip("?")
         values = table[column].tolist()
-        for row_id, value in zip(table[id_column].tolist(), values):
+        for row_id, value in zip(table[id_column].tolist(), values, strict=False):
             where = f"{name} {row_id!r}"
             if kind == "geometry":
                 if value is None or shapely.is_empty(value):
@@ -98,7 +98,7 @@ def schema_problems(name: str, table: pd.DataFrame) -> list[str]:
 def _codes_problems(name: str, ids: Iterable[str], values: Iterable[object], column: str,
                     allowed: Mapping[str, object], *, multiple: bool = False) -> list[str]:
     out = []
-    for row_id, value in zip(ids, values):
+    for row_id, value in zip(ids, values, strict=False):
         codes = split_codes(value) if multiple else ([value] if not _missing(value) else [])
         unknown = [c for c in codes if c not in allowed]
         if unknown:
@@ -110,7 +110,7 @@ def _codes_problems(name: str, ids: Iterable[str], values: Iterable[object], col
 def _reference_problems(name: str, ids: Iterable[str], values: Iterable[object], column: str,
                         known: set[str], target: str, *, multiple: bool = False) -> list[str]:
     out = []
-    for row_id, value in zip(ids, values):
+    for row_id, value in zip(ids, values, strict=False):
         codes = split_codes(value) if multiple else ([value] if not _missing(value) else [])
         for code in codes:
             if code not in known:
@@ -129,13 +129,13 @@ def geometry_problems(name: str, table: gpd.GeoDataFrame, *, id_column: str,
     present = np.array([g is not None for g in geoms], dtype=bool)
     valid = np.ones(len(geoms), dtype=bool)
     valid[present] = shapely.is_valid(geoms[present])
-    for row_id, geom in zip(np.asarray(ids, dtype=object)[~valid], geoms[~valid]):
+    for row_id, geom in zip(np.asarray(ids, dtype=object)[~valid], geoms[~valid], strict=False):
         out.append(f"{name} {row_id!r}: invalid geometry ({shapely.is_valid_reason(geom)})")
     min_x, min_y, max_x, max_y = BEIJING_BOUNDS
     bounds = shapely.bounds(geoms[present])
     outside = ((bounds[:, 0] < min_x) | (bounds[:, 1] < min_y)
                | (bounds[:, 2] > max_x) | (bounds[:, 3] > max_y))
-    for row_id, b in zip(np.asarray(ids, dtype=object)[present][outside], bounds[outside]):
+    for row_id, b in zip(np.asarray(ids, dtype=object)[present][outside], bounds[outside], strict=False):
         out.append(f"{name} {row_id!r}: extends outside Beijing to "
                    f"({b[0]:.4f}, {b[1]:.4f})-({b[2]:.4f}, {b[3]:.4f}); check datum and axis order")
     if within is not None and present.any():

@@ -18,7 +18,7 @@ def districts_layer(districts: gpd.GeoDataFrame, *, lang: str = "en", datum: str
     role_label = [term(HUB_ROLES[r], lang) for r in districts["role"]]
     shown = display_frame(
         districts, datum=datum,
-        properties={"label": [f"{n} · {r}" for n, r in zip(name, role_label)]},
+        properties={"label": [f"{n} · {r}" for n, r in zip(name, role_label, strict=False)]},
         raw={"role": districts["role"], "district_id": districts["district_id"]})
     return folium.GeoJson(
         shown.to_json(),

@@ -19,7 +19,7 @@ def hub_labels(hubs: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs84"
     group = folium.FeatureGroup(name=t("layer_hubs", lang))
     points = shapely.point_on_surface(np.asarray(hubs.geometry.values, dtype=object))
     lon, lat = convert(shapely.get_x(points), shapely.get_y(points), source="wgs84", target=datum)
-    for (_, hub), x, y in zip(hubs.iterrows(), lon, lat):
+    for (_, hub), x, y in zip(hubs.iterrows(), lon, lat, strict=False):
         name = hub["name_zh"] if lang == "zh" else hub["name_en"]
         role = term(HUB_ROLES[hub["role"]], lang)
         colour = ROLE_COLOURS.get(hub["role"], "#555")

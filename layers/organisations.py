@@ -24,7 +24,7 @@ def organisations_layer(orgs: gpd.GeoDataFrame, *, lang: str = "en", datum: str 
     geoms = np.asarray(orgs.geometry.values, dtype=object)
     lon, lat = convert(shapely.get_x(geoms), shapely.get_y(geoms), source="wgs84", target=datum)
     park_names = park_names or {}
-    for (_, org), x, y in zip(orgs.iterrows(), lon, lat):
+    for (_, org), x, y in zip(orgs.iterrows(), lon, lat, strict=False):
         name = org["name_zh"] if lang == "zh" else org["name_en"]
         kind = term(ORGANISATION_KINDS[org["kind"]], lang)
         specs = ", ".join(term(SPECIALISATIONS[c], lang) for c in split_codes(org["specialisations"])

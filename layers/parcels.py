@@ -13,7 +13,7 @@ from layers.styles import PARCEL_STATUS_COLOURS
 def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs84") -> folium.GeoJson:
     """Measured parcels (see ``geo.planner.measure_parcels``) drawn by status."""
     tooltip = [f"{name} · {format_quantity(mu, 'mu', lang)} · {format_quantity(ha, 'ha', lang)}"
-               for name, mu, ha in zip(measured["name"], measured["area_mu"], measured["area_ha"])]
+               for name, mu, ha in zip(measured["name"], measured["area_mu"], measured["area_ha"], strict=False)]
     shown = display_frame(measured, datum=datum, properties={"tooltip": tooltip},
                           raw={"status": measured["status"], "parcel_id": measured["parcel_id"]})
     return folium.GeoJson(

@@ -19,7 +19,7 @@ def parks_layer(parks: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs8
     tiers = [term(GEOMETRY_TIERS[tier], lang) for tier in parks["geometry_tier"]]
     areas = [format_quantity(a, "km2", lang) for a in parks["official_area_km2"]]
     tooltip = [f"{n}\n{t('geometry_tier', lang)}: {tier}\n{t('official_area', lang)}: {a}"
-               for n, tier, a in zip(names, tiers, areas)]
+               for n, tier, a in zip(names, tiers, areas, strict=False)]
     shown = display_frame(parks, datum=datum, properties={"tooltip": tooltip},
                           raw={"park_id": parks["park_id"], "tier": parks["geometry_tier"]})
     shown["tooltip"] = shown["tooltip"].str.replace("\n", "<br>", regex=False)

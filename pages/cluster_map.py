@@ -37,7 +37,7 @@ with common.friendly_errors(lang):
     facts = data.facts.set_index("fact_id")
     headline = [f for f in HEADLINE_FACTS if f in facts.index]
     columns = st.columns(max(len(headline), 1))
-    for column, fact_id in zip(columns, headline):
+    for column, fact_id in zip(columns, headline, strict=False):
         fact = facts.loc[fact_id]
         en, zh = HEADLINE_LABELS[fact_id]
         column.metric(zh if lang == "zh" else en, common.fact_text(fact, lang),
@@ -54,7 +54,7 @@ with common.friendly_errors(lang):
 
     orgs = data.organisations[has_any(data.organisations["specialisations"])]
     parks = data.parks[has_any(data.parks["specialisations"])]
-    park_names = dict(zip(data.parks["park_id"], data.parks["name_zh" if lang == "zh" else "name_en"]))
+    park_names = dict(zip(data.parks["park_id"], data.parks["name_zh" if lang == "zh" else "name_en"], strict=False))
 
     fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key)
     districts_layer(data.districts_display, lang=lang, datum=settings.datum).add_to(fmap)

@@ -37,8 +37,8 @@ with common.friendly_errors(lang):
     data = common.snapshot()
     orgs = data.organisations
     name_col = "name_zh" if lang == "zh" else "name_en"
-    park_names = dict(zip(data.parks["park_id"], data.parks[name_col]))
-    hub_names = dict(zip(data.hubs["hub_id"], data.hubs[name_col]))
+    park_names = dict(zip(data.parks["park_id"], data.parks[name_col], strict=False))
+    hub_names = dict(zip(data.hubs["hub_id"], data.hubs[name_col], strict=False))
     st.title(t("page_orgs", lang))
 
     placed = orgs.join(assign_areas(orgs, parks=data.parks, districts=data.districts, hubs=data.hubs))

@@ -36,7 +36,7 @@ lang = settings.lang
 with common.friendly_errors(lang):
     data = common.snapshot()
     parks = data.parks
-    names = dict(zip(parks["park_id"], parks["name_zh" if lang == "zh" else "name_en"]))
+    names = dict(zip(parks["park_id"], parks["name_zh" if lang == "zh" else "name_en"], strict=False))
     st.title(t("page_parks", lang))
 
     ids = parks["park_id"].tolist()

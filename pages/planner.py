@@ -160,9 +160,9 @@ with common.friendly_errors(lang):
         if repairs:
             st.warning(tr("repaired", lang, message=repairs.message()))
         name_col = "name_zh" if lang == "zh" else "name_en"
-        hub_names = dict(zip(data.hubs["hub_id"], data.hubs[name_col]))
-        park_names = dict(zip(data.parks["park_id"], data.parks[name_col]))
-        district_names = dict(zip(data.districts["district_id"], data.districts[name_col]))
+        hub_names = dict(zip(data.hubs["hub_id"], data.hubs[name_col], strict=False))
+        park_names = dict(zip(data.parks["park_id"], data.parks[name_col], strict=False))
+        district_names = dict(zip(data.districts["district_id"], data.districts[name_col], strict=False))
         table = pd.DataFrame({
             "parcel_id": measured["parcel_id"], "name": measured["name"], "status": measured["status"],
             "use": measured["use"], "floor_area_m2": measured["floor_area_m2"],

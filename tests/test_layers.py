@@ -4,7 +4,6 @@ import json
 import re
 
 import folium
-import geopandas as gpd
 import pytest
 import shapely
 

@@ -48,7 +48,7 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     port = _free_port()
     env = dict(os.environ, PHARMA_MAP_DATA_DIR=str(tmp_path_factory.mktemp("store")))
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",

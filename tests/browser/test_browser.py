@@ -92,7 +92,7 @@ def test_export_download_is_rfc7946_geojson(page, server):
     with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("button", name=re.compile("Download Parks")).click()
     path = download_info.value.path()
-    document = json.loads(open(path, encoding="utf-8").read())
+    document = json.loads(path.read_text(encoding="utf-8"))
     assert document["type"] == "FeatureCollection" and "crs" not in document
     assert document["metadata"]["snapshot_version"]
     for feature in document["features"]:
