@@ -233,3 +233,25 @@ def check(**tables: pd.DataFrame) -> None:
     found = problems(**tables)  # type: ignore[arg-type]
     if found:
         raise ValidationError(found)
+
+
+DISTRICT_AREA_TOLERANCE = 0.005
+
+
+def district_area_check(districts: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """Measured district areas beside every official figure, with the relative difference.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns district_id, name_en, area_km2 (measured), official_km2, source_id, as_of,
+        difference (measured / official - 1) and within_tolerance (|difference| <= 0.5 %).
+    """
+    official = facts[(facts["subject_type"] == "district") & (facts["metric"] == "land_area")]
+    table = districts[["district_id", "name_en", "area_km2"]].merge(
+        official[["subject_id", "value", "source_id", "as_of"]].rename(
+            columns={"subject_id": "district_id", "value": "official_km2"}),
+        on="district_id", how="left")
+    table["difference"] = table["area_km2"] / table["official_km2"] - 1.0
+    table["within_tolerance"] = table["difference"].abs() <= DISTRICT_AREA_TOLERANCE
+    return table

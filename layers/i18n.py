@@ -138,3 +138,50 @@ def format_quantity(value: float, unit: str, lang: str, *, qualifier: str = "exa
     number = format_number(value, "en")
     unit_text = f" {unit_en}" if unit_en and unit_en != "%" else unit_en
     return f"{prefix + ' ' if prefix else ''}{number}{unit_text}".strip()
+
+
+METRICS: dict[str, tuple[str, str]] = {
+    "area": ("Area", "面积"),
+    "land_area": ("Land area", "土地面积"),
+    "planned_floor_area": ("Planned floor area", "规划建筑面积"),
+    "enterprises": ("Enterprises", "企业数量"),
+    "enterprises_above_designated_size_target": ("Enterprises above designated size (target)", "规上企业数（目标）"),
+    "listed_enterprises_target": ("Listed enterprises (target)", "上市企业数（目标）"),
+    "new_drugs_and_devices_target": ("New drugs and Class II/III devices (target)", "新上市药品及二三类器械（目标）"),
+    "nmpa_centres": ("NMPA centres in the BDA", "国家药监局直属单位落地数"),
+    "subsidy_major_projects_max": ("Matching funds for major projects (max)", "重大项目配套资金（上限）"),
+    "subsidy_early_rd_max": ("Reward for early R&D per firm (max)", "单家企业研发奖励（上限）"),
+    "subsidy_innovative_device_once": ("One-time reward, innovative device review", "创新医疗器械一次性奖励"),
+    "rent_subsidy": ("Rent subsidy", "房租补贴比例"),
+    "new_industrial_land": ("New industrial land", "新增产业用地"),
+    "standard_factory_completed": ("Standard factory buildings completed", "建成标准厂房"),
+    "standard_factory_started": ("Standard factory buildings started", "新开工标准厂房"),
+    "industry_scale": ("Industry scale", "产业规模"),
+    "industry_scale_target": ("Industry scale (target)", "产业规模（目标）"),
+    "industry_growth": ("Industry growth", "产业增速"),
+    "industry_fund": ("Healthcare industry fund", "医药健康产业基金"),
+    "district_fund": ("District fund", "区级基金"),
+    "pharma_revenue_target": ("Pharma manufacturing revenue (target)", "医药制造业营收（目标）"),
+    "fixed_asset_investment_target": ("Fixed-asset investment (target)", "固定资产投资（目标）"),
+    "innovative_drugs_approved_target": ("Innovative drugs approved (target)", "获批创新药（目标）"),
+    "innovative_devices_approved_target": ("Innovative devices approved (target)", "获批创新医疗器械（目标）"),
+    "clinical_trial_startup_weeks_target": ("Clinical trial start-up time (target)", "临床试验启动用时（目标）"),
+    "blockbuster_products_target": ("Products with sales over 1 bn yuan (target)", "过亿元大品种（目标）"),
+    "policy_measures": ("Policy measures", "政策措施条数"),
+    "service_platforms_and_incubators": ("Service platforms and incubators", "服务平台与孵化器"),
+    "companies_incubated_c_campus": ("Companies supported by C-Campus", "C-Campus支持的企业"),
+    "hospital_beds_nearby": ("Hospital beds nearby", "周边医院床位"),
+    "neuroscience_companies": ("Neuroscience companies", "神经科学企业"),
+    "cgt_pipeline_products": ("CGT pipeline products", "细胞与基因治疗在研产品"),
+    "cgt_clinical_trial_approvals": ("CGT clinical trial approvals", "细胞与基因治疗临床批件"),
+    "cgt_clinical_trial_share_of_china": ("Share of China's CGT trial approvals", "占全国细胞与基因治疗临床批件比例"),
+    "digital_medical_firms": ("Digital medical firms", "数字医疗企业"),
+    "ai_class_iii_certificates": ("AI Class III device certificates", "人工智能三类医疗器械证"),
+    "ai_class_iii_share_of_beijing": ("Share of Beijing's AI Class III certificates", "占北京人工智能三类证比例"),
+}
+
+
+def metric_label(metric: str, lang: str) -> str:
+    """A figure's name in ``lang``; unknown metrics fall back to their code, readable."""
+    en, zh = METRICS.get(metric, (metric.replace("_", " "), metric.replace("_", " ")))
+    return zh if lang == "zh" else en

@@ -5,7 +5,7 @@ import streamlit as st
 
 from geo.vocab import GEOMETRY_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
-from layers.i18n import format_quantity, t, term
+from layers.i18n import format_quantity, metric_label, t, term
 from layers.legend import Legend
 from layers.organisations import organisations_layer
 from layers.parks import parks_layer
@@ -75,7 +75,7 @@ with common.friendly_errors(lang):
         if (facts.groupby("metric")["value"].nunique() > 1).any():
             st.warning(tr("conflict", lang))
         sheet = pd.DataFrame({
-            t("metric", lang): facts["metric"].str.replace("_", " "),
+            t("metric", lang): [metric_label(m, lang) for m in facts["metric"]],
             t("value", lang): [common.fact_text(f, lang) for _, f in facts.iterrows()],
             t("as_of", lang): facts["as_of"],
             t("source", lang): [common.source_label(s, lang) for s in facts["source_id"]],

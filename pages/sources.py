@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from geo.validate import district_area_check
 from geo.vocab import GEOMETRY_TIERS, LOCATION_TIERS
-from layers.i18n import t, term
+from layers.i18n import metric_label, t, term
 from pages import common
 
 TEXT = {
@@ -35,6 +36,11 @@ TEXT = {
     "rebuild": ("Rebuild with `python -m geo build`; the manifest records inputs and the sha256 of every file.",
                 "使用 `python -m geo build` 重建；清单记录了输入和每个文件的sha256。"),
     "facts": ("Every figure", "全部数据"),
+    "districts": ("District areas: measured on the converted Amap boundary vs official figures",
+                  "行政区面积：换算后的高德边界实测值与官方数据对比"),
+    "districts_note": ("Differences above 0.5 % come from boundaries and figures of different years and "
+                       "sources; every official figure is listed.",
+                       "超过0.5%的差异源于边界与数据的年份、来源不同；所有官方数据均予列出。"),
 }
 
 
@@ -76,8 +82,23 @@ with common.friendly_errors(lang):
     st.subheader(tr("licences", lang))
     st.markdown(tr("licences_body", lang))
 
+    st.subheader(tr("districts", lang))
+    st.caption(tr("districts_note", lang))
+    check = district_area_check(data.districts, data.facts)
+    check["source_id"] = [common.source_label(s, lang) if s else "" for s in check["source_id"]]
+    st.dataframe(check, hide_index=True, use_container_width=True,
+                 column_config={"difference": st.column_config.NumberColumn(format="percent")})
+
     st.subheader(tr("facts", lang))
-    st.dataframe(data.facts, hide_index=True, use_container_width=True)
+    facts = data.facts
+    st.dataframe(pd.DataFrame({
+        "subject": facts["subject_type"] + ": " + facts["subject_id"],
+        t("metric", lang): [metric_label(m, lang) for m in facts["metric"]],
+        t("value", lang): [common.fact_text(f, lang) for _, f in facts.iterrows()],
+        "period": facts["period"], t("as_of", lang): facts["as_of"],
+        t("source", lang): [common.source_label(s, lang) for s in facts["source_id"]],
+        t("quote", lang): facts["quote"],
+    }), hide_index=True, use_container_width=True)
 
     st.subheader(tr("snapshot", lang))
     manifest = data.manifest
