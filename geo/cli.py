@@ -62,7 +62,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"facts: {len(snapshot.facts)}")
     print(f"sources ({len(snapshot.sources)}):")
     for row in snapshot.sources.itertuples():
-        print(f"  [{row.source_id}] {row.publisher}: {row.title} ({row.date})")
+        print(f"  [{row.source_id}] {row.publisher}: {row.title}" + (f" ({row.date})" if row.date else ""))
     return 0
 
 

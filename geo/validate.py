@@ -22,7 +22,7 @@ from geo.vocab import (GEOMETRY_TIERS, HUB_ROLES, LOCATION_TIERS, ORGANISATION_K
 BEIJING_BOUNDS = (115.35, 39.40, 117.55, 41.10)
 
 SCHEMAS: dict[str, dict[str, str]] = {
-    "sources": {"source_id": "str", "publisher": "str", "title": "str", "date": "date",
+    "sources": {"source_id": "str", "publisher": "str", "title": "str", "date": "date?",
                 "url": "str?", "language": "str", "note": "str?"},
     "districts": {"district_id": "str", "name_zh": "str", "name_en": "str", "role": "str",
                   "hub_id": "str?", "area_km2": "float", "geometry": "geometry"},
@@ -35,7 +35,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
               "area_km2": "float", "anchor_lon": "float", "anchor_lat": "float",
               "geometry": "geometry"},
     "organisations": {"org_id": "str", "name_zh": "str", "name_en": "str", "kind": "str",
-                      "specialisations": "str", "park_id": "str?", "district_id": "str",
+                      "specialisations": "str?", "park_id": "str?", "district_id": "str",
                       "location_tier": "str", "address_zh": "str?", "location_note": "str",
                       "source_ids": "str", "geometry": "geometry"},
     "facts": {"fact_id": "str", "subject_type": "str", "subject_id": "str", "metric": "str",

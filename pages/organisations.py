@@ -84,7 +84,7 @@ with common.friendly_errors(lang):
         t("hub", lang): shown["hub_id_joined"].map(hub_names),
         t("location_tier", lang): [term(LOCATION_TIERS[v], lang) for v in shown["location_tier"]],
         t("address", lang): shown["address_zh"],
-    }), hide_index=True, use_container_width=True)
+    }), hide_index=True, width="stretch")
 
     st.subheader(tr("counts", lang))
     left, right = st.columns(2)
@@ -107,4 +107,4 @@ with common.friendly_errors(lang):
     st.dataframe(comparison.rename(columns={"subject": t("park", lang), "mapped": t("mapped", lang),
                                             "reported": t("reported", lang), "as_of": t("as_of", lang),
                                             "source_id": t("source", lang)}),
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")

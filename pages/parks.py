@@ -81,7 +81,7 @@ with common.friendly_errors(lang):
             t("source", lang): [common.source_label(s, lang) for s in facts["source_id"]],
             t("quote", lang): facts["quote"],
         }).sort_values([t("metric", lang), t("as_of", lang)])
-        st.dataframe(sheet, hide_index=True, use_container_width=True)
+        st.dataframe(sheet, hide_index=True, width="stretch")
 
     st.subheader(f"{tr('orgs', lang)} ({len(park_orgs)})")
     if len(park_orgs):
@@ -91,7 +91,7 @@ with common.friendly_errors(lang):
             t("specialisations", lang): [", ".join(term(SPECIALISATIONS[c], lang) for c in split_codes(v))
                                          for v in park_orgs["specialisations"]],
             t("location_tier", lang): park_orgs["location_tier"],
-        }), hide_index=True, use_container_width=True)
+        }), hide_index=True, width="stretch")
 
     st.divider()
     st.subheader(tr("compare", lang))
@@ -116,7 +116,7 @@ with common.friendly_errors(lang):
                                                      for c in split_codes(row["specialisations"])),
             })
         table = pd.DataFrame(rows)
-        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.dataframe(table, hide_index=True, width="stretch")
         chart = table.set_index(t("park", lang))[[f"{t('official_area', lang)} (km²)"]]
         st.bar_chart(chart, horizontal=True)
         st.bar_chart(table.set_index(t("park", lang))[[t("organisations_count", lang)]], horizontal=True)

@@ -173,7 +173,7 @@ with common.friendly_errors(lang):
             "hub": measured["hub_id"].map(hub_names), "park": measured["park_id"].map(park_names),
         })
         edited = st.data_editor(
-            table, key=f"planner_table_{map_key}", hide_index=True, use_container_width=True,
+            table, key=f"planner_table_{map_key}", hide_index=True, width="stretch",
             num_rows="delete",
             disabled=["parcel_id", "area_m2", "area_ha", "area_mu", "floor_area_effective_m2",
                       "district", "hub", "park"],
@@ -215,7 +215,7 @@ with common.friendly_errors(lang):
         by_hub = progress(measured, by="hub_id")
         by_hub["scope"] = by_hub["scope"].map(lambda h: hub_names.get(h, h))
         by_hub["target"] = [tr("target_" + k, lang) for k in by_hub["target"]]
-        st.dataframe(by_hub.pivot(index="scope", columns="target", values="achieved"), use_container_width=True)
+        st.dataframe(by_hub.pivot(index="scope", columns="target", values="achieved"), width="stretch")
 
     st.subheader(tr("scenario", lang))
     st.caption(tr("store_at", lang, path=str(store.path)))

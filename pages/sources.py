@@ -58,7 +58,7 @@ with common.friendly_errors(lang):
 
     st.subheader(tr("sources", lang))
     st.dataframe(data.sources[["source_id", "publisher", "title", "date", "url", "language", "note"]],
-                 hide_index=True, use_container_width=True,
+                 hide_index=True, width="stretch",
                  column_config={"url": st.column_config.LinkColumn("url")})
 
     st.subheader(tr("tiers", lang))
@@ -67,7 +67,7 @@ with common.friendly_errors(lang):
         {"tier": key, t("geometry_tier", lang): term(value, lang),
          t("note", lang): value.description_zh if lang == "zh" else value.description_en,
          t("layer_parks", lang): int(counts.get(key, 0))}
-        for key, value in GEOMETRY_TIERS.items()]), hide_index=True, use_container_width=True)
+        for key, value in GEOMETRY_TIERS.items()]), hide_index=True, width="stretch")
 
     st.subheader(tr("locations", lang))
     counts = data.organisations["location_tier"].value_counts()
@@ -75,7 +75,7 @@ with common.friendly_errors(lang):
         {"tier": key, t("location_tier", lang): term(value, lang),
          t("note", lang): value.description_zh if lang == "zh" else value.description_en,
          t("layer_orgs", lang): int(counts.get(key, 0))}
-        for key, value in LOCATION_TIERS.items()]), hide_index=True, use_container_width=True)
+        for key, value in LOCATION_TIERS.items()]), hide_index=True, width="stretch")
 
     st.subheader(tr("datums", lang))
     st.markdown(tr("datums_body", lang))
@@ -86,7 +86,7 @@ with common.friendly_errors(lang):
     st.caption(tr("districts_note", lang))
     check = district_area_check(data.districts, data.facts)
     check["source_id"] = [common.source_label(s, lang) if s else "" for s in check["source_id"]]
-    st.dataframe(check, hide_index=True, use_container_width=True,
+    st.dataframe(check, hide_index=True, width="stretch",
                  column_config={"difference": st.column_config.NumberColumn(format="percent")})
 
     st.subheader(tr("facts", lang))
@@ -98,7 +98,7 @@ with common.friendly_errors(lang):
         "period": facts["period"], t("as_of", lang): facts["as_of"],
         t("source", lang): [common.source_label(s, lang) for s in facts["source_id"]],
         t("quote", lang): facts["quote"],
-    }), hide_index=True, use_container_width=True)
+    }), hide_index=True, width="stretch")
 
     st.subheader(tr("snapshot", lang))
     manifest = data.manifest
