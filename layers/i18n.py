@@ -116,6 +116,8 @@ def format_number(value: float, lang: str, *, digits: int = 2) -> str:
         return "–"
     if lang == "zh":
         magnitude = abs(value)
+        if magnitude >= 1e12:
+            return _trim(value / 1e12, digits).replace(",", "") + "万亿"
         if magnitude >= 1e8:
             return _trim(value / 1e8, digits).replace(",", "") + "亿"
         if magnitude >= 1e4:
@@ -185,3 +187,26 @@ def metric_label(metric: str, lang: str) -> str:
     """A figure's name in ``lang``; unknown metrics fall back to their code, readable."""
     en, zh = METRICS.get(metric, (metric.replace("_", " "), metric.replace("_", " ")))
     return zh if lang == "zh" else en
+
+
+_COMPACT_QUALIFIERS = {"at_least": "≥", "more_than": ">", "about": "~", "nearly": "~", "up_to": "≤"}
+_COMPACT_UNITS = {"m2": "m²", "km2": "km²", "ha": "ha", "mu": ("mu", "亩"), "percent": "%",
+                  "bn_yuan": ("yuan", "元"), "bn_yuan_per_year": ("yuan/yr", "元/年"), "count": ""}
+
+
+def format_compact(value: float, unit: str, lang: str, *, qualifier: str = "exact") -> str:
+    """A short form for headline tiles: '≥3,000 mu', '1.2 M m²', '1.25 tn yuan' / '≥3000亩', '120万m²'."""
+    sign = _COMPACT_QUALIFIERS.get(qualifier, "")
+    unit_text = _COMPACT_UNITS.get(unit, unit)
+    if isinstance(unit_text, tuple):
+        unit_text = unit_text[1] if lang == "zh" else unit_text[0]
+    if unit in ("bn_yuan", "bn_yuan_per_year"):
+        value = value * 1e9
+    if lang == "zh":
+        number = format_number(value, "zh")
+        return f"{sign}{number}{unit_text}"
+    for threshold, suffix in ((1e12, " tn"), (1e9, " bn"), (1e6, " M")):
+        if abs(value) >= threshold:
+            return f"{sign}{_trim(value / threshold, 2)}{suffix} {unit_text}".strip()
+    space = "" if unit_text in ("%", "") else " "
+    return f"{sign}{_trim(value, 2)}{space}{unit_text}".strip()

@@ -9,7 +9,7 @@ from geo.vocab import GEOMETRY_TIERS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.districts import districts_layer
 from layers.hubs import hub_labels
-from layers.i18n import format_quantity, t, term
+from layers.i18n import format_compact, format_quantity, t, term
 from layers.legend import Legend
 from layers.organisations import organisations_layer
 from layers.parks import parks_layer
@@ -40,8 +40,9 @@ with common.friendly_errors(lang):
     for column, fact_id in zip(columns, headline, strict=False):
         fact = facts.loc[fact_id]
         en, zh = HEADLINE_LABELS[fact_id]
-        column.metric(zh if lang == "zh" else en, common.fact_text(fact, lang),
-                      help=common.fact_help(fact, lang), border=True)
+        column.metric(zh if lang == "zh" else en,
+                      format_compact(float(fact["value"]), str(fact["unit"]), lang, qualifier=str(fact["qualifier"])),
+                      help=f"{common.fact_text(fact, lang)}\n\n{common.fact_help(fact, lang)}", border=True)
 
     used = sorted({c for v in data.organisations["specialisations"] for c in split_codes(v)}
                   | {c for v in data.parks["specialisations"] for c in split_codes(v)})

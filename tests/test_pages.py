@@ -45,7 +45,8 @@ def test_cluster_map_shows_headline_figures_with_sources_and_a_map():
     at = _run()
     metrics = at.metric
     assert len(metrics) == 5
-    assert any("3,000 mu" in m.value for m in metrics)
+    assert any(m.value == "≥3,000 mu" for m in metrics)
+    assert any("at least 3,000 mu" in m.proto.help for m in metrics)
     assert all("Source:" in m.proto.help for m in metrics)
     assert at.get("component_instance"), "the folium map component is missing"
 

@@ -47,13 +47,16 @@ def test_every_page_loads_without_errors_or_cdn(page, server, path):
 
 
 def test_map_draws_districts_parks_and_organisations(page, server):
+    from geo.snapshot import load_snapshot
+
+    snapshot = load_snapshot()
+    polygons = len(snapshot.districts) + len(snapshot.parks)
     _open(page, server)
     frame = _map(page)
-    frame.locator("path.leaflet-interactive").nth(20).wait_for(timeout=60_000)
-    paths = frame.locator("path.leaflet-interactive").count()
-    clusters = frame.locator(".marker-cluster").count()
-    assert paths >= 16 + 5  # 16 districts and the parks at least
-    assert clusters + paths > 21  # organisations drawn as clusters or circle markers
+    frame.locator("path.leaflet-interactive").nth(polygons - 1).wait_for(timeout=60_000)
+    frame.locator(".marker-cluster").first.wait_for(timeout=60_000)
+    assert frame.locator("path.leaflet-interactive").count() >= polygons
+    assert frame.locator(".hub-label").count() == len(snapshot.hubs)
     assert frame.locator(".map-legend").count() == 1
     assert "WGS84" in frame.locator(".datum-badge").inner_text()
 
