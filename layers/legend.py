@@ -15,7 +15,7 @@ class Legend(MacroElement):
 
     _template = Template("""
         {% macro html(this, kwargs) %}
-        <details class="map-legend" open style="position:absolute;top:10px;right:10px;z-index:900;
+        <details class="map-legend" {{ this.open_attr }} style="position:absolute;top:10px;right:10px;z-index:900;
             background:rgba(255,255,255,.94);padding:6px 10px;border-radius:6px;max-width:260px;
             font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">
           <summary style="font-weight:600;cursor:pointer">{{ this.title }}</summary>
@@ -25,8 +25,9 @@ class Legend(MacroElement):
     """)
 
     def __init__(self, *, lang: str = "en", tiers: bool = True, roles: bool = True,
-                 kinds: bool = True) -> None:
+                 kinds: bool = True, expanded: bool = True) -> None:
         super().__init__()
+        self.open_attr = "open" if expanded else ""
         self._name = "Legend"
         self.title = escape(t("legend_title", lang))
         parts = []

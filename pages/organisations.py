@@ -71,7 +71,7 @@ with common.friendly_errors(lang):
     fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key, zoom_start=10)
     parks_layer(data.parks, lang=lang, datum=settings.datum).add_to(fmap)
     organisations_layer(shown, lang=lang, datum=settings.datum, park_names=park_names).add_to(fmap)
-    Legend(lang=lang, roles=False).add_to(fmap)
+    Legend(lang=lang, roles=False, expanded=False).add_to(fmap)
     common.show_map(fmap, key="orgs_map", height=500)
 
     st.dataframe(pd.DataFrame({

@@ -55,7 +55,7 @@ with common.friendly_errors(lang):
         parks_layer(parks, lang=lang, datum=settings.datum, selected=park_id).add_to(fmap)
         park_orgs = data.organisations[data.organisations["park_id"] == park_id]
         organisations_layer(park_orgs, lang=lang, datum=settings.datum, park_names=names).add_to(fmap)
-        Legend(lang=lang, roles=False).add_to(fmap)
+        Legend(lang=lang, roles=False, expanded=False).add_to(fmap)
         common.show_map(fmap, key=f"park_map_{park_id}", height=480)
     with right:
         st.subheader(names[park_id])
