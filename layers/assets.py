@@ -18,18 +18,21 @@ import folium.plugins
 STATIC_URL = "/app/static/vendor"
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 
-# Resource name used by folium -> file under static/vendor; None drops the resource.
+# Resource name used by folium -> file under static/vendor; None drops the resource. The app's
+# maps draw circle markers, DivIcon labels, clusters and Leaflet.draw tools only, so
+# Bootstrap, Font Awesome and awesome-markers (about 0.4 MB the map would wait for) are dropped;
+# jQuery stays because folium builds popups with it.
 _LOCAL: dict[str, str | None] = {
     "leaflet": "leaflet/dist/leaflet.js",
-    "jquery": "jquery/dist/jquery.min.js",
-    "bootstrap": "bootstrap/dist/js/bootstrap.bundle.min.js",
-    "awesome_markers": "leaflet.awesome-markers/dist/leaflet.awesome-markers.js",
+    "jquery": "jquery/dist/jquery.min.js",  # folium builds popups with $(...)
+    "bootstrap": None,
+    "awesome_markers": None,
     "leaflet_css": "leaflet/dist/leaflet.css",
-    "bootstrap_css": "bootstrap/dist/css/bootstrap.min.css",
-    "glyphicons_css": None,  # Bootstrap 3 icons: unused by this app's maps
-    "awesome_markers_font_css": "fontawesome-free/css/all.min.css",
-    "awesome_markers_css": "leaflet.awesome-markers/dist/leaflet.awesome-markers.css",
-    "awesome_rotate_css": None,  # only needed for rotated marker icons
+    "bootstrap_css": None,
+    "glyphicons_css": None,
+    "awesome_markers_font_css": None,
+    "awesome_markers_css": None,
+    "awesome_rotate_css": None,
     "markerclusterjs": "leaflet.markercluster/dist/leaflet.markercluster.js",
     "markerclustercss": "leaflet.markercluster/dist/MarkerCluster.css",
     "markerclusterdefaultcss": "leaflet.markercluster/dist/MarkerCluster.Default.css",

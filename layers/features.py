@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from geo.datums import convert_frame
 from layers.html import escape
+
+
+DISPLAY_DECIMALS = 5
 
 
 def display_frame(frame: gpd.GeoDataFrame, *, datum: str,
@@ -23,4 +28,9 @@ def display_frame(frame: gpd.GeoDataFrame, *, datum: str,
         out[name] = list(values)
     if datum != "wgs84":
         out = convert_frame(out, source="wgs84", target=datum)
+    # 5 decimals (about 1 m) is finer than any screen pixel at the zooms used and keeps the
+    # page payload small; stored and exported data keep 7.
+    geoms = np.asarray(out.geometry.values, dtype=object)
+    out[out.geometry.name] = gpd.GeoSeries(
+        shapely.transform(geoms, lambda xy: np.round(xy, DISPLAY_DECIMALS)), index=out.index, crs=out.crs)
     return out.reset_index(drop=True)

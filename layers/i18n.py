@@ -194,12 +194,15 @@ _COMPACT_UNITS = {"m2": "m²", "km2": "km²", "ha": "ha", "mu": ("mu", "亩"), "
                   "bn_yuan": ("yuan", "元"), "bn_yuan_per_year": ("yuan/yr", "元/年"), "count": ""}
 
 
-def format_compact(value: float, unit: str, lang: str, *, qualifier: str = "exact") -> str:
+def format_compact(value: float, unit: str, lang: str, *, qualifier: str = "exact",
+                   with_unit: bool = True) -> str:
     """A short form for headline tiles: '≥3,000 mu', '1.2 M m²', '1.25 tn yuan' / '≥3000亩', '120万m²'."""
     sign = _COMPACT_QUALIFIERS.get(qualifier, "")
     unit_text = _COMPACT_UNITS.get(unit, unit)
     if isinstance(unit_text, tuple):
         unit_text = unit_text[1] if lang == "zh" else unit_text[0]
+    if not with_unit:
+        unit_text = ""
     if unit in ("bn_yuan", "bn_yuan_per_year"):
         value = value * 1e9
     if lang == "zh":

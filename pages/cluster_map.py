@@ -18,11 +18,11 @@ from pages import common
 HEADLINE_FACTS = ("plan_industrial_land", "plan_factory_completed", "plan_factory_started",
                   "plan_industry_scale_2026", "xinhua_health_sector_2024")
 HEADLINE_LABELS = {
-    "plan_industrial_land": ("New industrial land, 2024-26", "新增产业用地（2024—2026）"),
-    "plan_factory_completed": ("Standard factories completed", "建成标准厂房"),
-    "plan_factory_started": ("Standard factories started", "新开工标准厂房"),
-    "plan_industry_scale_2026": ("Industry scale target, 2026", "2026年产业规模目标"),
-    "xinhua_health_sector_2024": ("Industry scale, 2024", "2024年产业规模"),
+    "plan_industrial_land": ("New industrial land 2024-26 (mu)", "新增产业用地（亩）"),
+    "plan_factory_completed": ("Factories completed (m²)", "建成标准厂房（m²）"),
+    "plan_factory_started": ("Factories started (m²)", "新开工标准厂房（m²）"),
+    "plan_industry_scale_2026": ("Industry target 2026 (yuan)", "2026年产业规模目标（元）"),
+    "xinhua_health_sector_2024": ("Industry scale 2024 (yuan)", "2024年产业规模（元）"),
 }
 
 settings = common.settings()
@@ -41,7 +41,8 @@ with common.friendly_errors(lang):
         fact = facts.loc[fact_id]
         en, zh = HEADLINE_LABELS[fact_id]
         column.metric(zh if lang == "zh" else en,
-                      format_compact(float(fact["value"]), str(fact["unit"]), lang, qualifier=str(fact["qualifier"])),
+                      format_compact(float(fact["value"]), str(fact["unit"]), lang,
+                                     qualifier=str(fact["qualifier"]), with_unit=False),
                       help=f"{common.fact_text(fact, lang)}\n\n{common.fact_help(fact, lang)}", border=True)
 
     used = sorted({c for v in data.organisations["specialisations"] for c in split_codes(v)}

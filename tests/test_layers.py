@@ -94,8 +94,8 @@ def test_gaode_basemap_shifts_overlays_to_gcj02(snap):
     shifted = shapely.geometry.shape(data["features"][0]["geometry"])
     original = snap.parks.geometry.iloc[0]
     expected = datums.convert_geometries([original], source="wgs84", target="gcj02")[0]
-    assert shifted.equals_exact(expected, 1e-9)
-    assert not shifted.equals_exact(original, 1e-4)
+    assert shifted.equals_exact(expected, 1e-5)  # the map draws 5 decimals (about 1 m)
+    assert not shifted.equals_exact(original, 1e-3)  # the GCJ-02 shift is about 500 m
 
 
 def test_badge_names_the_datum():

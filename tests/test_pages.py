@@ -45,7 +45,7 @@ def test_cluster_map_shows_headline_figures_with_sources_and_a_map():
     at = _run()
     metrics = at.metric
     assert len(metrics) == 5
-    assert any(m.value == "≥3,000 mu" for m in metrics)
+    assert any(m.value == "≥3,000" and "(mu)" in m.label for m in metrics)
     assert any("at least 3,000 mu" in m.proto.help for m in metrics)
     assert all("Source:" in m.proto.help for m in metrics)
     assert at.get("component_instance"), "the folium map component is missing"
@@ -64,7 +64,7 @@ def test_language_switch_translates_the_page():
     at.sidebar.radio(key="lang").set_value("zh").run()
     assert not at.exception
     assert at.title[0].value == "北京医药健康产业地图"
-    assert any("亩" in m.value for m in at.metric)
+    assert any("亩" in m.label and m.value == "≥3000" for m in at.metric)
 
 
 def test_parks_page_shows_fact_sheet_and_comparison():

@@ -1,0 +1,153 @@
+"""App benchmarks in headless Chromium on localhost with the network blocked.
+
+Prints, for the targets of the app: cluster-map first paint (navigation -> first polygon drawn),
+bytes the browser receives over Streamlit's websocket per page (an upper bound of the map
+payload), server time of a rerun after a filter change (AppTest), and server memory growth over
+200 scripted interactions. Run: ``.venv/bin/python scripts/bench_app.py`` (``--json`` for machines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port  # noqa: E402
+
+PAGES = {"cluster": "", "parks": "parks", "planner": "planner", "organisations": "organisations"}
+MAP_FRAME = "iframe[title*='st_folium']"
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _start_server(store: str) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = dict(os.environ, PHARMA_MAP_DATA_DIR=store)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return process, url
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("streamlit did not start")
+
+
+def _new_page(browser, url: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    local = url.split("//", 1)[1]
+    context.route("**/*", lambda route: route.continue_() if local in route.request.url else route.abort())
+    page = context.new_page()
+    received = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda data: received.append(
+        len(data) if isinstance(data, (bytes, str)) else 0)))
+    return context, page, received
+
+
+def browser_benchmarks(url: str, pid: int, interactions: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    results: dict = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        paints = []
+        for attempt in range(4):
+            context, page, _ = _new_page(browser, url)
+            start = time.perf_counter()
+            page.goto(url + "/", wait_until="commit")
+            page.frame_locator(MAP_FRAME).first.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+            if attempt:  # the first load warms the server's caches
+                paints.append(time.perf_counter() - start)
+            context.close()
+        results["cluster_first_paint_s"] = statistics.median(paints)
+
+        for name, path in PAGES.items():
+            context, page, received = _new_page(browser, url)
+            page.goto(f"{url}/{path}", wait_until="commit")
+            page.frame_locator(MAP_FRAME).first.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
+            results[f"payload_{name}_kb"] = sum(received) / 1024
+            context.close()
+
+        context, page, _ = _new_page(browser, url)
+        page.goto(url + "/", wait_until="domcontentloaded")
+        page.frame_locator(MAP_FRAME).first.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+        before = _rss_kib(pid)
+        for step in range(interactions):
+            label = "中文" if step % 2 == 0 else "English"
+            page.get_by_text(label, exact=True).click()
+            page.wait_for_function(
+                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+        page.wait_for_timeout(1000)
+        results["memory_growth_mb"] = (_rss_kib(pid) - before) / 1024
+        results["interactions"] = interactions
+        context.close()
+        browser.close()
+    return results
+
+
+def rerun_benchmark(runs: int = 10) -> float:
+    """Median server time of a cluster-map rerun after a specialisation filter change."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    times = []
+    options = ["medical_devices", "innovative_drugs"]
+    for i in range(runs):
+        widget = at.multiselect(key="cluster_specs")
+        widget.set_value([options[i % 2]])
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--interactions", type=int, default=200)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as store:
+        process, url = _start_server(store)
+        try:
+            results = browser_benchmarks(url, process.pid, args.interactions)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    results["rerun_server_s"] = rerun_benchmark()
+    targets = {"cluster_first_paint_s": 2.0, "rerun_server_s": 0.3, "memory_growth_mb": 50.0}
+    targets |= {f"payload_{name}_kb": 600.0 for name in PAGES}
+    if args.json:
+        print(json.dumps({k: {"value": v, "target": targets.get(k)} for k, v in results.items()}, indent=2))
+    else:
+        print(f"{'benchmark':<32} {'value':>10} {'target':>8}  result")
+        for key, value in results.items():
+            target = targets.get(key)
+            verdict = "" if target is None else ("PASS" if value <= target else "FAIL")
+            print(f"{key:<32} {value:>10.3f} {target if target is not None else '-':>8}  {verdict}")
+    return 0 if all(results[k] <= v for k, v in targets.items() if k in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
