@@ -20,11 +20,11 @@ VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 
 # Resource name used by folium -> file under static/vendor; None drops the resource. The app's
 # maps draw circle markers, DivIcon labels, clusters and Leaflet.draw tools only, so
-# Bootstrap, Font Awesome and awesome-markers (about 0.4 MB the map would wait for) are dropped;
-# jQuery stays because folium builds popups with it.
+# jQuery, Bootstrap, Font Awesome and awesome-markers (about 0.5 MB the map would wait for)
+# are dropped. Layers must not use folium.Popup, which needs jQuery.
 _LOCAL: dict[str, str | None] = {
     "leaflet": "leaflet/dist/leaflet.js",
-    "jquery": "jquery/dist/jquery.min.js",  # folium builds popups with $(...)
+    "jquery": None,  # only folium popups need it, and the app's maps use tooltips instead
     "bootstrap": None,
     "awesome_markers": None,
     "leaflet_css": "leaflet/dist/leaflet.css",

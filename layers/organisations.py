@@ -34,12 +34,13 @@ def organisations_layer(orgs: gpd.GeoDataFrame, *, lang: str = "en", datum: str 
                 (t("park", lang), park_names.get(org.get("park_id") or "", "")),
                 (t("address", lang), org.get("address_zh") or ""),
                 (t("location_tier", lang), term(LOCATION_TIERS[tier], lang))]
-        popup_html = f"<b>{escape(name)}</b>{table(rows)}"
+        # A rich tooltip instead of a popup: folium builds popups with jQuery, which the map
+        # would otherwise have to download before it can draw.
+        details = f"<b>{escape(name)}</b>{table(rows)}"
         colour = KIND_COLOURS.get(org["kind"], "#555")
         folium.CircleMarker(
             [float(y), float(x)], radius=7, color=colour, weight=2,
             fill=True, fill_color=colour, fill_opacity=0.85 if tier == "site" else 0.15,
-            tooltip=folium.Tooltip(escape(f"{name} · {kind}")),
-            popup=folium.Popup(popup_html, max_width=320),
+            tooltip=folium.Tooltip(details, sticky=True),
         ).add_to(cluster)
     return cluster
