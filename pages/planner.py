@@ -50,6 +50,11 @@ TEXT = {
     "target_standard_factory_completed": ("Standard factories completed", "建成标准厂房"),
     "target_standard_factory_started": ("Standard factories started (under construction)", "新开工标准厂房（在建）"),
     "repaired": ("Repaired before measuring: {message}", "量算前已修复：{message}"),
+    "status": ("Status", "状态"),
+    "use": ("Use", "用途"),
+    "floor_given": ("Floor area given (m²)", "已知建筑面积（m²）"),
+    "plot_ratio": ("Plot ratio", "容积率"),
+    "floor_used": ("Floor area counted (m²)", "计入建筑面积（m²）"),
 }
 STATUS_LABELS = {"planned": ("planned", "规划"), "under_construction": ("under construction", "在建"),
                  "completed": ("completed", "建成")}
@@ -178,11 +183,21 @@ with common.friendly_errors(lang):
             disabled=["parcel_id", "area_m2", "area_ha", "area_mu", "floor_area_effective_m2",
                       "district", "hub", "park"],
             column_config={
-                "status": st.column_config.SelectboxColumn(options=list(STATUSES), required=True),
-                "use": st.column_config.SelectboxColumn(options=list(USES), required=True),
-                "floor_area_m2": st.column_config.NumberColumn(min_value=0.0, format="%.0f"),
-                "plot_ratio": st.column_config.NumberColumn(min_value=0.0, max_value=20.0, format="%.2f"),
-                "area_mu": st.column_config.NumberColumn("area_mu (亩)", format="%.2f"),
+                "parcel_id": st.column_config.TextColumn("ID"),
+                "name": st.column_config.TextColumn(t("name", lang)),
+                "status": st.column_config.SelectboxColumn(tr("status", lang), options=list(STATUSES), required=True),
+                "use": st.column_config.SelectboxColumn(tr("use", lang), options=list(USES), required=True),
+                "floor_area_m2": st.column_config.NumberColumn(tr("floor_given", lang), min_value=0.0, format="%.0f"),
+                "plot_ratio": st.column_config.NumberColumn(tr("plot_ratio", lang), min_value=0.0, max_value=20.0,
+                                                            format="%.2f"),
+                "area_m2": st.column_config.NumberColumn(f"{t('area', lang)} (m²)", format="%.0f"),
+                "area_ha": st.column_config.NumberColumn(f"{t('area', lang)} (ha)", format="%.2f"),
+                "area_mu": st.column_config.NumberColumn(f"{t('area', lang)} ({'亩' if lang == 'zh' else 'mu'})",
+                                                         format="%.2f"),
+                "floor_area_effective_m2": st.column_config.NumberColumn(tr("floor_used", lang), format="%.0f"),
+                "district": st.column_config.TextColumn(t("district", lang)),
+                "hub": st.column_config.TextColumn(t("hub", lang)),
+                "park": st.column_config.TextColumn(t("park", lang)),
             })
         for _, row in measured.iterrows():
             st.text(f"{row['name']}: {format_quantity(row['area_mu'], 'mu', lang)} · "
