@@ -213,3 +213,14 @@ def format_compact(value: float, unit: str, lang: str, *, qualifier: str = "exac
             return f"{sign}{_trim(value / threshold, 2)}{suffix} {unit_text}".strip()
     space = "" if unit_text in ("%", "") else " "
     return f"{sign}{_trim(value, 2)}{space}{unit_text}".strip()
+
+
+def translator(table: dict[str, tuple[str, str]]):
+    """A ``tr(key, lang, **values)`` function over a page's own (English, Chinese) strings."""
+
+    def tr(key: str, lang: str, **values: object) -> str:
+        en, zh = table[key]
+        text = zh if lang == "zh" else en
+        return text.format(**values) if values else text
+
+    return tr

@@ -7,7 +7,7 @@ from geo.export import EXPORT_DATUMS, FORMATS, export_frame, metadata_for
 from geo.scenarios import ScenarioStore
 from geo.snapshot import GEO_LAYERS
 from geo.vocab import SPECIALISATIONS, split_codes
-from layers.i18n import t, term
+from layers.i18n import t, term, translator
 from pages import common
 
 ID_COLUMNS = {"districts": "district_id", "hubs": "hub_id", "parks": "park_id", "organisations": "org_id",
@@ -29,10 +29,7 @@ TEXT = {
 FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
 
 
-def tr(key: str, lang: str, **values) -> str:
-    en, zh = TEXT[key]
-    text = zh if lang == "zh" else en
-    return text.format(**values) if values else text
+tr = translator(TEXT)
 
 
 settings = common.settings()

@@ -5,7 +5,7 @@ import streamlit as st
 
 from geo.vocab import GEOMETRY_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
-from layers.i18n import format_quantity, metric_label, t, term
+from layers.i18n import format_quantity, metric_label, t, term, translator
 from layers.legend import Legend
 from layers.organisations import organisations_layer
 from layers.parks import parks_layer
@@ -25,9 +25,7 @@ TEXT = {
 }
 
 
-def tr(key: str, lang: str) -> str:
-    en, zh = TEXT[key]
-    return zh if lang == "zh" else en
+tr = translator(TEXT)
 
 
 settings = common.settings()

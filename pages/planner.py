@@ -14,7 +14,7 @@ from geo.export import ExportMetadata, export_frame
 from geo.planner import STATUSES, USES, measure_parcels, parcels_from_features, progress
 from geo.scenarios import ScenarioConflictError, ScenarioError, ScenarioStore
 from layers.basemap import base_map
-from layers.i18n import format_quantity, t
+from layers.i18n import format_quantity, t, translator
 from layers.parcels import parcels_layer
 from layers.parks import parks_layer
 from pages import common
@@ -62,10 +62,7 @@ USE_LABELS = {"industrial_land": ("industrial land", "产业用地"), "standard_
               "other": ("other", "其他")}
 
 
-def tr(key: str, lang: str, **values) -> str:
-    en, zh = TEXT[key]
-    text = zh if lang == "zh" else en
-    return text.format(**values) if values else text
+tr = translator(TEXT)
 
 
 def active_scenario() -> str | None:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from geo.validate import district_area_check
 from geo.vocab import GEOMETRY_TIERS, LOCATION_TIERS
-from layers.i18n import metric_label, t, term
+from layers.i18n import metric_label, t, term, translator
 from pages import common
 
 TEXT = {
@@ -44,9 +44,7 @@ TEXT = {
 }
 
 
-def tr(key: str, lang: str) -> str:
-    en, zh = TEXT[key]
-    return zh if lang == "zh" else en
+tr = translator(TEXT)
 
 
 settings = common.settings()
@@ -61,21 +59,16 @@ with common.friendly_errors(lang):
                  hide_index=True, width="stretch",
                  column_config={"url": st.column_config.LinkColumn("url")})
 
-    st.subheader(tr("tiers", lang))
-    counts = data.parks["geometry_tier"].value_counts()
-    st.dataframe(pd.DataFrame([
-        {"tier": key, t("geometry_tier", lang): term(value, lang),
-         t("note", lang): value.description_zh if lang == "zh" else value.description_en,
-         t("layer_parks", lang): int(counts.get(key, 0))}
-        for key, value in GEOMETRY_TIERS.items()]), hide_index=True, width="stretch")
-
-    st.subheader(tr("locations", lang))
-    counts = data.organisations["location_tier"].value_counts()
-    st.dataframe(pd.DataFrame([
-        {"tier": key, t("location_tier", lang): term(value, lang),
-         t("note", lang): value.description_zh if lang == "zh" else value.description_en,
-         t("layer_orgs", lang): int(counts.get(key, 0))}
-        for key, value in LOCATION_TIERS.items()]), hide_index=True, width="stretch")
+    for heading, vocabulary, column, layer, layer_label in (
+            ("tiers", GEOMETRY_TIERS, "geometry_tier", data.parks, "layer_parks"),
+            ("locations", LOCATION_TIERS, "location_tier", data.organisations, "layer_orgs")):
+        st.subheader(tr(heading, lang))
+        counts = layer[column].value_counts()
+        st.dataframe(pd.DataFrame([
+            {"tier": key, t(column, lang): term(value, lang),
+             t("note", lang): value.description_zh if lang == "zh" else value.description_en,
+             t(layer_label, lang): int(counts.get(key, 0))}
+            for key, value in vocabulary.items()]), hide_index=True, width="stretch")
 
     st.subheader(tr("datums", lang))
     st.markdown(tr("datums_body", lang))
