@@ -34,16 +34,8 @@ with common.friendly_errors(lang):
     st.caption("四个核心区 + 多点支撑 · Four core hubs and multiple growth points "
                "(Action Plan 2024-2026, item 30)")
 
-    facts = data.facts.set_index("fact_id")
-    headline = [f for f in HEADLINE_FACTS if f in facts.index]
-    columns = st.columns(max(len(headline), 1))
-    for column, fact_id in zip(columns, headline, strict=False):
-        fact = facts.loc[fact_id]
-        en, zh = HEADLINE_LABELS[fact_id]
-        column.metric(zh if lang == "zh" else en,
-                      format_compact(float(fact["value"]), str(fact["unit"]), lang,
-                                     qualifier=str(fact["qualifier"]), with_unit=False),
-                      help=f"{common.fact_text(fact, lang)}\n\n{common.fact_help(fact, lang)}", border=True)
+    # The tiles are filled after the map is sent, so the map component starts loading first.
+    headline_box = st.container()
 
     used = sorted({c for v in data.organisations["specialisations"] for c in split_codes(v)}
                   | {c for v in data.parks["specialisations"] for c in split_codes(v)})
@@ -69,6 +61,18 @@ with common.friendly_errors(lang):
     st.caption(f"{t('organisations_count', lang)}: {len(orgs)} · {t('layer_parks', lang)}: {len(parks)} · "
                + t("click_park_hint", lang))
     clicked = common.show_map(fmap, key="cluster_map", returned_objects=["last_object_clicked"])
+
+    with headline_box:
+        facts = data.facts.set_index("fact_id")
+        headline = [f for f in HEADLINE_FACTS if f in facts.index]
+        columns = st.columns(max(len(headline), 1))
+        for column, fact_id in zip(columns, headline, strict=False):
+            fact = facts.loc[fact_id]
+            en, zh = HEADLINE_LABELS[fact_id]
+            column.metric(zh if lang == "zh" else en,
+                          format_compact(float(fact["value"]), str(fact["unit"]), lang,
+                                         qualifier=str(fact["qualifier"]), with_unit=False),
+                          help=f"{common.fact_text(fact, lang)}\n\n{common.fact_help(fact, lang)}", border=True)
 
     point = clicked.get("last_object_clicked") if clicked else None
     if point and point.get("lng") is not None:
