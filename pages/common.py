@@ -58,8 +58,10 @@ def settings() -> Settings:
         st.session_state["basemap"] = "osm"
     basemap = st.sidebar.selectbox(t("basemap", lang), options, key="basemap",
                                    format_func=lambda b: t(f"basemap_{b}", lang))
-    data = snapshot()
-    st.sidebar.caption(f"{t('snapshot', lang)}: `{data.version}` · WGS84")
+    try:
+        st.sidebar.caption(f"{t('snapshot', lang)}: `{snapshot().version}` · WGS84")
+    except GeoError as exc:  # the page body reports it in plain words too
+        st.sidebar.caption(f"{t('snapshot', lang)}: {exc}")
     return Settings(lang=lang, basemap=basemap, datum=datum_of(basemap), tianditu_key=key)
 
 

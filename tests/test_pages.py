@@ -108,3 +108,11 @@ def test_sources_page_lists_sources_and_tiers():
     at = _run("pages/sources.py")
     assert len(at.dataframe) >= 4
     assert any("GCJ-02" in m.value for m in at.markdown)
+
+
+def test_a_broken_snapshot_is_reported_in_plain_words(monkeypatch, tmp_path):
+    monkeypatch.setenv("PHARMA_MAP_SNAPSHOT_DIR", str(tmp_path))  # no manifest there
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert any("python -m geo build" in e.value for e in at.error)
