@@ -37,7 +37,8 @@ def _rss_kib(pid: int) -> int:
 
 def _start_server(store: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = dict(os.environ, PHARMA_MAP_DATA_DIR=store)
+    # As ./dev app runs it: glibc arenas capped, so RSS reflects the app, not allocator fragmentation.
+    env = dict(os.environ, PHARMA_MAP_DATA_DIR=store, MALLOC_ARENA_MAX="2")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
