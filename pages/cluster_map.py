@@ -60,7 +60,7 @@ with common.friendly_errors(lang):
 
     st.caption(f"{t('organisations_count', lang)}: {len(orgs)} · {t('layer_parks', lang)}: {len(parks)} · "
                + t("click_park_hint", lang))
-    clicked = common.show_map(fmap, key="cluster_map", returned_objects=["last_object_clicked"])
+    clicked = common.show_map(fmap, key="cluster_map", returned_objects=["last_clicked"])
 
     with headline_box:
         facts = data.facts.set_index("fact_id")
@@ -74,7 +74,7 @@ with common.friendly_errors(lang):
                                          qualifier=str(fact["qualifier"]), with_unit=False),
                           help=f"{common.fact_text(fact, lang)}\n\n{common.fact_help(fact, lang)}", border=True)
 
-    point = clicked.get("last_object_clicked") if clicked else None
+    point = clicked.get("last_clicked") if clicked else None
     if point and point.get("lng") is not None:
         lon, lat = convert([point["lng"]], [point["lat"]], source=settings.datum, target="wgs84")
         hit = locate(lon, lat, parks.geometry.values)[0]

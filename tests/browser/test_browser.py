@@ -102,3 +102,18 @@ def test_export_download_is_rfc7946_geojson(page, server):
         geometry = shapely.geometry.shape(feature["geometry"])
         for polygon in getattr(geometry, "geoms", [geometry]):
             assert polygon.exterior.is_ccw
+
+
+def test_clicking_a_park_opens_its_details(page, server):
+    _open(page, server)
+    frame = _map(page)
+    frame.locator("path.leaflet-interactive[stroke-dasharray='2 6']").first.wait_for(timeout=60_000)
+    # A click on the map at the Life Science Park's anchor (NIBS), dispatched through Leaflet the way a
+    # mouse click on the map is, so markers drawn on top of the park cannot swallow it.
+    handle = page.query_selector(MAP_FRAME).content_frame()
+    handle.evaluate("() => { const m = Object.values(window).find(v => v instanceof L.Map);"
+                    " m.fire('click', {latlng: L.latLng(40.0974, 116.2789)}); }")
+    page.get_by_text("Selected park:").wait_for(timeout=60_000)
+    screenshot(page, "cluster_park_selected")
+    assert page.get_by_text("Zhongguancun Life Science Park").count() >= 1
+    assert page.get_by_role("button", name="Open on the Parks page").count() == 1
