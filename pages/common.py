@@ -72,12 +72,16 @@ def show_map(fmap: folium.Map, *, key: str, height: int = 560,
                      returned_objects=returned_objects or []) or {}
 
 
-def source_label(source_id: str, lang: str) -> str:
-    sources = snapshot().sources.set_index("source_id")
-    if source_id not in sources.index:
-        return source_id
-    row = sources.loc[source_id]
-    return f"{row['publisher']}, {row['title']} ({row['date']})"
+@st.cache_resource(show_spinner=False)
+def _source_labels(version: str) -> dict[str, str]:
+    del version  # the cache key: labels are rebuilt only for another snapshot
+    return {row.source_id: f"{row.publisher}, {row.title}" + (f" ({row.date})" if row.date else "")
+            for row in snapshot().sources.itertuples()}
+
+
+def source_label(source_id: str) -> str:
+    """'Publisher, title (date)' of a source; the id itself if it is unknown."""
+    return _source_labels(snapshot().version).get(source_id, source_id)
 
 
 def fact_text(fact: pd.Series, lang: str) -> str:
@@ -87,7 +91,7 @@ def fact_text(fact: pd.Series, lang: str) -> str:
 def fact_help(fact: pd.Series, lang: str) -> str:
     """Source, date and quote of a figure, for hover help."""
     period = f" · {fact['period']}" if fact.get("period") else ""
-    return (f"{t('source', lang)}: {source_label(fact['source_id'], lang)}{period} · "
+    return (f"{t('source', lang)}: {source_label(fact['source_id'])}{period} · "
             f"{t('as_of', lang)} {fact['as_of']}\n\n> {fact['quote']}")
 
 

@@ -6,12 +6,12 @@ import streamlit as st
 from geo.export import EXPORT_DATUMS, FORMATS, export_frame, metadata_for
 from geo.scenarios import ScenarioStore
 from geo.snapshot import GEO_LAYERS
+from geo.snapshot import ID_COLUMNS as SNAPSHOT_ID_COLUMNS
 from geo.vocab import SPECIALISATIONS, split_codes
 from layers.i18n import t, term, translator
 from pages import common
 
-ID_COLUMNS = {"districts": "district_id", "hubs": "hub_id", "parks": "park_id", "organisations": "org_id",
-              "parcels": "parcel_id"}
+ID_COLUMNS = SNAPSHOT_ID_COLUMNS | {"parcels": "parcel_id"}
 TEXT = {
     "layers": ("Layers", "图层"),
     "format": ("Format", "格式"),

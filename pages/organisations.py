@@ -101,7 +101,7 @@ with common.friendly_errors(lang):
     comparison = compare_with_reported(count_by(placed.dropna(subset=["park_id"]), by="park_id"),
                                        data.facts, subject_column="park_id", subject_type="park")
     comparison["subject"] = comparison["subject"].map(park_names)
-    comparison["source_id"] = [common.source_label(s, lang) if s else "" for s in comparison["source_id"]]
+    comparison["source_id"] = [common.source_label(s) if s else "" for s in comparison["source_id"]]
     st.dataframe(comparison.rename(columns={"subject": t("park", lang), "mapped": t("mapped", lang),
                                             "reported": t("reported", lang), "as_of": t("as_of", lang),
                                             "source_id": t("source", lang)}),

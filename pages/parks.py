@@ -76,7 +76,7 @@ with common.friendly_errors(lang):
             t("metric", lang): [metric_label(m, lang) for m in facts["metric"]],
             t("value", lang): [common.fact_text(f, lang) for _, f in facts.iterrows()],
             t("as_of", lang): facts["as_of"],
-            t("source", lang): [common.source_label(s, lang) for s in facts["source_id"]],
+            t("source", lang): [common.source_label(s) for s in facts["source_id"]],
             t("quote", lang): facts["quote"],
         }).sort_values([t("metric", lang), t("as_of", lang)])
         st.dataframe(sheet, hide_index=True, width="stretch")
@@ -93,7 +93,7 @@ with common.friendly_errors(lang):
 
     st.divider()
     st.subheader(tr("compare", lang))
-    default = [p for p in ids[:2]]
+    default = ids[:2]
     compared = st.multiselect(tr("compare_pick", lang), ids, default=default, max_selections=4,
                               format_func=names.get, key="parks_compare")
     if len(compared) < 2:

@@ -80,7 +80,7 @@ def load_active(store: ScenarioStore) -> tuple[gpd.GeoDataFrame, int | None]:
         return parcels_from_features([]), None
 
 
-def save_active(store: ScenarioStore, parcels: gpd.GeoDataFrame, version: int | None, lang: str) -> None:
+def save_active(store: ScenarioStore, parcels: gpd.GeoDataFrame, version: int | None) -> None:
     """Every change is saved at once; a change based on an outdated version is refused."""
     name = active_scenario()
     if name is None:
@@ -132,7 +132,7 @@ with common.friendly_errors(lang):
     drawings = (result or {}).get("all_drawings")
     if drawings:
         added = parcels_from_features(drawings, datum=settings.datum)
-        save_active(store, pd.concat([parcels, added], ignore_index=True), version, lang)
+        save_active(store, pd.concat([parcels, added], ignore_index=True), version)
         st.rerun()
 
     with st.expander(tr("upload", lang)):
@@ -149,7 +149,7 @@ with common.friendly_errors(lang):
                     document = json.loads(raw.decode("utf-8"))
                     features = document.get("features", []) if isinstance(document, dict) else []
                     added = parcels_from_features(features, datum=datum)
-                    save_active(store, pd.concat([parcels, added], ignore_index=True), version, lang)
+                    save_active(store, pd.concat([parcels, added], ignore_index=True), version)
                     st.rerun()
                 except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                     st.error(t("error_generic", lang, message=f"not a GeoJSON file ({exc})"))
@@ -205,7 +205,7 @@ with common.friendly_errors(lang):
             updated = parcels.set_index("parcel_id").loc[edited["parcel_id"]].reset_index()
             for column in editable[1:]:
                 updated[column] = edited[column].to_numpy()
-            save_active(store, gpd.GeoDataFrame(updated, geometry="geometry", crs=4326), version, lang)
+            save_active(store, gpd.GeoDataFrame(updated, geometry="geometry", crs=4326), version)
             st.rerun()
 
     st.subheader(tr("targets", lang))

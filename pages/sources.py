@@ -78,7 +78,7 @@ with common.friendly_errors(lang):
     st.subheader(tr("districts", lang))
     st.caption(tr("districts_note", lang))
     check = district_area_check(data.districts, data.facts)
-    check["source_id"] = [common.source_label(s, lang) if s else "" for s in check["source_id"]]
+    check["source_id"] = [common.source_label(s) if s else "" for s in check["source_id"]]
     st.dataframe(check, hide_index=True, width="stretch",
                  column_config={"difference": st.column_config.NumberColumn(format="percent")})
 
@@ -89,7 +89,7 @@ with common.friendly_errors(lang):
         t("metric", lang): [metric_label(m, lang) for m in facts["metric"]],
         t("value", lang): [common.fact_text(f, lang) for _, f in facts.iterrows()],
         "period": facts["period"], t("as_of", lang): facts["as_of"],
-        t("source", lang): [common.source_label(s, lang) for s in facts["source_id"]],
+        t("source", lang): [common.source_label(s) for s in facts["source_id"]],
         t("quote", lang): facts["quote"],
     }), hide_index=True, width="stretch")
 
