@@ -39,3 +39,30 @@ class ValidationError(GeoError):
 
 class ExportError(GeoError, ValueError):
     """A layer cannot be written in the requested format or datum."""
+
+
+class ImportRefusedError(GeoError, ValueError):
+    """An uploaded file that cannot be imported; the message says what was found and what to do."""
+
+
+class UnsafeFileError(ImportRefusedError):
+    """A file that could make the server read other files, open connections or run out of memory."""
+
+
+class LimitExceededError(ImportRefusedError):
+    """A file over one of the import limits; ``limit``, ``actual`` and ``allowed`` say which."""
+
+    def __init__(self, limit: str, *, actual: float, allowed: float, advice: str = "",
+                 more_than: bool = False) -> None:
+        self.limit, self.actual, self.allowed = limit, actual, allowed
+        has = f"more than {allowed:,.0f}" if more_than else f"{actual:,.0f}"
+        text = f"the file is over the {limit} limit: it has {has}, the limit is {allowed:,.0f}"
+        super().__init__(text + (f"; {advice}" if advice else ""))
+
+
+class DatumRequiredError(ImportRefusedError):
+    """A table of coordinates whose coordinate system must be chosen; ``suggestion`` proposes one."""
+
+    def __init__(self, message: str, *, suggestion: object = None) -> None:
+        self.suggestion = suggestion
+        super().__init__(message)

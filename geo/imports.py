@@ -1,0 +1,718 @@
+"""Bring your own data: one entry point that turns uploaded bytes into a WGS84 layer, or refuses.
+
+``read_upload`` takes the bytes of a GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ, CSV or XLSX
+file and returns an :class:`ImportedLayer` in EPSG:4326, with notes on everything it repaired,
+skipped (with row numbers) or suspects (points outside Beijing, swapped columns). Anything it
+cannot import safely raises :class:`~geo.errors.ImportRefusedError` (or a subclass) with a message
+that says what was found and what to do. It never takes a path or URL from the user, never lets
+GDAL guess a driver from user bytes (only Shapefiles go through GDAL, from a private folder after
+their parts are checked), and checks every limit in :data:`LIMITS` before the expensive step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import struct
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from pyproj import CRS
+from pyproj.exceptions import CRSError as PyprojCRSError
+
+from geo import archives, gpkg, kml, tables
+from geo.errors import DatumRequiredError, ImportRefusedError, LimitExceededError, UnsafeFileError
+from geo.measure import repair_geometries
+
+SourceFormat = Literal["geojson", "gpkg", "shapefile", "kml", "kmz", "csv", "xlsx"]
+SUPPORTED_SUFFIXES: dict[str, str] = {
+    ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".zip": "shapefile", ".kml": "kml",
+    ".kmz": "kmz", ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx",
+}
+_REFUSED_SUFFIXES = {
+    ".shp": "upload the .shp together with its .shx, .dbf (and .prj) in one .zip",
+    ".xls": "save the workbook as .xlsx (Excel 2007 or later) and upload that",
+    ".vrt": "GDAL virtual files can read other files on the server or open connections: refused",
+    ".xlsm": "workbooks with macros are refused: save it as .xlsx",
+}
+_VRT_MARKERS = (b"<OGRVRTDataSource", b"<VRTDataset", b"/vsicurl", b"/vsizip", b"/vsimem")
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """Every limit on an import, in one place; each refusal names the limit and the file's figure."""
+
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_uncompressed_bytes: int = 200 * 1024 * 1024
+    max_archive_entries: int = 200
+    max_features: int = 200_000
+    max_vertices: int = 5_000_000
+    max_columns: int = 300
+
+
+LIMITS = ImportLimits()
+
+
+@dataclass(frozen=True)
+class ImportNote:
+    level: Literal["info", "warning"]
+    text: str
+
+
+@dataclass(frozen=True)
+class ImportedLayer:
+    """An imported layer in WGS84 with what happened on the way in.
+
+    ``frame`` keeps the file's attributes (column names made unique), ``source_row`` (the row's
+    number as the user knows it: a CSV line, a spreadsheet row or a feature number) and geometry.
+    """
+
+    name: str
+    frame: gpd.GeoDataFrame
+    source_format: str
+    source_datum: str
+    notes: tuple[ImportNote, ...]
+    skipped_rows: tuple[int, ...]
+    sha256: str
+    coordinates: tables.CoordinateColumns | None = None
+    suggestion: tables.DatumSuggestion | None = None
+
+    @property
+    def warnings(self) -> list[str]:
+        return [note.text for note in self.notes if note.level == "warning"]
+
+
+@dataclass(frozen=True)
+class UploadInspection:
+    """What a file is, before it is imported: the page uses it to ask for a datum and columns."""
+
+    name: str
+    source_format: str
+    is_table: bool
+    columns: tuple[str, ...]
+    rows: int
+    coordinates: tables.CoordinateColumns | None
+    suggestion: tables.DatumSuggestion | None
+    declared_crs: str | None
+
+
+@dataclass
+class _Parsed:
+    source_format: str
+    attributes: pd.DataFrame
+    geometries: list[shapely.Geometry | None] | None = None
+    crs: CRS | None = None
+    row_label: str = "feature"
+    row_offset: int = 1
+    problems: dict[int, str] = field(default_factory=dict)
+    notes: list[ImportNote] = field(default_factory=list)
+
+    @property
+    def is_table(self) -> bool:
+        return self.geometries is None
+
+
+def layer_name(filename: str) -> str:
+    """A display name from an uploaded file's name: no folders, no control characters, 60 chars."""
+    base = re.split(r"[\\/]", str(filename))[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    cleaned = "".join(ch for ch in stem if ch.isprintable()).strip()[:60]
+    return cleaned or "import"
+
+
+def _suffix(filename: str) -> str:
+    return PurePosixPath(re.split(r"[\\/]", str(filename))[-1].lower()).suffix
+
+
+def sniff_format(data: bytes, *, filename: str) -> str:
+    """Decide the format from the bytes first and the file name second; refuse what does not match.
+
+    Raises
+    ------
+    UnsafeFileError
+        For GDAL virtual files, whatever their name.
+    ImportRefusedError
+        For unsupported formats, or content that contradicts the name.
+    """
+    suffix = _suffix(filename)
+    if suffix in _REFUSED_SUFFIXES:
+        error = UnsafeFileError if suffix == ".vrt" else ImportRefusedError
+        raise error(f"{suffix} files cannot be imported: {_REFUSED_SUFFIXES[suffix]}")
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if any(marker in data[:65536] for marker in _VRT_MARKERS[:2]):
+        raise UnsafeFileError(
+            "the file is a GDAL virtual dataset (VRT), which can read other files on the server or open"
+            " network connections: refused; upload the data itself (GeoJSON, GeoPackage, zipped Shapefile)")
+    if head.startswith(gpkg.SQLITE_MAGIC):
+        found = "gpkg"
+    elif head.startswith((archives.ZIP_MAGIC, archives.EMPTY_ZIP_MAGIC)):
+        found = {".xlsx": "xlsx", ".kmz": "kmz"}.get(suffix, "shapefile")
+    elif head.startswith((b"{", b"[")):
+        found = "geojson"
+    elif head.startswith(b"<"):
+        found = "kml"
+    else:
+        found = "csv"
+    expected = SUPPORTED_SUFFIXES.get(suffix)
+    if expected is None and suffix:
+        raise ImportRefusedError(
+            f"files ending in {suffix!r} are not supported: upload GeoJSON, GeoPackage, a zipped Shapefile,"
+            " KML/KMZ, CSV or XLSX")
+    if expected is not None and expected != found and not (expected == "geojson" and found == "csv"):
+        if {expected, found} <= {"shapefile", "xlsx", "kmz"}:
+            return expected
+        raise ImportRefusedError(
+            f"the file is called {layer_name(filename)!r}{suffix} but its content looks like {found.upper()}:"
+            " check that you picked the right file, or rename it")
+    if expected == "geojson" and found == "csv":
+        raise ImportRefusedError("the file does not start with '{': it is not GeoJSON")
+    return expected or found
+
+
+# ---------------------------------------------------------------- readers
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)[:10_000]
+    return value
+
+
+_EPSG = re.compile(r"EPSG:+(\d{4,5})$", re.I)
+
+
+def _geojson_crs(doc: dict[str, Any]) -> CRS | None:
+    member = doc.get("crs")
+    if member is None:
+        return None
+    name = member.get("properties", {}).get("name") if isinstance(member, dict) else None
+    name = str(name or "")
+    if name.upper().endswith("CRS84"):
+        return CRS.from_epsg(4326)
+    match = _EPSG.search(name)
+    if not match:
+        raise ImportRefusedError(
+            f"the GeoJSON declares the coordinate system {name[:80]!r}, which is not an EPSG code:"
+            " export it again in WGS84 (RFC 7946) or with an EPSG code")
+    try:
+        return CRS.from_epsg(int(match.group(1)))
+    except PyprojCRSError as exc:
+        raise ImportRefusedError(f"the GeoJSON declares EPSG:{match.group(1)}, which is not a known"
+                                 " coordinate system") from exc
+
+
+def _read_geojson(data: bytes, limits: ImportLimits) -> _Parsed:
+    text, _ = tables.decode_text(data)
+    try:
+        doc = json.loads(text)
+    except RecursionError as exc:
+        raise ImportRefusedError("the JSON is nested too deeply to be GeoJSON") from exc
+    except json.JSONDecodeError as exc:
+        raise ImportRefusedError(f"the file is not valid JSON ({exc.msg} at line {exc.lineno},"
+                                 f" column {exc.colno}): check that it is complete") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("type"), str):
+        raise ImportRefusedError("the JSON has no GeoJSON 'type': it is not GeoJSON")
+    kind = doc["type"]
+    if kind == "FeatureCollection":
+        features = doc.get("features")
+        if not isinstance(features, list):
+            raise ImportRefusedError("the FeatureCollection has no 'features' list")
+    elif kind == "Feature":
+        features = [doc]
+    elif kind in {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+                  "GeometryCollection"}:
+        features = [{"type": "Feature", "geometry": doc, "properties": {}}]
+    else:
+        raise ImportRefusedError(f"GeoJSON type {kind[:40]!r} is not a Feature, FeatureCollection or geometry")
+    if len(features) > limits.max_features:
+        raise LimitExceededError("feature count", actual=len(features), allowed=limits.max_features)
+    parsed = _Parsed("geojson", pd.DataFrame(), geometries=[], crs=_geojson_crs(doc))
+    records = []
+    for number, feature in enumerate(features, start=1):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        record = {str(k): _json_value(v) for k, v in props.items()} if isinstance(props, dict) else {}
+        if isinstance(feature, dict) and isinstance(feature.get("id"), str | int) and "id" not in record:
+            record = {"id": feature["id"], **record}
+        records.append(record)
+        geometry_doc = feature.get("geometry") if isinstance(feature, dict) else None
+        geometry = None
+        if isinstance(geometry_doc, dict):
+            try:
+                geometry = shapely.geometry.shape(geometry_doc)
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
+                    shapely.errors.GEOSException) as exc:
+                parsed.problems[number - 1] = f"its geometry cannot be read ({type(exc).__name__}: {str(exc)[:80]})"
+        elif not isinstance(feature, dict):
+            parsed.problems[number - 1] = "it is not a GeoJSON Feature object"
+        parsed.geometries.append(geometry)  # type: ignore[union-attr]
+    parsed.attributes = pd.DataFrame.from_records(records, columns=_ordered_keys(records)) if records else pd.DataFrame(index=range(0))
+    return parsed
+
+
+def _ordered_keys(records: list[dict[str, Any]]) -> list[str]:
+    keys: dict[str, None] = {}
+    for record in records:
+        keys.update(dict.fromkeys(record))
+    return list(keys)
+
+
+def _read_gpkg(data: bytes, limits: ImportLimits) -> _Parsed:
+    layer = gpkg.read_geopackage(data, max_rows=limits.max_features)
+    crs = None
+    if layer.srs_organization and layer.srs_organization.upper() == "EPSG" and layer.srs_id and layer.srs_id > 0:
+        try:
+            crs = CRS.from_epsg(layer.srs_id)
+        except PyprojCRSError as exc:
+            raise ImportRefusedError(f"the GeoPackage layer uses EPSG:{layer.srs_id}, which is not known") from exc
+    parsed = _Parsed("gpkg", layer.attributes, geometries=list(layer.geometries), crs=crs)
+    parsed.problems.update({int(p.split()[1].rstrip(":")) - 1: p.split(": ", 1)[1] for p in layer.problems})
+    parsed.notes.append(ImportNote("info", f"read GeoPackage layer {layer.name!r}"))
+    return parsed
+
+
+def _read_kml_bytes(data: bytes, source_format: str) -> _Parsed:
+    properties, geometries, problems = kml.parse_kml(data)
+    parsed = _Parsed(source_format, pd.DataFrame.from_records(properties, columns=_ordered_keys(properties))
+                     if properties else pd.DataFrame(), geometries=geometries, crs=CRS.from_epsg(4326),
+                     row_label="placemark")
+    for problem in problems:
+        number, text = problem.split(": ", 1)
+        parsed.problems[int(number.split()[1]) - 1] = text
+    return parsed
+
+
+def _read_kml(data: bytes, limits: ImportLimits) -> _Parsed:
+    return _read_kml_bytes(data, "kml")
+
+
+def _zip_members(data: bytes, limits: ImportLimits) -> list[archives.ArchiveMember]:
+    return archives.inspect_zip(data, max_entries=limits.max_archive_entries,
+                                max_uncompressed_bytes=limits.max_uncompressed_bytes)
+
+
+def _read_kmz(data: bytes, limits: ImportLimits) -> _Parsed:
+    members = _zip_members(data, limits)
+    kmls = sorted((m.name for m in members if m.name.lower().endswith(".kml")),
+                  key=lambda name: (name.lower() != "doc.kml", name.count("/"), name))
+    if not kmls:
+        raise ImportRefusedError("the KMZ holds no .kml document: export it again from the mapping tool")
+    content = archives.read_member(data, kmls[0], budget=limits.max_uncompressed_bytes)
+    return _read_kml_bytes(content, "kmz")
+
+
+def _read_xlsx(data: bytes, limits: ImportLimits) -> _Parsed:
+    members = _zip_members(data, limits)
+    budget = limits.max_uncompressed_bytes
+    for member in members:
+        content = archives.read_member(data, member.name, budget=budget)
+        budget -= len(content)
+        if member.name.lower().endswith((".xml", ".rels", ".vml")) and (b"<!DOCTYPE" in content or b"<!ENTITY" in content):
+            raise UnsafeFileError(
+                f"the workbook part {member.name!r} declares a DTD or entities (an XML entity bomb or a way to"
+                " read server files): refused; save the workbook again in Excel or LibreOffice")
+    table = tables.read_xlsx_table(data, max_rows=limits.max_features, max_columns=limits.max_columns)
+    return _Parsed("xlsx", table, row_label="spreadsheet row", row_offset=2)
+
+
+def _read_csv(data: bytes, limits: ImportLimits) -> _Parsed:
+    table = tables.read_csv_table(data, max_rows=limits.max_features, max_columns=limits.max_columns)
+    return _Parsed("csv", table, row_label="line", row_offset=2)
+
+
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+_DBF_GBK_LANGUAGE_IDS = {0x4D, 0x7A}  # code page 936 (GBK), as ArcGIS and QGIS write it
+
+
+def _dbf_encoding(dbf: bytes, cpg: bytes | None) -> str:
+    if cpg:
+        declared = cpg.decode("ascii", "ignore").strip()
+        if re.fullmatch(r"[A-Za-z0-9_\-]{1,20}", declared):
+            return {"936": "GBK", "65001": "UTF-8"}.get(declared, declared)
+    if len(dbf) > 29 and dbf[29] in _DBF_GBK_LANGUAGE_IDS:
+        return "GBK"
+    try:
+        dbf.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        return "GB18030"
+
+
+def _read_zip(data: bytes, limits: ImportLimits) -> _Parsed:
+    members = _zip_members(data, limits)
+    by_lower = {m.name.lower(): m.name for m in members}
+    shapefiles = sorted(name for name in by_lower if name.endswith(".shp"))
+    if not shapefiles:
+        inner = [m for m in members if _suffix(m.name) in {".geojson", ".json", ".kml", ".csv", ".gpkg"}
+                 and not PurePosixPath(m.name).name.startswith(".")]
+        if len(inner) == 1:
+            content = archives.read_member(data, inner[0].name, budget=limits.max_uncompressed_bytes)
+            fmt = sniff_format(content, filename=inner[0].name)
+            parsed = _READERS[fmt](content, limits)
+            parsed.notes.append(ImportNote("info", f"read {inner[0].name!r} from the zip"))
+            return parsed
+        listing = ", ".join(m.name for m in members[:10]) or "nothing"
+        raise ImportRefusedError(f"the zip holds no Shapefile (.shp) and not exactly one GeoJSON/KML/CSV/GeoPackage"
+                                 f" file; it holds: {listing}")
+    chosen = shapefiles[0]
+    stem = chosen[:-4]
+    missing = [ext for ext in (".shx", ".dbf") if stem + ext not in by_lower]
+    if missing:
+        raise ImportRefusedError(
+            f"the zip holds {by_lower[chosen]!r} but not its {' and '.join(missing)} part: a Shapefile needs"
+            " .shp, .shx and .dbf (and .prj for its coordinate system); zip them together")
+    budget = limits.max_uncompressed_bytes
+    parts: dict[str, bytes] = {}
+    for ext in _SHAPEFILE_PARTS:
+        if stem + ext in by_lower:
+            parts[ext] = archives.read_member(data, by_lower[stem + ext], budget=budget)
+            budget -= len(parts[ext])
+    for ext in (".shp", ".shx"):
+        if len(parts[ext]) < 100 or struct.unpack(">i", parts[ext][:4])[0] != 9994:
+            raise ImportRefusedError(f"{by_lower[stem + ext]!r} is not a Shapefile {ext} part (wrong header)")
+    if len(parts[".dbf"]) >= 8:
+        records = struct.unpack("<I", parts[".dbf"][4:8])[0]
+        if records > limits.max_features:
+            raise LimitExceededError("feature count", actual=records, allowed=limits.max_features)
+    encoding = _dbf_encoding(parts[".dbf"], parts.get(".cpg"))
+    frame = _gdal_read_shapefile(parts, encoding)
+    parsed = _Parsed("shapefile", pd.DataFrame(frame.drop(columns=frame.geometry.name)),
+                     geometries=list(frame.geometry.values), crs=frame.crs)
+    notes = [f"read Shapefile {by_lower[chosen]!r} (text encoding {encoding})"]
+    if len(shapefiles) > 1:
+        notes.append(f"the zip holds {len(shapefiles)} Shapefiles; only {by_lower[chosen]!r} was imported:"
+                     " upload the others in their own zips")
+    if ".prj" not in parts:
+        notes.append("the Shapefile has no .prj: its coordinate system is unknown")
+    parsed.notes.extend(ImportNote("info" if i == 0 else "warning", text) for i, text in enumerate(notes))
+    return parsed
+
+
+def _gdal_read_shapefile(parts: dict[str, bytes], encoding: str) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    with tempfile.TemporaryDirectory(prefix="pharma-map-import-") as folder:
+        for ext, content in parts.items():
+            (Path(folder) / f"layer{ext}").write_bytes(content)
+        try:
+            return pyogrio.read_dataframe(Path(folder) / "layer.shp", encoding=encoding, on_invalid="ignore")
+        # GDAL reports a damaged file through many exception types (DataSourceError, FieldError,
+        # ValueError from WKB, LookupError for an unknown code page...); all mean "cannot be read".
+        except Exception as exc:  # noqa: BLE001
+            raise ImportRefusedError(
+                f"the Shapefile cannot be read ({type(exc).__name__}: {str(exc)[:160]}): export it again") from exc
+
+
+_READERS: dict[str, Callable[[bytes, ImportLimits], _Parsed]] = {
+    "geojson": _read_geojson, "gpkg": _read_gpkg, "shapefile": _read_zip, "kml": _read_kml,
+    "kmz": _read_kmz, "csv": _read_csv, "xlsx": _read_xlsx,
+}
+
+
+# ---------------------------------------------------------------- pipeline
+
+
+def _parse(data: bytes, filename: str, limits: ImportLimits) -> _Parsed:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ImportRefusedError(f"an upload must be given as bytes, not {type(data).__name__}")
+    data = bytes(data)
+    if not data.strip():
+        raise ImportRefusedError("the file is empty")
+    if len(data) > limits.max_file_bytes:
+        raise LimitExceededError("file size (bytes)", actual=len(data), allowed=limits.max_file_bytes)
+    fmt = sniff_format(data, filename=filename)
+    parsed = _READERS[fmt](data, limits)
+    if parsed.attributes.shape[1] > limits.max_columns:
+        raise LimitExceededError("column count", actual=parsed.attributes.shape[1], allowed=limits.max_columns)
+    parsed.attributes.columns = tables.unique_column_names(parsed.attributes.columns)
+    return parsed
+
+
+def _table_xy(parsed: _Parsed, columns: tables.CoordinateColumns
+              ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    table = parsed.attributes
+    if columns.lon and columns.lat:
+        return tables.parse_numbers(table[columns.lon]), tables.parse_numbers(table[columns.lat])
+    if columns.pair:
+        return tables.parse_pairs(table[columns.pair])
+    geoms = shapely.from_wkt(table[columns.wkt].astype(str).str.replace(r"^\s*SRID=\d+;", "", regex=True)
+                             .to_numpy(), on_invalid="ignore")
+    first = shapely.get_coordinates(shapely.point_on_surface(geoms[~shapely.is_empty(geoms) & (geoms != None)]))  # noqa: E711
+    return first[:, 0], first[:, 1]
+
+
+def _resolve_columns(table: pd.DataFrame, *, lon_column: str | None, lat_column: str | None,
+                     wkt_column: str | None) -> tables.CoordinateColumns:
+    for given in (lon_column, lat_column, wkt_column):
+        if given is not None and given not in table.columns:
+            raise ImportRefusedError(f"the table has no column {given!r}; its columns are {list(table.columns)[:20]}")
+    detected = tables.detect_columns(table)
+    if wkt_column:
+        return replace(detected, lon=None, lat=None, pair=None, wkt=wkt_column)
+    if lon_column or lat_column:
+        if not (lon_column and lat_column):
+            raise ImportRefusedError("give both the longitude and the latitude column")
+        return replace(detected, lon=lon_column, lat=lat_column, pair=None, wkt=None)
+    if not detected.found:
+        raise ImportRefusedError(
+            f"no coordinate columns were recognised among {list(table.columns)[:20]}: name them"
+            " lon/lat (longitude/latitude, 经度/纬度) or give a WKT column, or choose the columns")
+    return detected
+
+
+def inspect_upload(data: bytes, *, filename: str, limits: ImportLimits = LIMITS) -> UploadInspection:
+    """Say what a file is and, for a table, which columns and datum it seems to use.
+
+    Raises
+    ------
+    ImportRefusedError
+        Whatever ``read_upload`` would refuse before choosing a datum.
+    """
+    parsed = _parse(data, filename, limits)
+    coordinates = suggestion = None
+    if parsed.is_table:
+        coordinates = tables.detect_columns(parsed.attributes)
+        if coordinates.found:
+            x, y = _table_xy(parsed, coordinates)
+            suggestion = tables.suggest_datum(x, y, hint=coordinates.datum_hint, hint_column=coordinates.hint_column)
+    else:
+        suggestion = _vector_suggestion(parsed)
+    return UploadInspection(
+        name=layer_name(filename), source_format=parsed.source_format, is_table=parsed.is_table,
+        columns=tuple(parsed.attributes.columns), rows=len(parsed.attributes),
+        coordinates=coordinates, suggestion=suggestion,
+        declared_crs=parsed.crs.to_string() if parsed.crs is not None else None)
+
+
+def _vector_suggestion(parsed: _Parsed) -> tables.DatumSuggestion | None:
+    if parsed.crs is not None and parsed.crs.is_projected:
+        return None
+    geoms = np.array([g for g in parsed.geometries or [] if g is not None and not g.is_empty], dtype=object)
+    if not len(geoms):
+        return None
+    coords = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    suggestion = tables.suggest_datum(coords[:, 0], coords[:, 1])
+    if suggestion.datum == "wgs84" and not suggestion.swapped:
+        return tables.DatumSuggestion("wgs84", "medium", (
+            "GeoJSON and KML are WGS84 by definition; if the file came from Gaode/Amap or Baidu tools,"
+            " choose GCJ-02 or BD-09",))
+    return suggestion
+
+
+def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_column: str | None = None,
+                lat_column: str | None = None, wkt_column: str | None = None,
+                limits: ImportLimits = LIMITS) -> ImportedLayer:
+    """Import an uploaded file given as bytes into a WGS84 layer.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content (never a path or URL).
+    filename : str
+        The name the user gave the file: only its suffix and a display name are used.
+    datum : str, optional
+        The coordinate system of the coordinates (one of ``geo.tables.INPUT_DATUMS``, e.g. ``gcj02``
+        or ``EPSG:4548``). Required for tables; for files that declare a CRS it overrides it.
+    lon_column, lat_column, wkt_column : str, optional
+        Coordinate columns of a table, when their names are not recognised.
+    limits : ImportLimits
+        Size, feature, vertex and column limits.
+
+    Returns
+    -------
+    ImportedLayer
+
+    Raises
+    ------
+    DatumRequiredError
+        For a table without ``datum`` (its ``suggestion`` says which datum and why), or for a file
+        with no CRS whose coordinates look like metres.
+    LimitExceededError, UnsafeFileError, ImportRefusedError
+        For anything else that cannot be imported; nothing is partly imported.
+    """
+    data = bytes(data) if isinstance(data, bytearray | memoryview) else data
+    parsed = _parse(data, filename, limits)
+    notes = list(parsed.notes)
+    columns = suggestion = None
+    if parsed.is_table:
+        columns = _resolve_columns(parsed.attributes, lon_column=lon_column, lat_column=lat_column,
+                                   wkt_column=wkt_column)
+        geometries, suggestion, source_datum, table_notes = _table_geometries(parsed, columns, datum)
+        notes.extend(table_notes)
+        parsed.geometries = geometries
+    else:
+        source_datum, vector_notes = _vector_to_wgs84(parsed, datum)
+        notes.extend(vector_notes)
+    frame, skipped, finish_notes = _finish(parsed, limits)
+    notes.extend(finish_notes)
+    return ImportedLayer(name=layer_name(filename), frame=frame, source_format=parsed.source_format,
+                         source_datum=source_datum, notes=tuple(notes), skipped_rows=skipped,
+                         sha256=hashlib.sha256(data).hexdigest(), coordinates=columns, suggestion=suggestion)
+
+
+def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum: str | None
+                      ) -> tuple[list[shapely.Geometry | None], tables.DatumSuggestion, str, list[ImportNote]]:
+    x, y = _table_xy(parsed, columns)
+    suggestion = tables.suggest_datum(x, y, hint=columns.datum_hint, hint_column=columns.hint_column)
+    if datum is None:
+        raise DatumRequiredError(
+            "choose the coordinate system of the table's coordinates; " + suggestion.message(), suggestion=suggestion)
+    code = tables.check_input_datum(datum)
+    notes = []
+    table = parsed.attributes
+    if columns.wkt and not (columns.lon and columns.lat) and not columns.pair:
+        text = table[columns.wkt].astype(str).str.replace(r"^\s*SRID=\d+;", "", regex=True).to_numpy()
+        geoms = shapely.from_wkt(text, on_invalid="ignore")
+        if suggestion.swapped:
+            geoms = shapely.transform(geoms, lambda c: c[:, ::-1])
+        geoms = shapely.transform(geoms, lambda c: np.column_stack(tables.to_wgs84(c[:, 0], c[:, 1], datum=code)))
+        used = f"WKT column {columns.wkt!r}"
+    else:
+        if columns.lon and columns.lat:
+            x, y = tables.parse_numbers(table[columns.lon]), tables.parse_numbers(table[columns.lat])
+            used = f"columns {columns.lon!r} and {columns.lat!r}"
+        else:
+            x, y = tables.parse_pairs(table[columns.pair])
+            used = f"coordinate pairs in column {columns.pair!r}"
+        if suggestion.swapped:
+            x, y = y, x
+        lon, lat = tables.to_wgs84(x, y, datum=code)
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        geoms = np.full(len(table), None, dtype=object)
+        geoms[ok] = shapely.points(lon[ok], lat[ok])
+        for position in np.flatnonzero(~ok):
+            parsed.problems.setdefault(int(position), "its coordinates are missing or not numbers")
+    for position in np.flatnonzero(np.array([g is None for g in geoms], dtype=bool)):
+        parsed.problems.setdefault(int(position), "its geometry is missing or is not valid WKT")
+    notes.append(ImportNote("info", f"coordinates from {used}, read as {tables.INPUT_DATUMS[code].en}"))
+    if suggestion.swapped:
+        notes.append(ImportNote("warning", "the coordinate columns looked swapped (latitude values in the"
+                                           " longitude column), so they were swapped back"))
+    if suggestion.datum != code and suggestion.confidence == "high":
+        notes.append(ImportNote("warning", f"you chose {tables.INPUT_DATUMS[code].en}, but "
+                                           + suggestion.message()))
+    return list(geoms), suggestion, code, notes
+
+
+def _vector_to_wgs84(parsed: _Parsed, datum: str | None) -> tuple[str, list[ImportNote]]:
+    geoms = np.array(parsed.geometries, dtype=object)
+    notes: list[ImportNote] = []
+    declared = parsed.crs
+    if datum is not None:
+        code = tables.check_input_datum(datum)
+        if declared is not None and not (declared.is_geographic and code in {"wgs84", "gcj02", "bd09", "cgcs2000"}):
+            notes.append(ImportNote("warning", f"the file declares {declared.name}; you chose"
+                                               f" {tables.INPUT_DATUMS[code].en}, which was used"))
+        parsed.geometries = list(_transform(geoms, lambda x, y: tables.to_wgs84(x, y, datum=code)))
+        return code, notes
+    if declared is not None and declared.is_projected:
+        try:
+            converted = gpd.GeoSeries(geoms, crs=declared).to_crs(4326)
+        except (PyprojCRSError, ValueError) as exc:
+            raise ImportRefusedError(f"the file's coordinate system {declared.name!r} cannot be converted to"
+                                     f" WGS84 ({exc})") from exc
+        parsed.geometries = list(converted.values)
+        notes.append(ImportNote("info", f"reprojected from {declared.name} (EPSG:{declared.to_epsg()}) to WGS84"))
+        return f"EPSG:{declared.to_epsg()}" if declared.to_epsg() else declared.name, notes
+    suggestion = _vector_suggestion(parsed)
+    if suggestion is not None and suggestion.datum.startswith("epsg:"):
+        raise DatumRequiredError("the file declares no coordinate system and its coordinates look like metres; "
+                                 + suggestion.message(), suggestion=suggestion)
+    if declared is not None and declared.to_epsg() not in (4326, 4490, None):
+        parsed.geometries = list(gpd.GeoSeries(geoms, crs=declared).to_crs(4326).values)
+        notes.append(ImportNote("info", f"converted from {declared.name} to WGS84"))
+        return f"EPSG:{declared.to_epsg()}", notes
+    if declared is None and parsed.source_format in {"shapefile", "gpkg"}:
+        notes.append(ImportNote("warning", "the file declares no coordinate system; longitude/latitude in WGS84"
+                                           " was assumed: choose the datum if it is GCJ-02 or BD-09"))
+    return "wgs84", notes
+
+
+def _transform(geoms: NDArray[np.object_], func: Callable[[NDArray[np.float64], NDArray[np.float64]],
+                                                          tuple[NDArray[np.float64], NDArray[np.float64]]]
+               ) -> NDArray[np.object_]:
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    out = geoms.copy()
+    if present.any():
+        out[present] = shapely.transform(geoms[present], lambda c: np.column_stack(func(c[:, 0], c[:, 1])))
+    return out
+
+
+def _rows_text(numbers: list[int], limit: int = 12) -> str:
+    shown = ", ".join(str(n) for n in numbers[:limit])
+    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+
+
+def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tuple[int, ...], list[ImportNote]]:
+    notes: list[ImportNote] = []
+    geoms = np.array(parsed.geometries, dtype=object)
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    vertices = int(shapely.get_num_coordinates(geoms[present]).sum()) if present.any() else 0
+    if vertices > limits.max_vertices:
+        raise LimitExceededError("vertex count", actual=vertices, allowed=limits.max_vertices,
+                                 advice="simplify the geometries or split the file")
+    coords_ok = np.ones(len(geoms), dtype=bool)
+    if present.any():
+        bounds = shapely.bounds(geoms[present])
+        finite = np.isfinite(bounds).all(axis=1) | shapely.is_empty(geoms[present])
+        in_range = ((bounds[:, 0] >= -180) & (bounds[:, 2] <= 180) & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90))
+        coords_ok[present] = finite & (in_range | shapely.is_empty(geoms[present]))
+    for position in np.flatnonzero(present & ~coords_ok):
+        parsed.problems[int(position)] = "its coordinates are not valid longitude/latitude after conversion"
+    usable = present & coords_ok
+    repaired, report = repair_geometries(np.where(usable, geoms, None))
+    positions = np.flatnonzero(usable)
+    if report.repaired:
+        rows = [int(p) + parsed.row_offset for p in report.repaired]
+        reasons = "; ".join(sorted({r.split("[")[0].strip() for r in report.reasons}))[:200]
+        notes.append(ImportNote("warning", f"repaired {len(rows)} invalid geometr{'y' if len(rows) == 1 else 'ies'}"
+                                           f" ({reasons}) at {parsed.row_label} {_rows_text(rows)}"))
+    for position in report.empty:
+        if usable[position]:
+            parsed.problems.setdefault(int(position), "its geometry is empty")
+    skipped_positions = sorted(set(parsed.problems) | set(np.flatnonzero(~usable).tolist()) | set(report.empty))
+    for position in np.flatnonzero(~present):
+        parsed.problems.setdefault(int(position), "it has no geometry")
+    keep = np.ones(len(geoms), dtype=bool)
+    keep[skipped_positions] = False
+    skipped = tuple(int(p) + parsed.row_offset for p in skipped_positions)
+    if skipped:
+        by_reason: dict[str, list[int]] = {}
+        for position in skipped_positions:
+            by_reason.setdefault(parsed.problems[position], []).append(position + parsed.row_offset)
+        for reason, rows in by_reason.items():
+            notes.append(ImportNote("warning", f"skipped {len(rows)} {parsed.row_label}(s) because {reason}:"
+                                               f" {parsed.row_label} {_rows_text(rows)}"))
+    if not keep.any():
+        raise ImportRefusedError("no row has a usable geometry: "
+                                 + "; ".join(n.text for n in notes if n.level == "warning")[:600])
+    attributes = parsed.attributes.reset_index(drop=True)
+    if len(attributes) != len(geoms):
+        attributes = attributes.reindex(range(len(geoms)))
+    frame = gpd.GeoDataFrame(attributes.loc[keep].reset_index(drop=True),
+                             geometry=gpd.GeoSeries(repaired[keep], crs=4326), crs=4326)
+    frame.insert(0, "source_row", np.flatnonzero(keep) + parsed.row_offset)
+    notes.extend(_outside_beijing(frame, parsed))
+    _ = positions
+    return frame, skipped, notes
+
+
+def _outside_beijing(frame: gpd.GeoDataFrame, parsed: _Parsed) -> list[ImportNote]:
+    west, south, east, north = tables.BEIJING_BBOX
+    points = shapely.point_on_surface(frame.geometry.values)
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    outside = ~((x >= west) & (x <= east) & (y >= south) & (y <= north))
+    if not outside.any():
+        return []
+    rows = frame["source_row"].to_numpy()[outside].tolist()
+    return [ImportNote("warning", f"{int(outside.sum())} of {len(frame)} features lie outside Beijing"
+                                  f" ({parsed.row_label} {_rows_text(rows)}): check the coordinate system"
+                                  " and the longitude/latitude columns; they are kept")]
