@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -30,6 +31,8 @@ class ArchiveMember:
 
 
 def _check_name(name: str) -> None:
+    if not name:
+        raise ImportRefusedError("the archive contains an entry without a name: re-create the zip")
     cleaned = name.replace("\\", "/")
     parts = PurePosixPath(cleaned).parts
     if cleaned.startswith("/") or _DRIVE.match(cleaned) or ".." in parts:
@@ -66,7 +69,8 @@ def inspect_zip(data: bytes, *, max_entries: int, max_uncompressed_bytes: int,
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, IndexError, EOFError,
+            OSError) as exc:
         raise ImportRefusedError(f"the file is not a readable zip archive ({exc}): re-create it") from exc
     if len(infos) > max_entries:
         raise LimitExceededError("archive entries", actual=len(infos), allowed=max_entries)
@@ -106,7 +110,8 @@ def read_member(data: bytes, name: str, *, budget: int) -> bytes:
     try:
         with archive.open(name) as handle:
             content = handle.read(budget + 1)
-    except (zipfile.BadZipFile, RuntimeError, ValueError, EOFError, OSError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zlib.error, RuntimeError, ValueError, IndexError, EOFError, OSError,
+            NotImplementedError) as exc:
         raise ImportRefusedError(f"the archive entry {name!r} cannot be read ({exc}): re-create the zip") from exc
     if len(content) > budget:
         raise LimitExceededError(

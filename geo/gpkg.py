@@ -126,7 +126,7 @@ def read_geopackage(data: bytes, *, layer: str | None = None, max_rows: int) -> 
     for number, blob in enumerate(blobs, start=1):
         try:
             geometries.append(_decode(blob))
-        except (ValueError, struct.error, shapely.errors.GEOSException) as exc:
+        except (ValueError, struct.error, shapely.errors.ShapelyError) as exc:
             geometries.append(None)
             problems.append(f"feature {number}: geometry cannot be decoded ({exc})")
     frame = frame.drop(columns=[c for c in ("fid",) if c in frame])

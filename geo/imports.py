@@ -249,7 +249,7 @@ def _read_geojson(data: bytes, limits: ImportLimits) -> _Parsed:
             try:
                 geometry = shapely.geometry.shape(geometry_doc)
             except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
-                    shapely.errors.GEOSException) as exc:
+                    shapely.errors.ShapelyError) as exc:
                 parsed.problems[number - 1] = f"its geometry cannot be read ({type(exc).__name__}: {str(exc)[:80]})"
         elif not isinstance(feature, dict):
             parsed.problems[number - 1] = "it is not a GeoJSON Feature object"

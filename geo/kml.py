@@ -146,7 +146,7 @@ def parse_kml(data: bytes) -> tuple[list[dict[str, Any]], list[shapely.Geometry 
                 if _local(child.tag) in _GEOMETRY_TAGS:
                     geometry = _geometry(child)
                     break
-        except (ValueError, TypeError, shapely.errors.GEOSException) as exc:
+        except (ValueError, TypeError, shapely.errors.ShapelyError) as exc:
             problems.append(f"placemark {number}: coordinates cannot be read ({exc})")
             geometry = None
         geometries.append(geometry)

@@ -147,7 +147,9 @@ def read_xlsx_table(data: bytes, *, max_rows: int, max_columns: int) -> pd.DataF
     try:
         table = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, engine="openpyxl",
                               keep_default_na=False, na_filter=False)
-    except (ValueError, KeyError, TypeError, IndexError, OSError, AttributeError, LookupError) as exc:
+    # openpyxl reports a damaged workbook through a zoo of exception types (zipfile, XML, KeyError
+    # for a missing part, TypeError for a bad style...); every one means "cannot be read".
+    except Exception as exc:  # noqa: BLE001
         raise ImportRefusedError(f"the workbook cannot be read ({type(exc).__name__}: {exc}):"
                                  " save it again as .xlsx") from exc
     return _check_table(table, max_rows=max_rows, max_columns=max_columns)
