@@ -154,3 +154,29 @@ def compare_with_reported(counts: pd.DataFrame, facts: pd.DataFrame, *, subject_
               .sort_values(["subject", "as_of"], na_position="last")
               .reset_index(drop=True))
     return merged.astype(object).where(merged.notna(), None)
+
+
+def place_layer(layer: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
+                hubs: gpd.GeoDataFrame, category_column: str | None = None) -> dict[str, pd.DataFrame]:
+    """Join any layer (points, or lines/polygons at a point on their surface) to parks, districts
+    and hubs, and count its features per park, district and hub (and per ``category_column``).
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        ``placed`` (the layer's attributes with the joined ids) and ``by_park``, ``by_district``,
+        ``by_hub``: counts, with a ``category`` column when ``category_column`` is given.
+    """
+    placed = pd.DataFrame(layer.drop(columns=layer.geometry.name)).join(
+        assign_areas(layer, parks=parks, districts=districts, hubs=hubs))
+    out = {"placed": placed}
+    for key, column in (("by_park", "park_id_joined"), ("by_district", "district_id_joined"),
+                        ("by_hub", "hub_id_joined")):
+        groups = [column] if category_column is None else [column, category_column]
+        frame = placed[groups].astype(object).where(placed[groups].notna(), None)
+        frame = frame.dropna(subset=[column])
+        counts = frame.fillna("").groupby(groups, sort=True).size().rename("count").reset_index()
+        if category_column is not None:
+            counts = counts.rename(columns={category_column: "category"})
+        out[key] = counts
+    return out

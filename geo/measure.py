@@ -263,3 +263,20 @@ def geodesic_area(geometry: shapely.Geometry) -> float:
     """
     value, _ = _GEOD.geometry_area_perimeter(geometry)
     return abs(value)
+
+
+def measure_features(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Area (m2, ha, mu) of polygons and geodesic length (m) of lines, per feature.
+
+    Points get 0 for both; polygons get their perimeter as length. Indexed like ``frame``.
+    """
+    area_m2 = areas(frame, unit="m2").to_numpy()
+    types = shapely.get_type_id(np.asarray(frame.geometry.values, dtype=object))
+    polygonal = np.isin(types, [3, 6])
+    linear = np.isin(types, [1, 5])
+    length_m = np.zeros(len(frame))
+    if (polygonal | linear).any():
+        length_m = np.where(polygonal | linear, lengths(frame).to_numpy(), 0.0)
+    area_m2 = np.where(polygonal | (types == 7), area_m2, 0.0)
+    return pd.DataFrame({"area_m2": area_m2, "area_ha": convert_area(area_m2, "ha"),
+                         "area_mu": convert_area(area_m2, "mu"), "length_m": length_m}, index=frame.index)

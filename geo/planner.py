@@ -183,3 +183,21 @@ def parcels_to_geojson(parcels: gpd.GeoDataFrame) -> str:
 def parcels_from_geojson(text: str) -> gpd.GeoDataFrame:
     document = json.loads(text)
     return parcels_from_features(document.get("features", []), datum="wgs84")
+
+
+def parcels_from_layer(layer: gpd.GeoDataFrame, *, name_column: str | None = None) -> gpd.GeoDataFrame:
+    """Planner parcels from the polygons of an imported layer (WGS84); other geometries are left out.
+
+    Raises
+    ------
+    ParcelError
+        If the layer has no polygons.
+    """
+    types = shapely.get_type_id(np.asarray(layer.geometry.values, dtype=object))
+    polygons = layer[np.isin(types, [3, 6])]
+    if polygons.empty:
+        raise ParcelError("the layer has no polygons: parcels must be polygons (points and lines cannot be parcels)")
+    names = polygons[name_column].astype(str).str.slice(0, 120) if name_column in polygons else None
+    frame = gpd.GeoDataFrame({"name": names.to_numpy() if names is not None else [None] * len(polygons)},
+                             geometry=polygons.geometry.to_numpy(), crs=4326)
+    return normalise(frame)

@@ -9,6 +9,7 @@ refused with ``ScenarioConflictError`` instead of silently overwriting another s
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import sqlite3
@@ -69,6 +70,14 @@ def check_name(name: str) -> str:
     return cleaned
 
 
+def _column_order(document: dict) -> list[str]:
+    features = document.get("features") or []
+    keys: dict[str, None] = {}
+    for feature in features[:1000]:
+        keys.update(dict.fromkeys((feature.get("properties") or {}).keys()))
+    return list(keys)
+
+
 class ScenarioStore:
     """Scenarios stored in ``<data dir>/planner.sqlite``."""
 
@@ -94,11 +103,19 @@ class ScenarioStore:
         """The scenario's parcels and its version (pass the version back to ``save``)."""
         name = check_name(name)
         with closing(self._connect()) as connection:
-            row = connection.execute("SELECT geojson, version FROM scenarios WHERE name = ?",
+            row = connection.execute("SELECT geojson, version, kind FROM scenarios WHERE name = ?",
                                      (name,)).fetchone()
-        if row is None:
+        if row is None or row[2] == "import":
             raise ScenarioError(f"no scenario named {name!r}")
         return parcels_from_geojson(row[0]), int(row[1])
+
+    def list_layers(self) -> list[ScenarioInfo]:
+        """Saved imported layers."""
+        return [info for info in self.list() if info.kind == "import"]
+
+    def list_scenarios(self) -> list[ScenarioInfo]:
+        """Planner scenarios (parcels), without imported layers."""
+        return [info for info in self.list() if info.kind != "import"]
 
     def save(self, name: str, parcels: gpd.GeoDataFrame, *, expected_version: int | None,
              kind: str = "parcels") -> int:
@@ -111,14 +128,40 @@ class ScenarioStore:
         ScenarioConflictError
             If the stored version is not ``expected_version``.
         """
+        return self._save_text(name, parcels_to_geojson(parcels), expected_version=expected_version, kind=kind)
+
+    def save_layer(self, name: str, layer: gpd.GeoDataFrame, *, expected_version: int | None) -> int:
+        """Save an imported layer (any geometry, any attributes) under a name; same rules as ``save``."""
+        frame = layer.to_crs(4326) if layer.crs is not None and layer.crs.to_epsg() != 4326 else layer
+        return self._save_text(name, frame.to_json(na="null", drop_id=True), expected_version=expected_version,
+                               kind="import")
+
+    def load_layer(self, name: str) -> tuple[gpd.GeoDataFrame, int]:
+        """An imported layer saved with ``save_layer`` and its version."""
         name = check_name(name)
-        text = parcels_to_geojson(parcels)
+        with closing(self._connect()) as connection:
+            row = connection.execute("SELECT geojson, version, kind FROM scenarios WHERE name = ?",
+                                     (name,)).fetchone()
+        if row is None or row[2] != "import":
+            raise ScenarioError(f"no saved imported layer named {name!r}")
+        document = json.loads(row[0])
+        frame = gpd.GeoDataFrame.from_features(document.get("features", []), crs=4326)
+        columns = [c for c in _column_order(document) if c in frame]
+        return frame[[*columns, "geometry"]], int(row[1])
+
+    def _save_text(self, name: str, text: str, *, expected_version: int | None, kind: str) -> int:
+        name = check_name(name)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with closing(self._connect()) as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 row = connection.execute("SELECT version FROM scenarios WHERE name = ?", (name,)).fetchone()
                 current = None if row is None else int(row[0])
+                stored_kind = connection.execute("SELECT kind FROM scenarios WHERE name = ?", (name,)).fetchone()
+                if stored_kind is not None and stored_kind[0] != kind:
+                    raise ScenarioError(f"the name {name!r} is already used by a saved"
+                                        f" {'imported layer' if stored_kind[0] == 'import' else 'planner scenario'}:"
+                                        " choose another name")
                 if current != expected_version:
                     raise ScenarioConflictError(
                         f"scenario {name!r} was saved by someone else (version {current}, you "

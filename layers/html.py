@@ -9,6 +9,7 @@ characters that matter inside a template literal (backtick, ``$``, backslash).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 
 _EXTRA = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "\u2028": " ", "\u2029": " "})
@@ -28,3 +29,13 @@ def table(rows: Iterable[tuple[object, object]]) -> str:
     body = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{escape(k)}</th>"
                    f"<td>{escape(v)}</td></tr>" for k, v in rows)
     return f"<table style='font-size:12px'>{body}</table>"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def markdown_text(value: object) -> str:
+    """``value`` as Streamlit markdown that shows the characters themselves: no links, images,
+    emphasis, ``:colour[...]`` directives, emoji codes or LaTeX can come out of user text."""
+    text = "" if value is None else str(value)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("\n", " "))

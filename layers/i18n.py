@@ -21,6 +21,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_parks": ("Parks", "园区"),
     "page_planner": ("Planner", "空间规划"),
     "page_orgs": ("Organisations", "机构"),
+    "page_import": ("Import your data", "导入数据"),
     "page_export": ("Export", "数据导出"),
     "page_sources": ("Sources and method", "来源与方法"),
     "language": ("Language / 语言", "语言 / Language"),
@@ -87,7 +88,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 _UNITS: dict[str, tuple[str, str]] = {
     "km2": ("km²", "平方公里"), "m2": ("m²", "平方米"), "ha": ("ha", "公顷"), "mu": ("mu", "亩"),
     "bn_yuan": ("bn yuan", "亿元"), "m_yuan": ("m yuan", "万元"), "count": ("", ""),
-    "percent": ("%", "%"), "weeks": ("weeks", "周"), "bn_yuan_per_year": ("bn yuan a year", "亿元/年"),
+    "percent": ("%", "%"), "km": ("km", "公里"), "weeks": ("weeks", "周"), "bn_yuan_per_year": ("bn yuan a year", "亿元/年"),
     "m_yuan_per_year": ("m yuan a year", "万元/年"),
 }
 # Multipliers that turn the stored value into the unit shown in Chinese.

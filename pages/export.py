@@ -52,7 +52,7 @@ with common.friendly_errors(lang):
     specs = st.multiselect(tr("filter", lang), used, key="export_specs", placeholder=t("all", lang),
                            format_func=lambda c: term(SPECIALISATIONS[c], lang))
     store = ScenarioStore()
-    scenarios = [s.name for s in store.list()]
+    scenarios = [s.name for s in store.list_scenarios()]
     scenario = st.selectbox(tr("scenario", lang), [""] + scenarios, key="export_scenario",
                             format_func=lambda n: n or tr("none", lang))
     st.caption(tr("carries", lang))

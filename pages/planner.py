@@ -244,7 +244,7 @@ with common.friendly_errors(lang):
             except ScenarioConflictError as exc:
                 st.error(str(exc))
     with right:
-        saved = store.list()
+        saved = store.list_scenarios()
         if saved:
             names = [s.name for s in saved]
             pick = st.selectbox(tr("scenario", lang), names, key="planner_pick",

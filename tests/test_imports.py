@@ -267,3 +267,71 @@ def test_layer_name_never_keeps_folders_or_control_characters() -> None:
 def test_upload_must_be_bytes_not_a_path() -> None:
     with pytest.raises(ImportRefusedError, match="bytes, not str"):
         read_upload("/etc/passwd", filename="a.csv")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- using an imported layer
+
+
+def test_grid_counts_keep_every_point_and_respect_the_cell_budget() -> None:
+    from geo.aggregate import grid_counts
+
+    rng = np.random.default_rng(7)
+    points = gpd.GeoSeries(shapely.points(rng.uniform(116.0, 116.8, 20_000), rng.uniform(39.7, 40.3, 20_000)), crs=4326)
+    cells = grid_counts(points, max_cells=500)
+    assert cells["count"].sum() == 20_000
+    assert len(cells) <= 500
+    assert cells.crs.to_epsg() == 4326
+    inside = shapely.contains_xy(cells.geometry.iloc[0], *shapely.get_coordinates(points.values).T).sum()
+    assert inside == cells["count"].iloc[0]
+
+
+def test_place_layer_counts_per_park_district_hub_and_category(tiny_snapshot) -> None:
+    from geo.joins import place_layer
+    from geo.snapshot import load_snapshot
+
+    snapshot = load_snapshot(tiny_snapshot)
+    anchor = snapshot.parks.geometry.iloc[0].representative_point()
+    layer = gpd.GeoDataFrame({"kind": ["lab", "lab", "cro"]},
+                             geometry=[anchor, anchor, shapely.Point(121.47, 31.23)], crs=4326)
+    result = place_layer(layer, parks=snapshot.parks, districts=snapshot.districts, hubs=snapshot.hubs,
+                         category_column="kind")
+    park_id = snapshot.parks["park_id"].iloc[0]
+    assert result["by_park"].to_dict("records") == [{"park_id_joined": park_id, "category": "lab", "count": 2}]
+    assert result["placed"]["park_id_joined"].tolist() == [park_id, park_id, None]
+
+
+def test_measure_features_gives_geodesic_areas_and_lengths() -> None:
+    from pyproj import Geod
+
+    from geo.measure import measure_features
+
+    square = shapely.box(116.30, 39.90, 116.31, 39.91)
+    line = shapely.LineString([(116.30, 39.90), (116.31, 39.90)])
+    measured = measure_features(gpd.GeoDataFrame(geometry=[square, line, shapely.Point(116.3, 39.9)], crs=4326))
+    geod = Geod(ellps="WGS84")
+    assert measured["area_m2"].iloc[0] == pytest.approx(abs(geod.geometry_area_perimeter(square)[0]), rel=1e-4)
+    assert measured["area_mu"].iloc[0] == pytest.approx(measured["area_m2"].iloc[0] * 15 / 10000)
+    assert measured["length_m"].iloc[1] == pytest.approx(geod.geometry_length(line), rel=1e-6)
+    assert measured.loc[2].tolist() == [0, 0, 0, 0]
+
+
+def test_imported_polygons_become_parcels_and_layers_are_saved_in_the_scenario_store(tmp_path) -> None:
+    from geo.errors import GeoError
+    from geo.planner import ParcelError, parcels_from_layer
+    from geo.scenarios import ScenarioError, ScenarioStore
+
+    layer = read_upload(KML.encode(), filename="sites.kml").frame
+    parcels = parcels_from_layer(layer, name_column="name")
+    assert parcels["name"].tolist() == ["parcel"] and parcels["status"].tolist() == ["planned"]
+    with pytest.raises(ParcelError, match="no polygons"):
+        parcels_from_layer(layer.iloc[[0]])
+    store = ScenarioStore(tmp_path)
+    assert store.save_layer("my sites", layer, expected_version=None) == 1
+    loaded, version = store.load_layer("my sites")
+    assert version == 1
+    assert_geodataframe_equal(loaded, layer, check_dtype=False, check_less_precise=True)
+    assert [i.name for i in store.list_layers()] == ["my sites"] and store.list_scenarios() == []
+    with pytest.raises(ScenarioError, match="already used by a saved imported layer"):
+        store.save("my sites", parcels, expected_version=None)
+    with pytest.raises(GeoError):
+        store.load("my sites")

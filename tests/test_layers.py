@@ -151,3 +151,37 @@ def test_chinese_numbers_use_wan_and_yi():
     assert format_quantity(3000, "mu", "en", qualifier="at_least") == "at least 3,000 mu"
     assert format_quantity(1250, "bn_yuan", "zh") == "1.25万亿元"
     assert t("page_parks", "zh") == "园区"
+
+
+def test_imported_layer_escapes_names_columns_and_values():
+    import geopandas as gpd
+    import shapely
+
+    from layers.imported import imported_layer
+
+    hostile = "<img src=x onerror=alert(1)>"
+    frame = gpd.GeoDataFrame({"source_row": [2], hostile: ["${alert(2)}`"]},
+                             geometry=[shapely.Point(116.3, 39.9)], crs=4326)
+    fmap = folium.Map()
+    imported_layer(frame, name=hostile, lang="zh").add_to(fmap)
+    html = fmap.get_root().render()
+    assert "<img src=x" not in html and "${alert(2)}" not in html and "alert(2)`" not in html
+
+
+def test_imported_layer_draws_many_points_as_grid_cells_not_markers():
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from layers.imported import imported_layer
+
+    rng = np.random.default_rng(3)
+    frame = gpd.GeoDataFrame(geometry=shapely.points(rng.uniform(116.0, 116.8, 50_000),
+                                                     rng.uniform(39.7, 40.3, 50_000)), crs=4326)
+    fmap = folium.Map()
+    group = imported_layer(frame, name="firms", lang="en", max_markers=1000)
+    group.add_to(fmap)
+    html = fmap.get_root().render()
+    assert "50,000 points in" in group.layer_name
+    assert html.count('"type": "Polygon"') <= 1500 and "circle_marker" not in html
+    assert len(html) < 600_000

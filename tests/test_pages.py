@@ -116,3 +116,55 @@ def test_a_broken_snapshot_is_reported_in_plain_words(monkeypatch, tmp_path):
     at.run()
     assert not at.exception
     assert any("python -m geo build" in e.value for e in at.error)
+
+
+def _imported_layer():
+    from geo.imports import read_upload
+
+    rows = ["name,kind,WKT",
+            '"<img src=x onerror=alert(1)>",lab,"POINT (116.2789 40.0974)"',
+            '"${alert(2)}",parcel,"POLYGON ((116.27 40.09, 116.28 40.09, 116.28 40.10, 116.27 40.10, 116.27 40.09))"',
+            'Yizhuang site,lab,"POINT (116.50 39.80)"']
+    return read_upload("\n".join(rows).encode(), filename="my sites.csv", datum="wgs84")
+
+
+def test_import_page_without_a_file_explains_formats_and_limits():
+    at = _run("pages/imports.py")
+    assert any("20 MB per file" in c.value for c in at.caption)
+    assert any("Upload a file" in i.value for i in at.info)
+
+
+def test_import_page_maps_measures_joins_and_escapes_an_imported_layer():
+    layer = _imported_layer()
+    at = _run("pages/imports.py", imports={layer.name: layer})
+    html = _map_html(at)
+    assert "onerror=alert(1)" in html and "<img src=x" not in html and "&lt;img src=x" in html.replace("\\u0026", "&")
+    assert any(m.label == "Total area of polygons" and "mu" in m.value for m in at.metric)
+    area = next(m.value for m in at.metric if m.label == "Total area of polygons")
+    from pyproj import Geod
+
+    geodesic_m2 = abs(Geod(ellps="WGS84").geometry_area_perimeter(layer.frame.geometry.iloc[1])[0])
+    assert float(area.split()[0].replace(",", "")) == pytest.approx(geodesic_m2 / (10000 / 15), rel=0.002)
+    by_park = at.dataframe[1].value
+    assert "Zhongguancun Life Science Park" in " ".join(by_park.astype(str).values.ravel())
+    at.selectbox(key=f"import_filter_col_{layer.name}").select("kind").run()
+    at.multiselect(key=f"import_filter_values_{layer.name}_kind").select("lab").run()
+    assert any(c.value.startswith("2 of 3 features") for c in at.caption)
+
+
+def test_import_page_saves_the_layer_and_adds_polygons_to_a_scenario(tmp_path):
+    from geo.scenarios import ScenarioStore
+
+    layer = _imported_layer()
+    at = _run("pages/imports.py", imports={layer.name: layer})
+    at.button(key="import_save").click().run()
+    assert not at.error, [e.value for e in at.error]
+    store = ScenarioStore()
+    saved, version = store.load_layer("my sites")
+    assert version == 1 and saved["name"].tolist()[1] == "${alert(2)}"
+    at.text_input(key="import_scenario").input("from import").run()
+    at.button(key="import_add_parcels").click().run()
+    assert not at.error, [e.value for e in at.error]
+    parcels, _ = store.load("from import")
+    assert parcels["name"].tolist() == ["Parcel 1"]
+    assert parcels.geometry.iloc[0].equals(layer.frame.geometry.iloc[1])

@@ -1,0 +1,302 @@
+"""Import your own data: upload a file, check its coordinates, then map, filter, measure, join,
+plan with it, export it and save it. Every step is in geo/ and layers/; this page only wires them."""
+
+import hashlib
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo.errors import GeoError
+from geo.export import FORMATS, export_frame
+from geo.export import ExportMetadata
+from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, inspect_upload, read_upload
+from geo.joins import compare_with_reported, place_layer
+from geo.measure import measure_features
+from geo.planner import parcels_from_layer
+from geo.scenarios import ScenarioConflictError, ScenarioStore
+from geo.tables import INPUT_DATUMS
+from layers.basemap import base_map
+from layers.html import markdown_text
+from layers.i18n import format_number, format_quantity, t, term, translator
+from layers.imported import imported_layer
+from layers.parks import parks_layer
+from pages import common
+
+TEXT = {
+    "title": ("Import your data", "导入数据"),
+    "intro": ("GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ, CSV or XLSX (longitude/latitude or WKT columns). "
+              "Files are read in memory and checked before anything parses them; nothing leaves this server.",
+              "支持 GeoJSON、GeoPackage、Shapefile（zip 压缩）、KML/KMZ、CSV、XLSX（经纬度列或 WKT 列）。"
+              "文件仅在内存中读取，解析前先做安全检查，不会发送到其他服务器。"),
+    "limits": ("Limits: {mb} MB per file, {features} features, {vertices} vertices, {columns} columns.",
+               "限制：单个文件 {mb} MB，{features} 个要素，{vertices} 个顶点，{columns} 列。"),
+    "file": ("File", "文件"),
+    "found": ("{fmt} · {rows} rows", "{fmt} · {rows} 行"),
+    "declared": ("Declared coordinate system: {crs}", "文件声明的坐标系：{crs}"),
+    "datum": ("Coordinate system of the coordinates", "坐标所用的坐标系"),
+    "as_declared": ("As the file declares (WGS84 if it declares nothing)", "按文件声明（未声明则为 WGS84）"),
+    "lon": ("Longitude / easting column", "经度 / 东坐标列"),
+    "lat": ("Latitude / northing column", "纬度 / 北坐标列"),
+    "wkt": ("or a WKT geometry column", "或 WKT 几何列"),
+    "none": ("(none)", "（无）"),
+    "imported": ("Imported {n} features as layer “{name}”.", "已导入 {n} 个要素，图层名“{name}”。"),
+    "session": ("Your layers (kept for this session)", "本次会话中的图层"),
+    "layer": ("Layer", "图层"),
+    "saved_layers": ("Saved layers", "已保存的图层"),
+    "open_saved": ("Open a saved layer", "打开已保存的图层"),
+    "open": ("Open", "打开"),
+    "filter_column": ("Filter by column", "按列筛选"),
+    "filter_values": ("Values", "取值"),
+    "shown": ("{n} of {total} features shown", "显示 {n} / {total} 个要素"),
+    "label": ("Label column (tooltips, parcel names)", "标签列（提示、地块名称）"),
+    "measure": ("Measurements (geodesic)", "量算（大地测量）"),
+    "total_area": ("Total area of polygons", "面要素总面积"),
+    "total_length": ("Total length of lines", "线要素总长度"),
+    "join": ("Where the features are", "要素所在位置"),
+    "category": ("Count per category column", "按分类列统计"),
+    "by_park": ("Per park", "按园区"),
+    "by_district": ("Per district", "按区"),
+    "by_hub": ("Per hub", "按核心区/增长点"),
+    "vs_reported": ("Per park, beside the enterprise counts reported in the sources",
+                    "按园区统计，并与来源中公开报道的企业数并列"),
+    "outside": ("outside every park", "不在任何园区内"),
+    "plan": ("Add the polygons to a planner scenario", "将面要素加入规划方案"),
+    "scenario_name": ("Scenario (new or existing)", "方案名称（新建或已有）"),
+    "add": ("Add {n} parcels", "加入 {n} 个地块"),
+    "added": ("Added {n} parcels to scenario “{name}” (version {version}).",
+              "已将 {n} 个地块加入方案“{name}”（版本 {version}）。"),
+    "no_polygons": ("This layer has no polygons, so it cannot become planner parcels.",
+                    "该图层没有面要素，无法作为规划地块。"),
+    "export": ("Export", "导出"),
+    "format": ("Format", "格式"),
+    "download": ("Download “{name}” ({fmt})", "下载“{name}”（{fmt}）"),
+    "save": ("Save the layer under a name", "以名称保存图层"),
+    "save_button": ("Save", "保存"),
+    "saved": ("Saved “{name}” (version {version}).", "已保存“{name}”（版本 {version}）。"),
+    "remove": ("Remove from this session", "从本次会话中移除"),
+    "empty": ("Upload a file, or open a saved layer, to start.", "请上传文件或打开已保存的图层。"),
+}
+tr = translator(TEXT)
+FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
+MAX_FILTER_VALUES = 300
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _inspect(sha256: str, filename: str, _data: bytes):
+    del sha256  # the cache key; the bytes themselves are not hashed again
+    return inspect_upload(_data, filename=filename)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _read(sha256: str, filename: str, datum: str | None, lon: str | None, lat: str | None, wkt: str | None,
+          _data: bytes) -> ImportedLayer:
+    del sha256
+    return read_upload(_data, filename=filename, datum=datum, lon_column=lon, lat_column=lat, wkt_column=wkt)
+
+
+def _note(level: str, text: str) -> None:
+    (st.warning if level == "warning" else st.info)(markdown_text(text))
+
+
+def _upload_section(lang: str) -> None:
+    uploaded = st.file_uploader(tr("file", lang), type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES),
+                                key="import_file")
+    if uploaded is None:
+        return
+    data = uploaded.getvalue()
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        inspection = _inspect(sha, uploaded.name, data)
+    except GeoError as exc:
+        st.error(markdown_text(str(exc)))
+        return
+    st.caption(markdown_text(tr("found", lang, fmt=inspection.source_format.upper(),
+                                rows=format_number(inspection.rows, lang))))
+    lon = lat = wkt = None
+    codes = list(INPUT_DATUMS)
+    if inspection.is_table:
+        columns = [""] + list(inspection.columns)
+        found = inspection.coordinates
+        c1, c2, c3 = st.columns(3)
+        lon = c1.selectbox(tr("lon", lang), columns, index=columns.index(found.lon or found.pair or "")
+                           if (found.lon or found.pair) in columns else 0, key=f"import_lon_{sha}",
+                           format_func=lambda c: c or tr("none", lang)) or None
+        lat = c2.selectbox(tr("lat", lang), columns, index=columns.index(found.lat) if found.lat in columns else 0,
+                           key=f"import_lat_{sha}", format_func=lambda c: c or tr("none", lang)) or None
+        wkt = c3.selectbox(tr("wkt", lang), columns, index=columns.index(found.wkt) if found.wkt in columns else 0,
+                           key=f"import_wkt_{sha}", format_func=lambda c: c or tr("none", lang)) or None
+        if found.pair and lon == found.pair:
+            lon = lat = None  # a "lon,lat" pair column is detected by the loader itself
+        options: list[str | None] = list(codes)
+    else:
+        if inspection.declared_crs:
+            st.caption(markdown_text(tr("declared", lang, crs=inspection.declared_crs)))
+        options = [None, *codes]
+    suggestion = inspection.suggestion
+    default = options.index(suggestion.datum) if suggestion and suggestion.datum in options and (
+        inspection.is_table or suggestion.datum.startswith("epsg")) else 0
+    if suggestion is not None:
+        _note("info", suggestion.message())
+    datum = st.selectbox(tr("datum", lang), options, index=default, key=f"import_datum_{sha}",
+                         format_func=lambda c: tr("as_declared", lang) if c is None else term(INPUT_DATUMS[c], lang))
+    try:
+        layer = _read(sha, uploaded.name, datum, lon if not wkt else None, lat if not wkt else None, wkt, data)
+    except GeoError as exc:
+        st.error(markdown_text(str(exc)))
+        return
+    for note in layer.notes:
+        _note(note.level, note.text)
+    st.success(markdown_text(tr("imported", lang, n=format_number(len(layer.frame), lang), name=layer.name)))
+    st.session_state.setdefault("imports", {})[layer.name] = layer
+
+
+def _saved_section(lang: str, store: ScenarioStore) -> None:
+    saved = store.list_layers()
+    if not saved:
+        return
+    with st.expander(tr("saved_layers", lang)):
+        names = [s.name for s in saved]
+        pick = st.selectbox(tr("open_saved", lang), names, key="import_saved_pick")
+        if st.button(tr("open", lang), key="import_saved_open"):
+            frame, version = store.load_layer(pick)
+            st.session_state.setdefault("imports", {})[pick] = ImportedLayer(
+                name=pick, frame=frame, source_format="saved", source_datum="wgs84", notes=(),
+                skipped_rows=(), sha256=f"saved v{version}")
+            st.session_state["import_pick"] = pick
+
+
+def _filtered(layer: ImportedLayer, lang: str) -> gpd.GeoDataFrame:
+    frame = layer.frame
+    filterable = [c for c in frame.columns if c not in ("geometry",) and frame[c].nunique() <= MAX_FILTER_VALUES]
+    c1, c2 = st.columns([1, 2])
+    column = c1.selectbox(tr("filter_column", lang), [""] + filterable, key=f"import_filter_col_{layer.name}",
+                          format_func=lambda c: c or tr("none", lang))
+    if column:
+        values = sorted(frame[column].astype(str).unique())
+        chosen = c2.multiselect(tr("filter_values", lang), values, key=f"import_filter_values_{layer.name}_{column}",
+                                placeholder=t("all", lang))
+        if chosen:
+            frame = frame[frame[column].astype(str).isin(chosen)]
+    st.caption(tr("shown", lang, n=format_number(len(frame), lang), total=format_number(len(layer.frame), lang)))
+    return frame
+
+
+def _join_section(frame: gpd.GeoDataFrame, lang: str) -> None:
+    data = common.snapshot()
+    name_col = "name_zh" if lang == "zh" else "name_en"
+    names = {**dict(zip(data.parks["park_id"], data.parks[name_col], strict=False)),
+             **dict(zip(data.districts["district_id"], data.districts[name_col], strict=False)),
+             **dict(zip(data.hubs["hub_id"], data.hubs[name_col], strict=False))}
+    st.subheader(tr("join", lang))
+    columns = [c for c in frame.columns if c not in ("geometry", "source_row") and frame[c].nunique() <= 60]
+    category = st.selectbox(tr("category", lang), [""] + columns, key="import_category",
+                            format_func=lambda c: c or tr("none", lang)) or None
+    joined = place_layer(frame, parks=data.parks, districts=data.districts, hubs=data.hubs, category_column=category)
+    tabs = st.tabs([tr("by_park", lang), tr("by_district", lang), tr("by_hub", lang), tr("vs_reported", lang)])
+    for tab, key in zip(tabs[:3], ("by_park", "by_district", "by_hub"), strict=True):
+        counts = joined[key].copy()
+        counts.iloc[:, 0] = counts.iloc[:, 0].map(lambda v: names.get(v, v))
+        tab.dataframe(counts, hide_index=True, width="stretch")
+    per_park = joined["placed"].dropna(subset=["park_id_joined"]).groupby("park_id_joined").size()
+    comparison = compare_with_reported(per_park.rename("count").reset_index(), data.facts,
+                                       subject_column="park_id_joined", subject_type="park")
+    comparison["subject"] = comparison["subject"].map(lambda v: names.get(v, v))
+    comparison["source_id"] = [common.source_label(s) if s else "" for s in comparison["source_id"]]
+    tabs[3].dataframe(comparison.rename(columns={"subject": t("park", lang), "mapped": t("mapped", lang),
+                                                 "reported": t("reported", lang), "as_of": t("as_of", lang),
+                                                 "source_id": t("source", lang)}), hide_index=True, width="stretch")
+
+
+def _plan_section(frame: gpd.GeoDataFrame, lang: str, label: str | None, store: ScenarioStore) -> None:
+    st.subheader(tr("plan", lang))
+    try:
+        parcels = parcels_from_layer(frame, name_column=label)
+    except GeoError:
+        st.caption(tr("no_polygons", lang))
+        return
+    existing = [s.name for s in store.list_scenarios()]
+    name = st.text_input(tr("scenario_name", lang), key="import_scenario", max_chars=80,
+                         help=", ".join(existing) or None).strip()
+    if name and st.button(tr("add", lang, n=len(parcels)), key="import_add_parcels"):
+        try:
+            if name in existing:
+                current, version = store.load(name)
+                combined = gpd.GeoDataFrame(pd.concat([current, parcels], ignore_index=True), crs=4326)
+                new_version = store.save(name, combined, expected_version=version)
+            else:
+                new_version = store.save(name, parcels, expected_version=None)
+            st.success(markdown_text(tr("added", lang, n=len(parcels), name=name, version=new_version)))
+        except (ScenarioConflictError, GeoError) as exc:
+            st.error(markdown_text(str(exc)))
+
+
+def _export_section(layer: ImportedLayer, frame: gpd.GeoDataFrame, lang: str, store: ScenarioStore) -> None:
+    st.subheader(tr("export", lang))
+    c1, c2 = st.columns(2)
+    fmt = c1.radio(tr("format", lang), list(FORMATS), format_func=FORMAT_LABELS.get,
+                   horizontal=True, key="import_export_format")
+    metadata = ExportMetadata(
+        layer=f"import: {layer.name}", snapshot_version=common.snapshot().version,
+        sources=[{"source_id": "upload", "publisher": "user upload", "title": layer.name,
+                  "sha256": layer.sha256, "format": layer.source_format, "datum": layer.source_datum}],
+        licence="as licensed by the owner of the uploaded file")
+    exported = export_frame(frame, fmt=fmt, metadata=metadata)
+    c1.download_button(tr("download", lang, name=layer.name, fmt=FORMAT_LABELS[fmt]), exported.data,
+                       file_name=exported.filename, mime=exported.media_type, key="import_download")
+    save_name = c2.text_input(tr("save", lang), value=layer.name, key=f"import_save_name_{layer.name}", max_chars=80)
+    if c2.button(tr("save_button", lang), key="import_save"):
+        try:
+            versions = {s.name: s.version for s in store.list_layers()}
+            version = store.save_layer(save_name, layer.frame, expected_version=versions.get(save_name.strip()))
+            c2.success(markdown_text(tr("saved", lang, name=save_name, version=version)))
+        except GeoError as exc:
+            c2.error(markdown_text(str(exc)))
+
+
+settings = common.settings()
+lang = settings.lang
+
+with common.friendly_errors(lang):
+    st.title(tr("title", lang))
+    st.caption(tr("intro", lang))
+    st.caption(tr("limits", lang, mb=LIMITS.max_file_bytes // 2**20, features=format_number(LIMITS.max_features, lang),
+                  vertices=format_number(LIMITS.max_vertices, lang), columns=LIMITS.max_columns))
+    store = ScenarioStore()
+    _upload_section(lang)
+    _saved_section(lang, store)
+    imports: dict[str, ImportedLayer] = st.session_state.get("imports", {})
+    if not imports:
+        st.info(tr("empty", lang))
+    else:
+        st.header(tr("session", lang))
+        names = list(imports)
+        if st.session_state.get("import_pick") not in names:
+            st.session_state["import_pick"] = names[-1]
+        pick = st.selectbox(tr("layer", lang), names, key="import_pick")
+        layer = imports[pick]
+        frame = _filtered(layer, lang)
+        columns = [c for c in frame.columns if c not in ("geometry", "source_row")]
+        label = st.selectbox(tr("label", lang), [""] + columns, key=f"import_label_{pick}",
+                             format_func=lambda c: c or tr("none", lang)) or None
+        fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key, zoom_start=10)
+        parks_layer(common.snapshot().parks, lang=lang, datum=settings.datum).add_to(fmap)
+        if len(frame):
+            imported_layer(frame, name=pick, label_column=label, lang=lang, datum=settings.datum).add_to(fmap)
+            west, south, east, north = frame.total_bounds
+            fmap.fit_bounds([[south, west], [north, east]])
+        common.show_map(fmap, key="import_map", height=480)
+        st.dataframe(pd.DataFrame(frame.drop(columns="geometry")).head(1000), hide_index=True, width="stretch")
+        if len(frame):
+            measured = measure_features(frame)
+            st.subheader(tr("measure", lang))
+            m1, m2 = st.columns(2)
+            m1.metric(tr("total_area", lang), format_quantity(float(measured["area_mu"].sum()), "mu", lang),
+                      help=format_quantity(float(measured["area_m2"].sum()), "m2", lang))
+            m2.metric(tr("total_length", lang), format_quantity(float(measured["length_m"].sum()) / 1000, "km", lang))
+            _join_section(frame, lang)
+            _plan_section(frame, lang, label, store)
+            _export_section(layer, frame, lang, store)
+        if st.button(tr("remove", lang), key="import_remove"):
+            imports.pop(pick, None)
+            st.rerun()
