@@ -90,6 +90,125 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return run_benchmarks(points=args.points, as_json=args.json)
 
 
+def _osm_parks(args: argparse.Namespace):  # -> (snapshot, parks with overrides, store)
+    from geo.osm_store import ParkGeometryStore, apply_overrides
+    from geo.snapshot import load_snapshot
+
+    snapshot = load_snapshot(args.snapshot)
+    store = ParkGeometryStore(args.data_dir)
+    return snapshot, apply_overrides(snapshot.parks, store=store), store
+
+
+def _osm_match_and_apply(features, parks, store, args: argparse.Namespace) -> int:
+    from geo.osm import match_parks
+    from geo.osm_store import plan_replacement
+
+    park_ids = args.park or None
+    if args.apply and (not park_ids or len(park_ids) != 1):
+        print("error: --apply replaces one park's outline: name it with --park ID", file=sys.stderr)
+        return 2
+    matches = match_parks(features, parks, search_radius_m=args.radius,
+                          max_candidates=args.candidates, park_ids=park_ids)
+    if args.json:
+        print(matches.drop(columns="geometry").to_json(orient="records", force_ascii=False, indent=2))
+    else:
+        print(f"{len(features):,} OSM features read; candidates within {args.radius:g} m "
+              f"({features.attrs.get('attribution', '')})")
+        for park_id, group in matches.groupby("park_id", sort=True):
+            print(f"\n{park_id}:")
+            print(f"  {'rank':>4} {'score':>5} {'conf':<6} {'osm_id':<16} {'km2 now':>8} {'km2 OSM':>8} "
+                  f"{'IoU':>5} {'dist m':>7}  name / tag")
+            for row in group.itertuples():
+                print(f"  {row.rank:>4} {row.score:>5.2f} {row.confidence:<6} {row.osm_id:<16} "
+                      f"{row.area_before_km2:>8.3f} {row.area_after_km2:>8.3f} {row.overlap_iou:>5.2f} "
+                      f"{row.distance_m:>7.0f}  {row.osm_name or '-'} / {row.matched_tag or '-'}")
+        unmatched = sorted(set(park_ids or parks["park_id"]) - set(matches["park_id"]))
+        if unmatched:
+            print(f"\nno candidate for: {', '.join(unmatched)}")
+    if not args.apply:
+        if len(matches) and not args.json:
+            print("\nnothing was changed; to replace an outline after reviewing the diff: "
+                  "... --park ID [--osm-id way/N] --apply")
+        return 0
+    park_id = park_ids[0]
+    osm_ids = args.osm_id
+    if not osm_ids:
+        best = matches[(matches["park_id"] == park_id) & (matches["rank"] == 1)]
+        if best.empty:
+            print(f"error: no OSM candidate for park {park_id!r}; nothing was changed", file=sys.stderr)
+            return 1
+        if best["confidence"].iloc[0] == "low":
+            print(f"error: the best candidate {best['osm_id'].iloc[0]} for {park_id!r} scores only "
+                  f"{best['score'].iloc[0]:.2f} (low): name it with --osm-id to apply it anyway; "
+                  "nothing was changed", file=sys.stderr)
+            return 1
+        osm_ids = [best["osm_id"].iloc[0]]
+    plan = plan_replacement(parks, features, park_id=park_id, osm_ids=osm_ids)
+    print("\n" + plan.describe())
+    stored = store.apply(plan)
+    print(f"applied (revision {stored.revision}); the previous outline is kept: "
+          f"python -m geo osm restore --park {park_id}")
+    return 0
+
+
+def _cmd_osm(args: argparse.Namespace) -> int:
+    from geo import osm
+    from geo.export import export_frame
+
+    if args.osm_command == "list":
+        from geo.osm_store import ParkGeometryStore
+
+        overrides = ParkGeometryStore(args.data_dir).list()
+        if not overrides:
+            print("no park outline is replaced by OpenStreetMap geometry")
+        for item in overrides:
+            print(f"{item.park_id}: {', '.join(item.osm_ids)} (revision {item.revision}, applied "
+                  f"{item.applied_at}, OSM {item.osm_date or 'date unknown'}), "
+                  f"{item.area_before_m2 / 1e6:.3f} -> {item.area_after_m2 / 1e6:.3f} km2")
+        return 0
+    if args.osm_command == "restore":
+        from geo.osm_store import ParkGeometryStore
+
+        removed = ParkGeometryStore(args.data_dir).restore(args.park)
+        print(f"restored the {removed.previous_tier or 'previous'} outline of {args.park} "
+              f"(removed OSM {', '.join(removed.osm_ids)})")
+        return 0
+    snapshot, parks, store = _osm_parks(args)
+    if args.osm_command == "fetch":
+        if bool(args.place) == bool(args.park):
+            print("error: give --park ID (query around a park) or --place NAME", file=sys.stderr)
+            return 2
+        polygon = None
+        if args.park:
+            polygon = osm.park_query_polygon(parks, args.park[0], margin_m=args.margin)
+        features = osm.fetch_osm(place=args.place, polygon=polygon, timeout_s=args.timeout,
+                                 data_dir=args.data_dir)
+        if args.output:
+            meta = osm.context_export_metadata(features, snapshot_version=snapshot.version,
+                                               layer="osm_features")
+            Path(args.output).write_bytes(export_frame(features, fmt="geojson", metadata=meta).data)
+            print(f"wrote {len(features)} OSM features to {args.output}")
+        return _osm_match_and_apply(features, parks, store, args)
+    features = osm.read_osm_file(args.file)
+    repairs = features.attrs.get("repairs")
+    if repairs:
+        print(f"note: {repairs.message()}", file=sys.stderr)
+    if args.osm_command == "match":
+        return _osm_match_and_apply(features, parks, store, args)
+    chosen = parks[parks["park_id"].isin(args.park)] if args.park else parks
+    context = osm.context_layers(features, chosen, radius_m=args.radius)
+    if args.output:
+        fmt = args.format or {".gpkg": "gpkg", ".csv": "csv"}.get(Path(args.output).suffix.lower(), "geojson")
+        meta = osm.context_export_metadata(context, snapshot_version=snapshot.version)
+        Path(args.output).write_bytes(export_frame(context, fmt=fmt, metadata=meta).data)
+        print(f"wrote {len(context)} context features to {args.output} ({fmt})")
+    summary = osm.context_summary(context)
+    for row in summary.itertuples():
+        print(f"{row.park_id:<28} {row.kind:<19} {row.count:>4}  nearest {row.nearest_m:>8.0f} m  "
+              f"{row.nearest_name or ''}" + (f"  ({row.tertiary} tertiary)" if row.tertiary else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from geo.snapshot import DEFAULT_SNAPSHOT_DIR, GEO_LAYERS
 
@@ -124,6 +243,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--points", type=int, default=1_000_000, help="points per benchmark")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_bench)
+
+    osm_parser = sub.add_parser("osm", help="OpenStreetMap: match park boundaries, site context, restore")
+    osm_sub = osm_parser.add_subparsers(dest="osm_command", required=True)
+    for name, text in (("match", "match parks to OSM areas in an extract (.osm, .osm.bz2, .osm.pbf)"),
+                       ("context", "hospitals, metro, universities, institutes, airports near parks"),
+                       ("fetch", "query OpenStreetMap online around a park or a place, then match"),
+                       ("restore", "bring back the outline an OSM boundary replaced"),
+                       ("list", "parks whose outline is replaced by OSM geometry")):
+        q = osm_sub.add_parser(name, help=text)
+        q.add_argument("--data-dir", default=None, help="where overrides are stored (default "
+                       "$PHARMA_MAP_DATA_DIR or ./var)")
+        if name in ("restore", "list"):
+            if name == "restore":
+                q.add_argument("--park", required=True, help="park_id")
+            q.set_defaults(func=_cmd_osm)
+            continue
+        q.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOT_DIR), help="snapshot folder")
+        q.add_argument("--park", action="append", default=[], help="park_id (repeatable)")
+        if name in ("match", "context"):
+            q.add_argument("file", help="OSM extract: .osm, .osm.bz2, .osm.gz or .osm.pbf")
+        if name == "context":
+            q.add_argument("-o", "--output", default=None, help="write the layer (.geojson, .gpkg, .csv)")
+            q.add_argument("--format", choices=("geojson", "gpkg", "csv"), default=None)
+            q.add_argument("--radius", type=float, default=None,
+                           help="metres around each park (default: 5 km, metro 3 km, airports 60 km)")
+        else:
+            q.add_argument("--radius", type=float, default=3000.0, help="search radius in metres")
+            q.add_argument("--candidates", type=int, default=3, help="candidates shown per park")
+            q.add_argument("--osm-id", action="append", default=[],
+                           help="OSM area(s) to apply, e.g. way/123 (default: the best candidate)")
+            q.add_argument("--apply", action="store_true",
+                           help="replace the park's outline (after printing the diff)")
+            q.add_argument("--json", action="store_true", help="machine-readable candidates")
+        if name == "fetch":
+            q.add_argument("--place", default=None, help="a place name instead of --park")
+            q.add_argument("--margin", type=float, default=2000.0, help="metres around the park")
+            q.add_argument("--timeout", type=float, default=20.0, help="seconds before giving up")
+            q.add_argument("-o", "--output", default=None, help="save the fetched features (.geojson)")
+        q.set_defaults(func=_cmd_osm)
     return parser
 
 
