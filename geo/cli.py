@@ -209,6 +209,69 @@ def _cmd_osm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from geo.errors import DatumRequiredError
+    from geo.export import ExportMetadata, export_frame
+    from geo.imports import read_upload
+    from geo.joins import place_layer
+    from geo.snapshot import load_snapshot
+
+    source = Path(args.file)
+    data = source.read_bytes()
+    try:
+        layer = read_upload(data, filename=source.name, datum=args.datum, lon_column=args.lon_column,
+                            lat_column=args.lat_column, wkt_column=args.wkt_column)
+    except DatumRequiredError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.suggestion is not None:
+            print(f"hint: add --datum {exc.suggestion.datum}", file=sys.stderr)
+        return 2
+    snapshot = load_snapshot(args.snapshot)
+    joined = place_layer(layer.frame, parks=snapshot.parks, districts=snapshot.districts, hubs=snapshot.hubs,
+                         category_column=args.category)
+    summary = {
+        "layer": layer.name, "format": layer.source_format, "datum": layer.source_datum,
+        "features": len(layer.frame), "skipped_rows": list(layer.skipped_rows), "sha256": layer.sha256,
+        "notes": [{"level": n.level, "text": n.text} for n in layer.notes],
+        "by_park": joined["by_park"].to_dict("records"), "by_hub": joined["by_hub"].to_dict("records"),
+        "by_district": joined["by_district"].to_dict("records"),
+    }
+    if args.output:
+        metadata = ExportMetadata(
+            layer=f"import: {layer.name}", snapshot_version=snapshot.version,
+            sources=[{"source_id": "upload", "title": source.name, "sha256": layer.sha256,
+                      "format": layer.source_format, "datum": layer.source_datum}],
+            licence="as licensed by the owner of the imported file")
+        exported = export_frame(layer.frame, fmt=args.format, metadata=metadata)
+        Path(args.output).write_bytes(exported.data)
+        summary["output"] = args.output
+    if args.save:
+        from geo.scenarios import ScenarioStore
+
+        store = ScenarioStore(args.data_dir)
+        versions = {info.name: info.version for info in store.list_layers()}
+        summary["saved_version"] = store.save_layer(args.save, layer.frame,
+                                                    expected_version=versions.get(args.save.strip()))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(f"imported {len(layer.frame)} features from {source.name} ({layer.source_format}, {layer.source_datum})"
+          " as WGS84")
+    for note in layer.notes:
+        print(f"  {note.level}: {note.text}")
+    for key in ("by_hub", "by_park"):
+        counts = joined[key]
+        if not counts.empty:
+            print(f"{key.replace('_', ' ')}:")
+            for row in counts.itertuples(index=False):
+                print("  " + "  ".join(str(v) for v in row))
+    if args.output:
+        print(f"wrote {args.output} ({args.format}, WGS84)")
+    if args.save:
+        print(f"saved as {args.save!r} (version {summary['saved_version']})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from geo.snapshot import DEFAULT_SNAPSHOT_DIR, GEO_LAYERS
 
@@ -238,6 +301,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, help="output file (default: a descriptive name)")
     p.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOT_DIR), help="snapshot folder")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("import", help="import your own file (GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ,"
+                                      " CSV, XLSX) into WGS84, join it to parks, districts and hubs")
+    p.add_argument("file", help="the file to import")
+    p.add_argument("--datum", default=None,
+                   help="coordinate system of the coordinates: wgs84, gcj02, bd09, cgcs2000, epsg:4547-4549,"
+                        " epsg:4526-4528 (required for tables; the error suggests one)")
+    p.add_argument("--lon-column", default=None, help="longitude/easting column of a table")
+    p.add_argument("--lat-column", default=None, help="latitude/northing column of a table")
+    p.add_argument("--wkt-column", default=None, help="WKT geometry column of a table")
+    p.add_argument("--category", default=None, help="column to count per park/district/hub")
+    p.add_argument("-o", "--output", default=None, help="write the imported layer (WGS84) to this file")
+    p.add_argument("--format", choices=("geojson", "gpkg", "csv"), default="geojson")
+    p.add_argument("--save", default=None, help="save the layer under this name in the data dir's store")
+    p.add_argument("--data-dir", default=None, help="data dir (default $PHARMA_MAP_DATA_DIR or ./var)")
+    p.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOT_DIR), help="snapshot folder")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("bench", help="run the performance benchmarks and print a table")
     p.add_argument("--points", type=int, default=1_000_000, help="points per benchmark")

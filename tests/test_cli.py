@@ -60,3 +60,27 @@ def test_missing_snapshot_gives_a_clear_error(tmp_path, capsys):
 def test_module_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "geo", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0 and "validate" in result.stdout
+
+
+def test_import_asks_for_the_datum_of_a_table_then_imports_joins_and_writes(tmp_path, capsys):
+    source = tmp_path / "firms.csv"
+    source.write_text("name,高德经度,高德纬度,kind\n百济神州,116.2846,40.1038,drugs\n坏,x,y,z\n", encoding="gb18030")
+    assert main(["import", str(source)]) == 2
+    assert "hint: add --datum gcj02" in capsys.readouterr().err
+    out = tmp_path / "firms.geojson"
+    assert main(["import", str(source), "--datum", "gcj02", "--category", "kind", "-o", str(out),
+                 "--json", "--save", "firms", "--data-dir", str(tmp_path / "store")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["features"] == 1 and summary["skipped_rows"] == [3]
+    assert summary["by_park"] == [{"park_id_joined": "zgc_life_science_park", "category": "drugs", "count": 1}]
+    assert summary["saved_version"] == 1
+    document = json.loads(out.read_text())
+    assert document["features"][0]["properties"]["name"] == "百济神州" and "crs" not in document
+
+
+def test_import_refuses_a_hostile_file_with_a_message(tmp_path, capsys):
+    source = tmp_path / "passwd.geojson"
+    source.write_text('<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/etc/passwd</SrcDataSource>'
+                      "</OGRVRTLayer></OGRVRTDataSource>")
+    assert main(["import", str(source)]) == 1
+    assert "VRT" in capsys.readouterr().err
