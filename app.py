@@ -17,7 +17,7 @@ navigation = st.navigation([
     st.Page("pages/organisations.py", title=t("page_orgs", lang), icon=":material/apartment:",
             url_path="organisations"),
     st.Page("pages/imports.py", title=t("page_import", lang), icon=":material/upload_file:",
-            url_path="import"),
+            url_path="imports"),
     st.Page("pages/export.py", title=t("page_export", lang), icon=":material/download:",
             url_path="export"),
     st.Page("pages/sources.py", title=t("page_sources", lang), icon=":material/menu_book:",

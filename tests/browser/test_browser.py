@@ -10,7 +10,7 @@ import shapely
 
 from tests.browser.conftest import screenshot
 
-PAGES = ["", "parks", "planner", "organisations", "export", "sources"]  # "" is the cluster map
+PAGES = ["", "parks", "planner", "organisations", "imports", "export", "sources"]  # "" is the cluster map
 TILE_HOSTS = ("tile.openstreetmap.org",)
 MAP_FRAME = "iframe[title*='st_folium']"
 
@@ -117,3 +117,37 @@ def test_clicking_a_park_opens_its_details(page, server):
     screenshot(page, "cluster_park_selected")
     assert page.get_by_text("Zhongguancun Life Science Park").count() >= 1
     assert page.get_by_role("button", name="Open on the Parks page").count() == 1
+
+
+XSS_ROWS = ["<img src=x onerror=alert(1)>", "${alert(2)}", "`+alert(3)+`", "</script><script>alert(4)</script>",
+            "<svg onload=alert(5)>"]
+
+
+def test_uploaded_file_with_script_payloads_is_mapped_inert(page, server):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    _open(page, server, "imports")
+    rows = ["name,note,经度,纬度"] + [
+        f'"{p.replace(chr(34), chr(34) * 2)}","{p.replace(chr(34), chr(34) * 2)}",{116.27 + i / 100},{40.09 - i / 100}'
+        for i, p in enumerate(XSS_ROWS)]
+    page.locator("input[type=file]").set_input_files(
+        {"name": "<img src=x onerror=alert(9)>.csv", "mimeType": "text/csv", "buffer": "\n".join(rows).encode()})
+    page.wait_for_function("() => document.body.innerText.includes('Imported 5 features')", timeout=60_000)
+    frame = _map(page)
+    markers = frame.locator("path.leaflet-interactive")
+    markers.nth(len(XSS_ROWS) - 1).wait_for(timeout=60_000)
+    frame.locator(".leaflet-container").scroll_into_view_if_needed()
+    tooltips = set()
+    for i in range(markers.count()):
+        box = markers.nth(i).bounding_box()
+        if box:
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(150)
+            tooltips.update(t.inner_text() for t in frame.locator(".leaflet-tooltip").all())
+    screenshot(page, "import_xss")
+    assert any("onerror=alert(1)" in text for text in tooltips), tooltips
+    assert dialogs == []
+    assert page.locator("img[src='x'], svg[onload]").count() == 0
+    assert frame.locator("img[src='x'], svg[onload], script:text('alert(4)')").count() == 0
+    assert page.get_by_text("<img src=x onerror=alert(9)>", exact=False).count() >= 1
+    assert _external(page.blocked) == []
