@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -215,9 +216,18 @@ def export_frame(frame: gpd.GeoDataFrame, *, fmt: str = "geojson", datum: str = 
         data = gpkg_bytes(prepared, metadata=meta)
     else:
         data = csv_bytes(prepared, metadata=meta)
+    return ExportedFile(data=data, filename=export_filename(metadata, fmt=fmt, datum=datum),
+                        media_type=MEDIA_TYPES[fmt])
+
+
+_UNSAFE_IN_FILENAMES = re.compile(r"[^\w\-.]+", re.UNICODE)
+
+
+def export_filename(metadata: ExportMetadata, *, fmt: str, datum: str = "wgs84") -> str:
+    """``<layer>_<snapshot version>[_gcj02].<ext>``, with anything unsafe in a file name replaced."""
     suffix = "" if datum == "wgs84" else "_gcj02"
-    filename = f"{metadata.layer}_{metadata.snapshot_version}{suffix}.{EXTENSIONS[fmt]}"
-    return ExportedFile(data=data, filename=filename, media_type=MEDIA_TYPES[fmt])
+    stem = _UNSAFE_IN_FILENAMES.sub("_", f"{metadata.layer}_{metadata.snapshot_version}{suffix}").strip("._")
+    return f"{stem[:120] or 'export'}.{EXTENSIONS[fmt]}"
 
 
 def read_export(data: bytes, *, fmt: str) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:

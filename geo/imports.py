@@ -16,6 +16,8 @@ import json
 import re
 import struct
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -31,7 +33,7 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 
 from geo import archives, gpkg, kml, tables
 from geo.errors import DatumRequiredError, ImportRefusedError, LimitExceededError, UnsafeFileError
-from geo.measure import repair_geometries
+from geo.measure import RepairReport, repair_geometries
 
 SourceFormat = Literal["geojson", "gpkg", "shapefile", "kml", "kmz", "csv", "xlsx"]
 SUPPORTED_SUFFIXES: dict[str, str] = {
@@ -420,7 +422,32 @@ _READERS: dict[str, Callable[[bytes, ImportLimits], _Parsed]] = {
 # ---------------------------------------------------------------- pipeline
 
 
+_PARSED: OrderedDict[tuple[str, str, ImportLimits], _Parsed] = OrderedDict()
+_PARSED_ENTRIES = 4
+_PARSED_LOCK = threading.Lock()
+
+
 def _parse(data: bytes, filename: str, limits: ImportLimits) -> _Parsed:
+    """Parse once per (content, name, limits): inspecting and then importing a file, or importing it
+    again in another datum, reuses the parse. Callers get a copy whose lists and dicts they may change."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ImportRefusedError(f"an upload must be given as bytes, not {type(data).__name__}")
+    key = (hashlib.sha256(data).hexdigest(), filename, limits)
+    with _PARSED_LOCK:
+        cached = _PARSED.get(key)
+        if cached is not None:
+            _PARSED.move_to_end(key)
+    if cached is None:
+        cached = _parse_uncached(data, filename, limits)
+        with _PARSED_LOCK:
+            _PARSED[key] = cached
+            while len(_PARSED) > _PARSED_ENTRIES:
+                _PARSED.popitem(last=False)
+    return replace(cached, geometries=None if cached.geometries is None else list(cached.geometries),
+                   problems=dict(cached.problems), notes=list(cached.notes))
+
+
+def _parse_uncached(data: bytes, filename: str, limits: ImportLimits) -> _Parsed:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ImportRefusedError(f"an upload must be given as bytes, not {type(data).__name__}")
     data = bytes(data)
@@ -668,17 +695,24 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
     for position in np.flatnonzero(present & ~coords_ok):
         parsed.problems[int(position)] = "its coordinates are not valid longitude/latitude after conversion"
     usable = present & coords_ok
-    repaired, report = repair_geometries(np.where(usable, geoms, None))
-    positions = np.flatnonzero(usable)
+    # Points with finite coordinates are always valid: only other geometries need make_valid.
+    needs_repair = usable & (shapely.get_type_id(np.where(present, geoms, None)) != 0)
+    repaired = np.where(usable, geoms, None)
+    report = RepairReport((), (), ())
+    if needs_repair.any():
+        fixed, sub_report = repair_geometries(geoms[needs_repair])
+        repaired[needs_repair] = fixed
+        positions_fixed = np.flatnonzero(needs_repair)
+        report = RepairReport(tuple(int(positions_fixed[p]) for p in sub_report.repaired), (), sub_report.reasons)
+    empty = usable & shapely.is_empty(np.where(usable, repaired, shapely.Point(0, 0)))
     if report.repaired:
         rows = [int(p) + parsed.row_offset for p in report.repaired]
         reasons = "; ".join(sorted({r.split("[")[0].strip() for r in report.reasons}))[:200]
         notes.append(ImportNote("warning", f"repaired {len(rows)} invalid geometr{'y' if len(rows) == 1 else 'ies'}"
                                            f" ({reasons}) at {parsed.row_label} {_rows_text(rows)}"))
-    for position in report.empty:
-        if usable[position]:
-            parsed.problems.setdefault(int(position), "its geometry is empty")
-    skipped_positions = sorted(set(parsed.problems) | set(np.flatnonzero(~usable).tolist()) | set(report.empty))
+    for position in np.flatnonzero(empty):
+        parsed.problems.setdefault(int(position), "its geometry is empty")
+    skipped_positions = sorted(set(parsed.problems) | set(np.flatnonzero(~usable | empty).tolist()))
     for position in np.flatnonzero(~present):
         parsed.problems.setdefault(int(position), "it has no geometry")
     keep = np.ones(len(geoms), dtype=bool)
@@ -701,7 +735,6 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
                              geometry=gpd.GeoSeries(repaired[keep], crs=4326), crs=4326)
     frame.insert(0, "source_row", np.flatnonzero(keep) + parsed.row_offset)
     notes.extend(_outside_beijing(frame, parsed))
-    _ = positions
     return frame, skipped, notes
 
 

@@ -8,8 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import GeoError
-from geo.export import FORMATS, export_frame
-from geo.export import ExportMetadata
+from geo.export import FORMATS, MEDIA_TYPES, ExportMetadata, export_filename, export_frame
 from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, inspect_upload, read_upload
 from geo.joins import compare_with_reported, place_layer
 from geo.measure import measure_features
@@ -82,13 +81,15 @@ FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "
 MAX_FILTER_VALUES = 300
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _inspect(sha256: str, filename: str, _data: bytes):
     del sha256  # the cache key; the bytes themselves are not hashed again
     return inspect_upload(_data, filename=filename)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+# cache_resource, not cache_data: a 100,000-row layer is not pickled on every rerun. Nothing
+# downstream modifies the cached layer.
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _read(sha256: str, filename: str, datum: str | None, lon: str | None, lat: str | None, wkt: str | None,
           _data: bytes) -> ImportedLayer:
     del sha256
@@ -241,9 +242,10 @@ def _export_section(layer: ImportedLayer, frame: gpd.GeoDataFrame, lang: str, st
         sources=[{"source_id": "upload", "publisher": "user upload", "title": layer.name,
                   "sha256": layer.sha256, "format": layer.source_format, "datum": layer.source_datum}],
         licence="as licensed by the owner of the uploaded file")
-    exported = export_frame(frame, fmt=fmt, metadata=metadata)
-    c1.download_button(tr("download", lang, name=layer.name, fmt=FORMAT_LABELS[fmt]), exported.data,
-                       file_name=exported.filename, mime=exported.media_type, key="import_download")
+    # Built only when the button is clicked: exporting 100,000 features on every rerun would cost seconds.
+    c1.download_button(tr("download", lang, name=layer.name, fmt=FORMAT_LABELS[fmt]),
+                       lambda: export_frame(frame, fmt=fmt, metadata=metadata).data,
+                       file_name=export_filename(metadata, fmt=fmt), mime=MEDIA_TYPES[fmt], key="import_download")
     save_name = c2.text_input(tr("save", lang), value=layer.name, key=f"import_save_name_{layer.name}", max_chars=80)
     if c2.button(tr("save_button", lang), key="import_save"):
         try:
@@ -287,13 +289,14 @@ with common.friendly_errors(lang):
             fmap.fit_bounds([[south, west], [north, east]])
         common.show_map(fmap, key="import_map", height=480)
         st.dataframe(pd.DataFrame(frame.drop(columns="geometry")).head(1000), hide_index=True, width="stretch")
-        if len(frame):
+        if len(frame) and not frame.geom_type.eq("Point").all():
             measured = measure_features(frame)
             st.subheader(tr("measure", lang))
             m1, m2 = st.columns(2)
             m1.metric(tr("total_area", lang), format_quantity(float(measured["area_mu"].sum()), "mu", lang),
                       help=format_quantity(float(measured["area_m2"].sum()), "m2", lang))
             m2.metric(tr("total_length", lang), format_quantity(float(measured["length_m"].sum()) / 1000, "km", lang))
+        if len(frame):
             _join_section(frame, lang)
             _plan_section(frame, lang, label, store)
             _export_section(layer, frame, lang, store)
