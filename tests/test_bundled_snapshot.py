@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import shapely
 
 from geo import validate
 from geo.build import build
@@ -57,6 +58,14 @@ def test_every_park_has_a_tier_a_note_and_an_official_area(snapshot):
     assert parks["geometry_tier"].isin(["official", "osm", "approximate", "nominal"]).all()
     assert parks["geometry_note"].str.len().min() > 20
     assert (abs(parks["area_km2"] / parks["official_area_km2"] - 1) <= 0.05).all()
+
+
+def test_every_park_anchor_lies_in_its_own_district(snapshot):
+    districts = snapshot.districts.set_index("district_id")
+    for park in snapshot.parks.itertuples():
+        anchor = shapely.Point(park.anchor_lon, park.anchor_lat)
+        assert districts.loc[park.district_id, "geometry"].contains(anchor), park.park_id
+        assert park.geometry.contains(anchor), park.park_id
 
 
 def test_core_hubs_and_growth_points(snapshot):
