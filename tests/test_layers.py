@@ -185,3 +185,10 @@ def test_imported_layer_draws_many_points_as_grid_cells_not_markers():
     assert "50,000 points in" in group.layer_name
     assert html.count('"type": "Polygon"') <= 1500 and "circle_marker" not in html
     assert len(html) < 600_000
+
+
+def test_every_metric_in_the_snapshot_has_a_label_in_both_languages():
+    from layers.i18n import METRICS
+
+    missing = sorted(set(load_snapshot().facts["metric"]) - set(METRICS))
+    assert missing == [], f"add labels for {missing} to layers.i18n.METRICS"
