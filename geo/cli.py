@@ -211,8 +211,8 @@ def _cmd_osm(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from geo.errors import DatumRequiredError
-    from geo.export import ExportMetadata, export_frame
-    from geo.imports import read_upload
+    from geo.export import export_frame
+    from geo.imports import import_metadata, read_upload
     from geo.joins import place_layer
     from geo.snapshot import load_snapshot
 
@@ -237,11 +237,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         "by_district": joined["by_district"].to_dict("records"),
     }
     if args.output:
-        metadata = ExportMetadata(
-            layer=f"import: {layer.name}", snapshot_version=snapshot.version,
-            sources=[{"source_id": "upload", "title": source.name, "sha256": layer.sha256,
-                      "format": layer.source_format, "datum": layer.source_datum}],
-            licence="as licensed by the owner of the imported file")
+        metadata = import_metadata(layer, snapshot_version=snapshot.version)
         exported = export_frame(layer.frame, fmt=args.format, metadata=metadata)
         Path(args.output).write_bytes(exported.data)
         summary["output"] = args.output

@@ -32,6 +32,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from geo import archives, gpkg, kml, tables
+from geo.export import ExportMetadata
 from geo.errors import DatumRequiredError, ImportRefusedError, LimitExceededError, UnsafeFileError
 from geo.measure import RepairReport, repair_geometries
 
@@ -749,3 +750,13 @@ def _outside_beijing(frame: gpd.GeoDataFrame, parsed: _Parsed) -> list[ImportNot
     return [ImportNote("warning", f"{int(outside.sum())} of {len(frame)} features lie outside Beijing"
                                   f" ({parsed.row_label} {_rows_text(rows)}): check the coordinate system"
                                   " and the longitude/latitude columns; they are kept")]
+
+
+def import_metadata(layer: ImportedLayer, *, snapshot_version: str) -> ExportMetadata:
+    """What an export of an imported layer carries: the uploaded file (name, sha256, format, datum)
+    as its source, the snapshot it was joined against, and the owner's licence."""
+    return ExportMetadata(
+        layer=f"import: {layer.name}", snapshot_version=snapshot_version,
+        sources=[{"source_id": "upload", "publisher": "user upload", "title": layer.name, "sha256": layer.sha256,
+                  "format": layer.source_format, "datum": layer.source_datum}],
+        licence="as licensed by the owner of the imported file")

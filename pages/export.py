@@ -3,7 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from geo.export import EXPORT_DATUMS, FORMATS, export_frame, metadata_for
+from geo.export import EXPORT_DATUMS, FORMATS, MEDIA_TYPES, export_filename, export_frame, metadata_for
+from geo.imports import import_metadata
 from geo.scenarios import ScenarioStore
 from geo.snapshot import GEO_LAYERS
 from geo.snapshot import ID_COLUMNS as SNAPSHOT_ID_COLUMNS
@@ -22,6 +23,7 @@ TEXT = {
     "filter": ("Only organisations and parks in these specialisations", "仅导出以下领域的机构和园区"),
     "scenario": ("Add a planner scenario as a 'parcels' layer", "附加一个规划方案（地块图层）"),
     "none": ("(none)", "（无）"),
+    "imports": ("Your imported layers (this session)", "本次会话导入的图层"),
     "download": ("Download {layer} ({n} features)", "下载 {layer}（{n}个要素）"),
     "carries": ("Every file carries the snapshot version, datum, licence and sources.",
                 "每个文件均包含数据版本、坐标系、许可和来源信息。"),
@@ -66,6 +68,9 @@ with common.friendly_errors(lang):
         frames[layer] = frame
     if scenario:
         frames["parcels"], _ = store.load(scenario)
+    imported = st.session_state.get("imports", {})
+    chosen_imports = st.multiselect(tr("imports", lang), list(imported), key="export_imports",
+                                    placeholder=tr("none", lang)) if imported else []
 
     for layer, frame in frames.items():
         metadata = metadata_for(layer if layer != "parcels" else f"parcels_{scenario}",
@@ -75,3 +80,12 @@ with common.friendly_errors(lang):
         st.download_button(tr("download", lang, layer=layer_labels.get(layer, layer), n=len(frame)),
                            exported.data, file_name=exported.filename, mime=exported.media_type,
                            key=f"export_download_{layer}")
+    for number, name in enumerate(chosen_imports):
+        layer = imported[name]
+        metadata = import_metadata(layer, snapshot_version=data.version)
+        # Built on click: an imported layer can have 200,000 features.
+        st.download_button(tr("download", lang, layer=name, n=len(layer.frame)),
+                           lambda frame=layer.frame, metadata=metadata: export_frame(
+                               frame, fmt=fmt, datum=datum, metadata=metadata).data,
+                           file_name=export_filename(metadata, fmt=fmt, datum=datum), mime=MEDIA_TYPES[fmt],
+                           key=f"export_download_import_{number}")

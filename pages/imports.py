@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import GeoError
-from geo.export import FORMATS, MEDIA_TYPES, ExportMetadata, export_filename, export_frame
-from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, inspect_upload, read_upload
+from geo.export import FORMATS, MEDIA_TYPES, export_filename, export_frame
+from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, import_metadata, inspect_upload, read_upload
 from geo.joins import compare_with_reported, place_layer
 from geo.measure import measure_features
 from geo.planner import parcels_from_layer
@@ -237,11 +237,7 @@ def _export_section(layer: ImportedLayer, frame: gpd.GeoDataFrame, lang: str, st
     c1, c2 = st.columns(2)
     fmt = c1.radio(tr("format", lang), list(FORMATS), format_func=FORMAT_LABELS.get,
                    horizontal=True, key="import_export_format")
-    metadata = ExportMetadata(
-        layer=f"import: {layer.name}", snapshot_version=common.snapshot().version,
-        sources=[{"source_id": "upload", "publisher": "user upload", "title": layer.name,
-                  "sha256": layer.sha256, "format": layer.source_format, "datum": layer.source_datum}],
-        licence="as licensed by the owner of the uploaded file")
+    metadata = import_metadata(layer, snapshot_version=common.snapshot().version)
     # Built only when the button is clicked: exporting 100,000 features on every rerun would cost seconds.
     c1.download_button(tr("download", lang, name=layer.name, fmt=FORMAT_LABELS[fmt]),
                        lambda: export_frame(frame, fmt=fmt, metadata=metadata).data,

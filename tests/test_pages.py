@@ -168,3 +168,12 @@ def test_import_page_saves_the_layer_and_adds_polygons_to_a_scenario(tmp_path):
     parcels, _ = store.load("from import")
     assert parcels["name"].tolist() == ["Parcel 1"]
     assert parcels.geometry.iloc[0].equals(layer.frame.geometry.iloc[1])
+
+
+def test_export_page_offers_imported_layers_of_the_session():
+    layer = _imported_layer()
+    at = _run("pages/export.py", imports={layer.name: layer})
+    at.multiselect(key="export_imports").select(layer.name).run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any("my sites" in label and "3 features" in label for label in labels), labels
