@@ -18,6 +18,7 @@ navigation = st.navigation([
             url_path="organisations"),
     st.Page("pages/imports.py", title=t("page_import", lang), icon=":material/upload_file:",
             url_path="imports"),
+    st.Page("pages/osm.py", title=t("page_osm", lang), icon=":material/travel_explore:", url_path="osm"),
     st.Page("pages/export.py", title=t("page_export", lang), icon=":material/download:",
             url_path="export"),
     st.Page("pages/sources.py", title=t("page_sources", lang), icon=":material/menu_book:",

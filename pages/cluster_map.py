@@ -9,6 +9,7 @@ from geo.vocab import GEOMETRY_TIERS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.districts import districts_layer
 from layers.hubs import hub_labels
+from layers.html import markdown_text
 from layers.i18n import format_compact, format_quantity, t, term
 from layers.legend import Legend
 from layers.organisations import organisations_layer
@@ -56,6 +57,9 @@ with common.friendly_errors(lang):
                 selected=st.session_state.get("selected_park")).add_to(fmap)
     organisations_layer(orgs, lang=lang, datum=settings.datum, park_names=park_names).add_to(fmap)
     hub_labels(data.hubs, lang=lang, datum=settings.datum).add_to(fmap)
+    imported_names = common.add_imported_layers(fmap, lang=lang, datum=settings.datum)
+    if imported_names:
+        st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
     Legend(lang=lang).add_to(fmap)
 
     st.caption(f"{t('organisations_count', lang)}: {len(orgs)} · {t('layer_parks', lang)}: {len(parks)} · "

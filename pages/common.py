@@ -1,23 +1,38 @@
-"""What every page shares: cached data, the sidebar settings, the map widget, figures with
-their sources, and errors shown in plain words."""
+"""What every page shares: cached data (with the OSM outline overrides), the sidebar settings,
+the map widget, figures with their sources, errors shown in plain words, and the session's
+OpenStreetMap extract with its cached site context and street network."""
 
 from __future__ import annotations
 
+import bz2
+import dataclasses
+import hashlib
 import logging
 import os
+import re
+import sqlite3
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import folium
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import GeoError
+from geo.osm import context_layers
+from geo.osm_store import ParkGeometryStore, apply_overrides
+from geo.scenarios import data_dir
 from geo.snapshot import Snapshot, load_snapshot
 from layers.basemap import BasemapError, available_basemaps, datum_of
 from layers.i18n import LANGUAGES, format_quantity, t
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 LOG = logging.getLogger("pharma_map")
 
@@ -31,9 +46,49 @@ class Settings:
 
 
 @st.cache_resource(show_spinner=False)
-def snapshot() -> Snapshot:
-    """The bundled snapshot, verified once per server process."""
+def bundled_snapshot() -> Snapshot:
+    """The bundled snapshot as built, verified once per server process (no OSM overrides)."""
     return load_snapshot()
+
+
+def park_geometry_store() -> ParkGeometryStore:
+    """The OSM outline overrides of the data folder ($PHARMA_MAP_DATA_DIR, read on every call)."""
+    return ParkGeometryStore(data_dir())
+
+
+def overrides_revision(store: ParkGeometryStore | None = None) -> int:
+    """A number that changes whenever an OSM outline is applied or restored: the newest entry
+    of the store's append-only history (0 for none). Cache keys of the parks build on it."""
+    store = store if store is not None else park_geometry_store()
+    with closing(sqlite3.connect(store.path, timeout=10.0)) as connection:
+        row = connection.execute("SELECT coalesce(max(entry), 0) FROM history").fetchone()
+    return int(row[0])
+
+
+# cache_resource: the parks are shared read-only by every session and page, not copied per rerun.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _with_overrides(version: str, directory: str, revision: int, _base: Snapshot) -> Snapshot:
+    del version, revision  # cache keys: a new snapshot or a new apply/restore rebuilds the parks
+    store = ParkGeometryStore(directory)
+    if not store.list():
+        return _base  # nothing overridden: the snapshot exactly as built
+    return dataclasses.replace(_base, parks=apply_overrides(_base.parks, store=store))
+
+
+def snapshot() -> Snapshot:
+    """The bundled snapshot with the park outlines confirmed from OpenStreetMap laid over it.
+
+    The cached snapshot itself is never modified; the parks with overrides are cached per data
+    folder and store revision, so applying or restoring an outline shows on every page at the
+    next rerun. If the override store cannot be read, the parks are shown as built (logged).
+    """
+    base = bundled_snapshot()
+    try:
+        store = park_geometry_store()
+        return _with_overrides(base.version, str(store.path.parent.resolve()), overrides_revision(store), base)
+    except (sqlite3.Error, OSError, GeoError):
+        LOG.exception("the OSM outline overrides could not be read; showing the parks as built")
+        return base
 
 
 def tianditu_key() -> str | None:
@@ -46,8 +101,41 @@ def tianditu_key() -> str | None:
         return None
 
 
+def add_imported_layers(fmap: folium.Map, *, lang: str, datum: str) -> list[str]:
+    """Draw the session's imported layers (Import page) on a map; returns their names."""
+    from layers.imported import imported_layer
+
+    imports = st.session_state.get("imports", {})
+    for name, layer in imports.items():
+        imported_layer(layer.frame, name=name, lang=lang, datum=datum).add_to(fmap)
+    return list(imports)
+
+
+def _leave_pages_directory_mode() -> None:
+    """Run app.py's navigation even when the first visit after a server start is a deep link.
+
+    Streamlit decides at its first session whether the app is an old-style "pages/ folder" app;
+    until app.py has called ``st.navigation`` once, a visit to e.g. /planner runs the page on its
+    own (narrow layout, a sidebar listing every file in pages/) and every later session does too.
+    Clearing that flag and rerunning hands the session to app.py. The flag is Streamlit's
+    (streamlit.runtime.pages_manager.PagesManager.uses_pages_directory, 1.67); a browser test
+    covers this path.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        # Once per session: streamlit.testing's AppTest sets the flag again before every run, and
+        # a rerun there would drop the button click being tested.
+        if not st.session_state.get("_navigation_checked"):
+            st.session_state["_navigation_checked"] = True
+            st.rerun()
+    st.session_state["_navigation_checked"] = True
+
+
 def settings() -> Settings:
     """The sidebar: language and basemap, shared by every page through session state."""
+    _leave_pages_directory_mode()
     if "lang" not in st.session_state:
         st.session_state["lang"] = "en"
     lang = st.sidebar.radio(t("language", st.session_state["lang"]), list(LANGUAGES),
@@ -110,3 +198,106 @@ def friendly_errors(lang: str) -> Iterator[None]:
     except Exception as exc:  # last resort for the user; logged in full for the developers
         LOG.exception("unexpected error on a page")
         st.error(t("error_generic", lang, message=type(exc).__name__))
+
+
+# --------------------------------------------------------------------------------------------
+# OpenStreetMap extract of the session (the OSM page sets it, the Parks page reads it)
+
+OSM_EXTRACT = "osm_extract"  # {"name": str, "key": str, "data": bytes | None, "features": GeoDataFrame}
+OSM_STREETS = "osm_streets"  # the key of the extract whose street network the user loaded
+STREET_SUFFIXES = (".osm", ".osm.bz2")  # what geo.site.load_street_graph reads (OSM XML)
+_HIGHWAY = re.compile(rb"""k\s*=\s*["']highway["']""")
+_MAX_SCAN_BYTES = 2_000_000_000
+
+
+def osm_extract() -> dict | None:
+    """The session's OpenStreetMap extract, or None.
+
+    ``st.session_state["osm_extract"]`` is a dict: ``name`` (shown), ``features`` (from
+    ``geo.osm.read_osm_file`` or ``fetch_osm``), ``data`` (the uploaded bytes, or None for a
+    query) and ``key`` (a cache key: the sha256 of ``data``; filled in here when missing).
+    """
+    extract = st.session_state.get(OSM_EXTRACT)
+    if not isinstance(extract, dict) or extract.get("features") is None:
+        return None
+    if not extract.get("key"):
+        data = extract.get("data")
+        if data:
+            extract["key"] = hashlib.sha256(data).hexdigest()
+        else:
+            ids = "\n".join(map(str, extract["features"].get("osm_id", pd.Series(dtype=object))))
+            extract["key"] = "features:" + hashlib.sha256(ids.encode()).hexdigest()
+    return extract
+
+
+def parks_key() -> str:
+    """Changes whenever the parks shown change: snapshot version, data folder, store revision."""
+    store = park_geometry_store()
+    return f"{bundled_snapshot().version}|{store.path.parent.resolve()}|{overrides_revision(store)}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _context(extract_key: str, parks: str, _features: gpd.GeoDataFrame,
+             _parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    del extract_key, parks  # cache keys
+    return context_layers(_features, _parks)
+
+
+def osm_context(extract: dict) -> gpd.GeoDataFrame:
+    """Hospitals, metro stations, universities, research institutes and airports near every
+    park (``geo.osm.context_layers``) in the extract; cached per extract and parks revision."""
+    return _context(extract["key"], parks_key(), extract["features"], snapshot().parks)
+
+
+def _xml_blocks(data: bytes) -> Iterator[bytes]:
+    if data[:3] == b"BZh":
+        decompressor = bz2.BZ2Decompressor()
+        pending, total = data, 0
+        while not decompressor.eof:
+            block = decompressor.decompress(pending, max_length=1 << 20)
+            pending = b""
+            if not block and decompressor.needs_input:
+                return
+            total += len(block)
+            if total > _MAX_SCAN_BYTES:
+                return
+            yield block
+    else:
+        yield data
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def street_suffix(sha256: str, _data: bytes) -> str | None:
+    """``.osm`` or ``.osm.bz2`` if the uploaded extract is OSM XML with ``highway=*`` ways
+    (a street network ``geo.site.load_street_graph`` can read); None otherwise (PBF, no roads)."""
+    del sha256
+    if _data[:3] == b"BZh":
+        suffix = ".osm.bz2"
+    elif _data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+        suffix = ".osm"
+    else:
+        return None
+    tail = b""
+    for block in _xml_blocks(_data):
+        if _HIGHWAY.search(tail + block):
+            return suffix
+        tail = block[-32:]
+    return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def street_graph(sha256: str, suffix: str, _data: bytes) -> nx.MultiDiGraph:
+    """The drivable street network of an uploaded extract (``geo.site.load_street_graph``).
+
+    The bytes go to a temporary file with a fixed suffix (``.osm`` or ``.osm.bz2``, never a name
+    from the user), deleted once read.
+    """
+    from geo.site import StreetGraphError, load_street_graph  # networkx: only when asked for
+
+    del sha256
+    if suffix not in STREET_SUFFIXES:
+        raise StreetGraphError(f"street networks are read from OSM XML ({', '.join(STREET_SUFFIXES)})")
+    with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+        handle.write(_data)
+        handle.flush()
+        return load_street_graph(handle.name)

@@ -7,6 +7,7 @@ import streamlit as st
 from geo.joins import assign_areas, compare_with_reported, count_by
 from geo.vocab import LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
+from layers.html import markdown_text
 from layers.i18n import t, term, translator
 from layers.legend import Legend
 from layers.organisations import organisations_layer
@@ -69,6 +70,9 @@ with common.friendly_errors(lang):
     fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key, zoom_start=10)
     parks_layer(data.parks, lang=lang, datum=settings.datum).add_to(fmap)
     organisations_layer(shown, lang=lang, datum=settings.datum, park_names=park_names).add_to(fmap)
+    imported_names = common.add_imported_layers(fmap, lang=lang, datum=settings.datum)
+    if imported_names:
+        st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
     Legend(lang=lang, roles=False, expanded=False).add_to(fmap)
     common.show_map(fmap, key="orgs_map", height=500)
 

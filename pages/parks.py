@@ -1,11 +1,20 @@
-"""Parks: one park's map, fact sheet and organisations; or 2-4 parks side by side."""
+"""Parks: one park's map, fact sheet, site context and organisations; or 2-4 parks side by side."""
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 import streamlit as st
 
+from geo.errors import GeoError
+from geo.site import isochrones, site_metrics, targets_frame
+from geo.snapshot import Snapshot
 from geo.vocab import GEOMETRY_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
+from layers.context import context_layer
+from layers.html import markdown_text
 from layers.i18n import format_quantity, metric_label, t, term, translator
+from layers.isochrones import isochrones_layer, metrics_table, nearest_targets_layer
 from layers.legend import Legend
 from layers.organisations import organisations_layer
 from layers.parks import parks_layer
@@ -22,10 +31,77 @@ TEXT = {
     "compare_need": ("Pick at least two parks to compare.", "请至少选择两个园区。"),
     "no_facts": ("No figures recorded for this park yet.", "暂无该园区的数据。"),
     "reported_enterprises": ("Enterprises reported (latest)", "公开报道企业数（最新）"),
+    "site": ("Site context", "区位条件"),
+    "site_straight": ("Straight line (no street network loaded): distances to the NMPA centres and the airports. "
+                      "Upload an OpenStreetMap extract on the OpenStreetMap page for metro stations, tertiary "
+                      "hospitals and, with streets, travel times by road.",
+                      "直线距离（未加载路网）：至国家药监局直属单位和机场的距离。在“开放街图”页上传数据后，"
+                      "可加入地铁站、三级医院，含道路时还可计算行车时间。"),
+    "site_context": ("Straight line (no street network loaded): destinations from the OpenStreetMap extract "
+                     "“{name}”, the NMPA centres and the airports.",
+                     "直线距离（未加载路网）：目的地来自开放街图数据“{name}”、国家药监局直属单位和机场。"),
+    "site_road": ("By road on the street network of “{name}”: free-flow driving times, no congestion, "
+                  "so real trips take longer. Areas reachable within 15 / 30 / 45 min are on the map.",
+                  "基于“{name}”路网的道路行车时间（自由流，未计拥堵，实际耗时更长）。地图上显示15/30/45分钟等时圈。"),
+    "load_streets": ("Load the street network", "加载路网"),
+    "unload_streets": ("Use straight lines", "改用直线距离"),
+    "loading_streets": ("Reading the street network…", "正在读取路网……"),
+    "no_isochrones": ("No travel-time areas: {message}", "无法绘制等时圈：{message}"),
 }
 
 
 tr = translator(TEXT)
+ISOCHRONE_MINUTES = (15, 30, 45)
+
+
+def _origin(park: pd.Series) -> tuple[float, float]:
+    """The park's sourced anchor (as geo.site.site_metrics uses it), else a point on its outline."""
+    lon, lat = park.get("anchor_lon"), park.get("anchor_lat")
+    if lon is not None and lat is not None and np.isfinite(float(lon)) and np.isfinite(float(lat)):
+        return float(lon), float(lat)
+    point = shapely.point_on_surface(park.geometry)
+    return float(point.x), float(point.y)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _site_metrics(park_id: str, parks_key: str, extract_key: str | None, streets: bool, _data: Snapshot,
+                  _context: gpd.GeoDataFrame | None, _graph) -> pd.DataFrame:
+    del parks_key, extract_key, streets  # cache keys (with park_id)
+    parks = _data.parks[_data.parks["park_id"] == park_id]
+    targets = targets_frame(_data, _context)
+    # Both airports (Capital and Daxing), each in a row of its own, at their reference points;
+    # aerodromes mapped in OSM stay in the context layer.
+    airports = targets_frame(_data, None)
+    airports = airports[airports["category"] == "airport"]
+    ids = airports["target_id"].tolist()
+    targets = pd.concat([targets[targets["category"] != "airport"], airports.assign(category=ids)],
+                        ignore_index=True)
+    metrics = site_metrics(parks, targets, graph=_graph,
+                           categories=["metro_station", "tertiary_hospital", *ids, "nmpa_centre"])
+    metrics["category"] = metrics["category"].where(~metrics["category"].isin(ids), "airport")
+    return metrics
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _isochrones(extract_key: str, lon: float, lat: float, _graph) -> gpd.GeoDataFrame:
+    del extract_key
+    return isochrones(_graph, (lon, lat), minutes=ISOCHRONE_MINUTES)
+
+
+def _street_network(extract: dict | None):
+    """The loaded street graph of the session's extract (None if not loaded or not possible)."""
+    if extract is None or not extract.get("data") or st.session_state.get(common.OSM_STREETS) != extract["key"]:
+        return None
+    suffix = common.street_suffix(extract["key"], extract["data"])
+    if suffix is None:
+        return None
+    try:
+        with st.spinner(tr("loading_streets", lang)):
+            return common.street_graph(extract["key"], suffix, extract["data"])
+    except GeoError as exc:
+        st.session_state.pop(common.OSM_STREETS, None)
+        st.error(markdown_text(str(exc)))
+        return None
 
 
 settings = common.settings()
@@ -45,12 +121,32 @@ with common.friendly_errors(lang):
     st.session_state["parks_selected"] = park_id
     park = parks.set_index("park_id").loc[park_id]
 
+    # Site context: from the OSM page's extract if there is one, else straight lines to what
+    # the snapshot knows (NMPA centres) and the two airports.
+    extract = common.osm_extract()
+    context = common.osm_context(extract) if extract is not None else None
+    graph = _street_network(extract)
+    metrics = _site_metrics(park_id, common.parks_key(), extract["key"] if extract else None, graph is not None,
+                            data, context, graph)
+    reachable = None
+    if graph is not None:
+        try:
+            reachable = _isochrones(extract["key"], *_origin(park), graph)
+        except GeoError as exc:
+            st.warning(markdown_text(tr("no_isochrones", lang, message=str(exc))))
+
     left, right = st.columns([3, 2])
     with left:
         minx, miny, maxx, maxy = park.geometry.bounds
         fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key,
-                        location=((miny + maxy) / 2, (minx + maxx) / 2), zoom_start=13)
+                        location=((miny + maxy) / 2, (minx + maxx) / 2), zoom_start=13 if reachable is None else 11)
+        if reachable is not None:
+            isochrones_layer(reachable, lang=lang, datum=settings.datum, origin_name=names[park_id]).add_to(fmap)
         parks_layer(parks, lang=lang, datum=settings.datum, selected=park_id).add_to(fmap)
+        if context is not None:
+            context_layer(context[context["park_id"] == park_id], lang=lang, datum=settings.datum,
+                          park_names=names).add_to(fmap)
+        nearest_targets_layer(metrics, lang=lang, datum=settings.datum).add_to(fmap)
         park_orgs = data.organisations[data.organisations["park_id"] == park_id]
         organisations_layer(park_orgs, lang=lang, datum=settings.datum, park_names=names).add_to(fmap)
         Legend(lang=lang, roles=False, expanded=False).add_to(fmap)
@@ -64,6 +160,22 @@ with common.friendly_errors(lang):
             term(SPECIALISATIONS[c], lang) for c in split_codes(park["specialisations"])))
         st.markdown(f"**{t('official_area', lang)}:** {format_quantity(park['official_area_km2'], 'km2', lang)}"
                     f" · {t('mapped_area', lang)}: {format_quantity(park['area_km2'], 'km2', lang)}")
+
+    st.subheader(tr("site", lang))
+    if graph is not None:
+        st.caption(markdown_text(tr("site_road", lang, name=extract["name"])))
+    elif extract is not None:
+        st.caption(markdown_text(tr("site_context", lang, name=extract["name"])))
+    else:
+        st.caption(tr("site_straight", lang))
+    st.dataframe(metrics_table(metrics, lang=lang), hide_index=True, width="stretch")
+    if extract is not None and extract.get("data") and common.street_suffix(extract["key"], extract["data"]):
+        if graph is None and st.button(tr("load_streets", lang), key="parks_load_streets"):
+            st.session_state[common.OSM_STREETS] = extract["key"]
+            st.rerun()
+        if graph is not None and st.button(tr("unload_streets", lang), key="parks_unload_streets"):
+            st.session_state.pop(common.OSM_STREETS, None)
+            st.rerun()
 
     st.subheader(tr("facts", lang))
     facts = common.facts_for("park", park_id)

@@ -177,3 +177,10 @@ def test_export_page_offers_imported_layers_of_the_session():
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("my sites" in label and "3 features" in label for label in labels), labels
+
+
+def test_imported_layers_appear_on_the_cluster_and_organisations_maps():
+    layer = _imported_layer()
+    for page in (None, "pages/organisations.py"):
+        at = _run(page, imports={layer.name: layer})
+        assert any("from your imports: my sites" in c.value for c in at.caption)

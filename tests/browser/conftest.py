@@ -44,8 +44,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def _start_server(tmp_path_factory):
     port = _free_port()
     env = dict(os.environ, PHARMA_MAP_DATA_DIR=str(tmp_path_factory.mktemp("store")))
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")  # noqa: SIM115 - lives as long as the server
@@ -66,13 +65,31 @@ def server(tmp_path_factory):
     else:
         process.kill()
         raise RuntimeError(f"streamlit did not start; see {log.name}")
-    yield url
+    return process, url, log
+
+
+def _stop_server(process, log) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    process, url, log = _start_server(tmp_path_factory)
+    yield url
+    _stop_server(process, log)
+
+
+@pytest.fixture
+def fresh_server(tmp_path_factory):
+    """A server no session has visited yet (for what happens on the first visit after a start)."""
+    process, url, log = _start_server(tmp_path_factory)
+    yield url
+    _stop_server(process, log)
 
 
 @pytest.fixture(scope="session")
@@ -90,11 +107,12 @@ def page(browser, server):
     """A fresh page whose requests to anything but the local server are blocked and recorded."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     blocked: list[str] = []
-    local = urlparse(server).netloc
+    del server  # started for its side effect; any server of ours is on loopback
 
     def guard(route):
-        netloc = urlparse(route.request.url).netloc
-        if netloc and netloc != local and not route.request.url.startswith(("data:", "blob:")):
+        parsed = urlparse(route.request.url)
+        if parsed.netloc and parsed.hostname not in ("127.0.0.1", "localhost") \
+                and not route.request.url.startswith(("data:", "blob:")):
             blocked.append(route.request.url)
             route.abort()
         else:

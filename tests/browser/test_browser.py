@@ -10,7 +10,7 @@ import shapely
 
 from tests.browser.conftest import screenshot
 
-PAGES = ["", "parks", "planner", "organisations", "imports", "export", "sources"]  # "" is the cluster map
+PAGES = ["", "parks", "planner", "organisations", "imports", "osm", "export", "sources"]  # "" is the cluster map
 TILE_HOSTS = ("tile.openstreetmap.org",)
 MAP_FRAME = "iframe[title*='st_folium']"
 
@@ -151,3 +151,12 @@ def test_uploaded_file_with_script_payloads_is_mapped_inert(page, server):
     assert frame.locator("img[src='x'], svg[onload], script:text('alert(4)')").count() == 0
     assert page.get_by_text("<img src=x onerror=alert(9)>", exact=False).count() >= 1
     assert _external(page.blocked) == []
+
+
+def test_a_deep_link_as_the_first_visit_after_a_start_gets_the_apps_navigation(page, fresh_server):
+    _open(page, fresh_server, "planner")
+    page.get_by_role("link", name="Cluster map").wait_for(timeout=60_000)
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    screenshot(page, "deep_link_first_visit")
+    assert "Import your data" in nav and "common" not in nav
+    assert "Planner" in page.locator("h1").first.inner_text()
