@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo import storage
 from geo.measure import area, areas, repair_geometries
 from geo.osm import OSM_ATTRIBUTION, OSMError, OSMMatchError, _park_row
 
@@ -232,10 +233,7 @@ class ParkGeometryStore:
                 connection.execute(statement)
 
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=FULL")
-        return connection
+        return storage.connect(self.path)
 
     def apply(self, plan: ReplacementPlan, *, expected_revision: int | None = None,
               check_revision: bool = False) -> ParkOverride:

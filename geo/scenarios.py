@@ -19,6 +19,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from geo import storage
 from geo.errors import GeoError
 from geo.planner import parcels_from_geojson, parcels_to_geojson
 from geo.snapshot import PROJECT_ROOT
@@ -87,10 +88,7 @@ class ScenarioStore:
             connection.execute(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=FULL")
-        return connection
+        return storage.connect(self.path)
 
     def list(self) -> list[ScenarioInfo]:
         with closing(self._connect()) as connection:

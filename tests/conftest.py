@@ -67,3 +67,17 @@ def tiny_snapshot(tiny_curated: Path, tmp_path: Path) -> Path:
     out = tmp_path / "snapshot"
     build(curated_dir=tiny_curated, out_dir=out, build_date="2026-01-01")
     return out
+
+
+@pytest.fixture
+def isolated_app(monkeypatch, tmp_path, request):
+    """An app run with its own data folder and clean Streamlit caches (``tiny`` marker: tiny snapshot)."""
+    import streamlit as st
+
+    monkeypatch.setenv("PHARMA_MAP_DATA_DIR", str(tmp_path / "store"))
+    if "tiny" in request.keywords:
+        monkeypatch.setenv("PHARMA_MAP_SNAPSHOT_DIR", str(request.getfixturevalue("tiny_snapshot")))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()

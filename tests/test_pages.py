@@ -11,17 +11,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 60
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path, request):
-    import streamlit as st
-
-    monkeypatch.setenv("PHARMA_MAP_DATA_DIR", str(tmp_path / "store"))
-    if "tiny" in request.keywords:
-        monkeypatch.setenv("PHARMA_MAP_SNAPSHOT_DIR", str(request.getfixturevalue("tiny_snapshot")))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("isolated_app")
 
 
 def _run(page: str | None = None, **state) -> AppTest:

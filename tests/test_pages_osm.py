@@ -24,17 +24,7 @@ XSS = "<img src=x onerror=alert(1)>"
 GEOMETRY_LABEL = "**Geometry:**"  # the Parks page line with the tier
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path, request):
-    import streamlit as st
-
-    monkeypatch.setenv("PHARMA_MAP_DATA_DIR", str(tmp_path / "store"))
-    if "tiny" in request.keywords:
-        monkeypatch.setenv("PHARMA_MAP_SNAPSHOT_DIR", str(request.getfixturevalue("tiny_snapshot")))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("isolated_app")
 
 
 @pytest.fixture(autouse=True)
