@@ -30,6 +30,7 @@ import gzip
 import math
 import os
 import re
+import socket
 import tempfile
 import threading
 import unicodedata
@@ -674,6 +675,7 @@ def fetch_osm(*, place: str | None = None, polygon: shapely.Geometry | None = No
 
     with _OSMNX_LOCK:
         urls = (ox.settings.overpass_url, ox.settings.nominatim_url)
+        resolver = socket.getaddrinfo
         _configure_osmnx(timeout_s=timeout_s, cache_folder=folder, overpass_url=overpass_url,
                          nominatim_url=nominatim_url)
         host = _host(ox.settings.nominatim_url if place is not None else ox.settings.overpass_url)
@@ -683,6 +685,9 @@ def fetch_osm(*, place: str | None = None, polygon: shapely.Geometry | None = No
         worker.join(timeout_s + 0.5)
         if not worker.is_alive():  # an abandoned query keeps the servers it was given
             ox.settings.overpass_url, ox.settings.nominatim_url = urls
+            # osmnx pins the server's IP by rebinding socket.getaddrinfo for the whole process;
+            # the app is a long-lived server whose other connections must keep the system resolver.
+            socket.getaddrinfo = resolver
     try:
         prune_cache(folder, max_bytes=max_cache_bytes)
     except OSError:

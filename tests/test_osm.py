@@ -540,6 +540,7 @@ def test_fetch_reads_an_overpass_answer_and_caches_it_within_bounds(tmp_path):
         calls.append(handler.path)
         _send(handler, 200, {"version": 0.6, "elements": elements})
 
+    resolver = socket.getaddrinfo
     server = _Server(reply)
     try:
         got = fetch_osm(polygon=osm.park_query_polygon(_parks(), "zgc_lsp", margin_m=500),
@@ -552,6 +553,7 @@ def test_fetch_reads_an_overpass_answer_and_caches_it_within_bounds(tmp_path):
     assert got.attrs["source"].startswith("overpass:127.0.0.1")
     assert got["osm_version"].isna().all()
     assert len(calls) == 1 and len(again) == 2  # the second answer came from the cache
+    assert socket.getaddrinfo is resolver  # osmnx's pinned resolver does not outlive the query
     best = match_parks(got, _parks()).iloc[0]
     assert best["osm_id"] == "way/5" and best["park_id"] == "zgc_lsp"
     cache = tmp_path / "osm_cache"
