@@ -120,10 +120,12 @@ def bench_join(points: int) -> Result:
                   note=f"{found:,} points inside a district")
 
 
-def _write_osm_extract(path: str, *, elements: int, parks: object, seed: int = 5) -> int:
+def _write_osm_extract(path: str, *, elements: int, parks: object, districts: object = None,
+                       seed: int = 5) -> int:
     """A synthetic OSM XML extract of about ``elements`` nodes, ways and relations in Beijing:
-    named industrial areas at each park (one as a multipolygon relation), other land-use
-    polygons and context points. Returns the number of elements written."""
+    named industrial areas at each park (one as a multipolygon relation; a park without an
+    outline gets its named area somewhere in its district), other land-use polygons and context
+    points. Returns the number of elements written."""
     from xml.sax.saxutils import quoteattr
 
     rng = np.random.default_rng(seed)
@@ -151,8 +153,14 @@ def _write_osm_extract(path: str, *, elements: int, parks: object, seed: int = 5
     import shapely
 
     geoms = np.asarray(parks.geometry.values, dtype=object)  # type: ignore[attr-defined]
-    centres = shapely.centroid(geoms)
+    if districts is not None:
+        district_of = dict(zip(districts["district_id"], districts.geometry.values, strict=True))  # type: ignore[index,attr-defined]
+        missing = shapely.is_missing(geoms)
+        geoms[missing] = [district_of.get(d) for d in parks["district_id"][missing]]  # type: ignore[index]
+    centres = shapely.point_on_surface(geoms)
     for i, (name, centre) in enumerate(zip(parks["name_zh"], centres, strict=True)):  # type: ignore[index]
+        if centre is None:
+            continue
         x, y, w, h = centre.x - 0.015, centre.y - 0.012, 0.03, 0.024
         if i == 0:
             outer = way(ring(x, y, w, h), {})
@@ -190,13 +198,14 @@ def bench_osm(elements: int = 100_000) -> Result:
 
     from geo.osm import DEFAULT_TAGS, match_parks, read_osm_file
 
-    parks = load_snapshot().parks
+    snapshot = load_snapshot()
+    parks, districts = snapshot.parks, snapshot.districts
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.osm")
-        written = _write_osm_extract(path, elements=elements, parks=parks)
+        written = _write_osm_extract(path, elements=elements, parks=parks, districts=districts)
         start = time.perf_counter()
         features = read_osm_file(path)
-        matches = match_parks(features, parks)
+        matches = match_parks(features, parks, districts=districts)
         seconds = time.perf_counter() - start
         start = time.perf_counter()
         ox.features_from_xml(path, tags=DEFAULT_TAGS)

@@ -96,17 +96,31 @@ def build_parks(curated: pd.DataFrame, facts: pd.DataFrame,
     """Park polygons by tier: approximate outlines scaled to the official area, nominal circles."""
     anchor_lon = np.full(len(curated), np.nan)
     anchor_lat = np.full(len(curated), np.nan)
-    for datum in curated["anchor_datum"].unique():
-        mask = (curated["anchor_datum"] == datum).to_numpy()
+    located = curated["anchor_datum"].notna() & (curated["anchor_datum"].astype(str).str.strip() != "")
+    for datum in curated.loc[located, "anchor_datum"].unique():
+        mask = (located & (curated["anchor_datum"] == datum)).to_numpy()
         anchor_lon[mask], anchor_lat[mask] = convert(
             curated.loc[mask, "anchor_lon"].astype(float), curated.loc[mask, "anchor_lat"].astype(float),
             source=datum, target="wgs84")
     geometries = []
     official = []
     for position, row in enumerate(curated.itertuples()):
-        area_km2 = _fact_area_km2(facts, row.area_fact_id, row.park_id)
+        has_area = isinstance(row.area_fact_id, str) and row.area_fact_id.strip() != ""
+        area_km2 = _fact_area_km2(facts, row.area_fact_id, row.park_id) if has_area else np.nan
         official.append(area_km2)
-        if row.geometry_tier == "nominal":
+        if row.geometry_tier == "unlocated":
+            # Drawn nowhere rather than at a guessed point; the row keeps its figures and notes.
+            if located.iloc[position]:
+                raise SnapshotError(f"park {row.park_id!r} is 'unlocated' but has an anchor: "
+                                    "give it tier 'nominal' or remove the anchor")
+            geometries.append(None)
+        elif not has_area:
+            raise SnapshotError(f"park {row.park_id!r}: tier {row.geometry_tier!r} needs an "
+                                "area_fact_id (the official area the polygon is drawn to)")
+        elif not located.iloc[position] and row.geometry_tier == "nominal":
+            raise SnapshotError(f"park {row.park_id!r} is 'nominal' but has no anchor_lon/anchor_lat/"
+                                "anchor_datum: give a sourced anchor, or tier 'unlocated'")
+        elif row.geometry_tier == "nominal":
             geometries.append(nominal_extent(anchor_lon[position], anchor_lat[position],
                                              area_m2=area_km2 * 1e6))
         elif row.geometry_tier == "approximate":
@@ -125,7 +139,7 @@ def build_parks(curated: pd.DataFrame, facts: pd.DataFrame,
     parks["anchor_lon"] = np.round(anchor_lon, 7)
     parks["anchor_lat"] = np.round(anchor_lat, 7)
     parks["official_area_km2"] = np.round(official, 4)
-    parks["area_km2"] = areas(parks, unit="km2").round(4).to_numpy()
+    parks["area_km2"] = areas(parks, unit="km2").round(4).where(parks.geometry.notna()).to_numpy()
     return parks
 
 
@@ -149,6 +163,11 @@ def build_organisations(curated: pd.DataFrame, parks: gpd.GeoDataFrame) -> gpd.G
                 f"{park_id!r} does not exist, so there is nowhere to place it: add a cited site or "
                 "a valid park_id")
         lon[position], lat[position] = anchors.loc[park_id, ["anchor_lon", "anchor_lat"]]
+        if not np.isfinite(lon[position]):
+            raise SnapshotError(
+                f"organisation {curated['org_id'].iloc[position]!r} has no coordinates and its park "
+                f"{park_id!r} is not on the map (tier 'unlocated'), so there is nowhere to place it: "
+                "add a cited site")
     out = curated.drop(columns=["lon", "lat", "datum"]).copy()
     out["location_tier"] = np.where(has_site, "site", "park")
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(np.round(lon, 7), np.round(lat, 7)),

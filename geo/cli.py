@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def _osm_parks(args: argparse.Namespace):  # -> (snapshot, parks with overrides,
     return snapshot, apply_overrides(snapshot.parks, store=store), store
 
 
-def _osm_match_and_apply(features, parks, store, args: argparse.Namespace) -> int:
+def _osm_match_and_apply(features, parks, store, args: argparse.Namespace, districts=None) -> int:
     from geo.osm import match_parks
     from geo.osm_store import plan_replacement
 
@@ -108,7 +109,7 @@ def _osm_match_and_apply(features, parks, store, args: argparse.Namespace) -> in
         print("error: --apply replaces one park's outline: name it with --park ID", file=sys.stderr)
         return 2
     matches = match_parks(features, parks, search_radius_m=args.radius,
-                          max_candidates=args.candidates, park_ids=park_ids)
+                          max_candidates=args.candidates, park_ids=park_ids, districts=districts)
     if args.json:
         print(matches.drop(columns="geometry").to_json(orient="records", force_ascii=False, indent=2))
     else:
@@ -119,9 +120,11 @@ def _osm_match_and_apply(features, parks, store, args: argparse.Namespace) -> in
             print(f"  {'rank':>4} {'score':>5} {'conf':<6} {'osm_id':<16} {'km2 now':>8} {'km2 OSM':>8} "
                   f"{'IoU':>5} {'dist m':>7}  name / tag")
             for row in group.itertuples():
+                before = "-" if math.isnan(row.area_before_km2) else f"{row.area_before_km2:.3f}"
+                distance = "-" if math.isnan(row.distance_m) else f"{row.distance_m:.0f}"
                 print(f"  {row.rank:>4} {row.score:>5.2f} {row.confidence:<6} {row.osm_id:<16} "
-                      f"{row.area_before_km2:>8.3f} {row.area_after_km2:>8.3f} {row.overlap_iou:>5.2f} "
-                      f"{row.distance_m:>7.0f}  {row.osm_name or '-'} / {row.matched_tag or '-'}")
+                      f"{before:>8} {row.area_after_km2:>8.3f} {row.overlap_iou:>5.2f} "
+                      f"{distance:>7}  {row.osm_name or '-'} / {row.matched_tag or '-'}")
         unmatched = sorted(set(park_ids or parks["park_id"]) - set(matches["park_id"]))
         if unmatched:
             print(f"\nno candidate for: {', '.join(unmatched)}")
@@ -180,7 +183,8 @@ def _cmd_osm(args: argparse.Namespace) -> int:
             return 2
         polygon = None
         if args.park:
-            polygon = osm.park_query_polygon(parks, args.park[0], margin_m=args.margin)
+            polygon = osm.park_query_polygon(parks, args.park[0], margin_m=args.margin,
+                                             districts=snapshot.districts)
         features = osm.fetch_osm(place=args.place, polygon=polygon, timeout_s=args.timeout,
                                  data_dir=args.data_dir)
         if args.output:
@@ -188,13 +192,13 @@ def _cmd_osm(args: argparse.Namespace) -> int:
                                                layer="osm_features")
             Path(args.output).write_bytes(export_frame(features, fmt="geojson", metadata=meta).data)
             print(f"wrote {len(features)} OSM features to {args.output}")
-        return _osm_match_and_apply(features, parks, store, args)
+        return _osm_match_and_apply(features, parks, store, args, snapshot.districts)
     features = osm.read_osm_file(args.file)
     repairs = features.attrs.get("repairs")
     if repairs:
         print(f"note: {repairs.message()}", file=sys.stderr)
     if args.osm_command == "match":
-        return _osm_match_and_apply(features, parks, store, args)
+        return _osm_match_and_apply(features, parks, store, args, snapshot.districts)
     chosen = parks[parks["park_id"].isin(args.park)] if args.park else parks
     context = osm.context_layers(features, chosen, radius_m=args.radius)
     if args.output:

@@ -715,10 +715,18 @@ def fetch_osm(*, place: str | None = None, polygon: shapely.Geometry | None = No
     return _finish(frame, source=f"overpass:{host}", retrieved=retrieved)
 
 
-def park_query_polygon(parks: gpd.GeoDataFrame, park_id: str, *,
-                       margin_m: float = 2_000.0) -> shapely.Polygon:
-    """The area to query around a park: its outline grown by ``margin_m`` metres."""
+def park_query_polygon(parks: gpd.GeoDataFrame, park_id: str, *, margin_m: float = 2_000.0,
+                       districts: gpd.GeoDataFrame | None = None) -> shapely.Polygon:
+    """The area to query around a park: its outline grown by ``margin_m`` metres; for a park
+    not on the map (tier 'unlocated'), its whole district (from ``districts``)."""
     row = _park_row(parks, park_id)
+    if row.geometry is None or shapely.is_empty(row.geometry):
+        district_id = row.get("district_id")
+        if districts is None or district_id not in set(districts["district_id"]):
+            raise OSMQueryError(f"park {park_id!r} is not on the map (no outline to query around): "
+                                "query its district instead, e.g. --place 'Haidian District, Beijing'")
+        district = districts.loc[districts["district_id"] == district_id].geometry.iloc[0]
+        return shapely.simplify(district, 0.001)  # about 100 m: a short Overpass query
     geom = np.array([row.geometry], dtype=object)
     to_local, to_lonlat = _local_transformers(shapely.total_bounds(geom))
     grown = shapely.buffer(_transform(geom, to_local), margin_m)
@@ -811,7 +819,9 @@ def _polygonal(features: gpd.GeoDataFrame) -> NDArray[np.bool_]:
 
 def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
                 search_radius_m: float = 3_000.0, max_candidates: int = 5,
-                min_score: float = 0.0, park_ids: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+                min_score: float = 0.0, park_ids: Sequence[str] | None = None,
+                districts: gpd.GeoDataFrame | None = None,
+                min_name_score_unlocated: float = 0.6) -> gpd.GeoDataFrame:
     """Rank the OSM areas that could be each park's boundary, with the diff of replacing it.
 
     A candidate is an OSM polygon or multipolygon within ``search_radius_m`` of the park's
@@ -820,13 +830,18 @@ def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
     scores highest), location (overlap as intersection over union, else nearness) and area
     (closeness to the park's official area).
 
+    A park without an outline (tier ``unlocated``) has no location to compare: with
+    ``districts`` given, its candidates are the OSM areas in its district whose name scores at
+    least ``min_name_score_unlocated``, scored on name, tags and area (location scores 0, so
+    such a match is never more than "medium" unless the name and area agree closely).
+
     Parameters
     ----------
     features : GeoDataFrame
         From ``read_osm_file`` or ``fetch_osm`` (EPSG:4326); non-polygon features are ignored.
     parks : GeoDataFrame
         The snapshot's parks (``park_id``, ``name_zh``, ``name_en``, ``geometry_tier``,
-        ``official_area_km2`` if present), EPSG:4326.
+        ``official_area_km2`` and ``district_id`` if present), EPSG:4326.
     search_radius_m : float
         How far from the park's outline a candidate may lie.
     max_candidates : int
@@ -835,16 +850,23 @@ def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
         Candidates scoring less are dropped.
     park_ids : sequence of str, optional
         Only these parks.
+    districts : GeoDataFrame, optional
+        District polygons (``district_id``, EPSG:4326): the search area of parks without an
+        outline. Without it such parks get no candidates.
+    min_name_score_unlocated : float
+        The name agreement (0-1) a candidate for a park without an outline needs.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per (park, candidate), best first within each park, geometry = the OSM
-        outline. Columns: park_id, park_name_zh, park_name_en, rank, score, confidence
-        (high/medium/low), name_score, matched_name, tag_score, matched_tag, location_score,
-        area_score, distance_m, overlap_iou, overlap_of_park, overlap_of_osm, area_before_m2,
-        area_before_km2, area_after_m2, area_after_km2, area_change_pct, official_area_km2,
-        tier_before, osm_id, osm_type, osm_ref, osm_version, osm_timestamp, osm_name.
+        One row per (park, candidate), ordered by score (best first, and so best first within
+        each park), geometry = the OSM outline. Columns: park_id, park_name_zh, park_name_en,
+        rank, score, confidence (high/medium/low), name_score, matched_name, tag_score,
+        matched_tag, location_score, area_score, distance_m, overlap_iou, overlap_of_park,
+        overlap_of_osm, area_before_m2, area_before_km2, area_after_m2, area_after_km2,
+        area_change_pct, official_area_km2, tier_before, osm_id, osm_type, osm_ref,
+        osm_version, osm_timestamp, osm_name. For a park without an outline the "before"
+        figures, distance and overlaps are empty (NaN) or 0.
     """
     if features.crs is not None and not features.crs.equals("EPSG:4326"):
         raise OSMMatchError(f"OSM features are in {features.crs.to_string()!r}: OSM data is WGS84, "
@@ -860,32 +882,27 @@ def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
 
     park_geoms, _ = repair_geometries(chosen_parks.geometry.values)
     osm_geoms = np.asarray(polygonal.geometry.values, dtype=object)
-    # cheap prefilter in degrees, then exact distances in a local metric projection
-    pad_lat = search_radius_m / 110_000.0
-    pad_lon = search_radius_m / (110_000.0 * max(math.cos(math.radians(
-        float(np.nanmean(shapely.bounds(park_geoms)[:, [1, 3]])))), 0.2))
+    drawn = ~(shapely.is_missing(park_geoms) | shapely.is_empty(park_geoms))
     tree = shapely.STRtree(osm_geoms)
-    boxes = shapely.box(*(shapely.bounds(park_geoms) + [-pad_lon, -pad_lat, pad_lon, pad_lat]).T)
-    park_pos, osm_pos = tree.query(boxes, predicate="intersects")
+    park_pos, osm_pos, distance = _pairs_near_outlines(park_geoms, drawn, osm_geoms, tree,
+                                                       search_radius_m=search_radius_m)
+    park_names = [_name_variants(zh) | _name_variants(en)
+                  for zh, en in zip(chosen_parks["name_zh"], chosen_parks["name_en"], strict=True)]
+    if districts is not None and (~drawn).any() and "district_id" in chosen_parks:
+        extra_park, extra_osm = _pairs_in_districts(chosen_parks, ~drawn, districts, osm_geoms, tree)
+        keep = _name_scores(park_names, polygonal, extra_park, extra_osm)[0] >= min_name_score_unlocated
+        park_pos = np.concatenate([park_pos, extra_park[keep]])
+        osm_pos = np.concatenate([osm_pos, extra_osm[keep]])
+        distance = np.concatenate([distance, np.full(int(keep.sum()), np.nan)])
     if park_pos.size == 0:
         return _empty_matches()
-    to_local, _ = _local_transformers(shapely.total_bounds(park_geoms))
-    local_parks = _transform(park_geoms, to_local)
-    local_osm = _transform(osm_geoms[np.unique(osm_pos)], to_local)
-    lookup = np.full(len(osm_geoms), -1, dtype=np.intp)
-    lookup[np.unique(osm_pos)] = np.arange(len(local_osm))
-    distance = shapely.distance(local_parks[park_pos], local_osm[lookup[osm_pos]])
-    near = distance <= search_radius_m
-    park_pos, osm_pos, distance = park_pos[near], osm_pos[near], distance[near]
-    if park_pos.size == 0:
-        return _empty_matches()
+    intersecting = distance == 0.0  # NaN (no outline) is never "intersecting"
 
     # areas and overlaps on the ellipsoid (geo.measure), never in degrees
-    park_area = areas(park_geoms, crs=4326).to_numpy()
+    park_area = np.where(drawn, areas(park_geoms, crs=4326).to_numpy(), np.nan)
     near_osm, inverse = np.unique(osm_pos, return_inverse=True)
     area_after = areas(osm_geoms[near_osm], crs=4326).to_numpy()[inverse]
     area_before = park_area[park_pos]
-    intersecting = distance == 0.0
     overlap = np.zeros(len(park_pos), dtype=np.float64)
     if intersecting.any():
         inter = shapely.intersection(park_geoms[park_pos[intersecting]], osm_geoms[osm_pos[intersecting]])
@@ -894,7 +911,8 @@ def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
     iou = np.divide(overlap, union, out=np.zeros_like(overlap), where=union > 0)
     of_park = np.divide(overlap, area_before, out=np.zeros_like(overlap), where=area_before > 0)
     of_osm = np.divide(overlap, area_after, out=np.zeros_like(overlap), where=area_after > 0)
-    location = np.where(intersecting, 0.3 + 0.7 * iou, 0.3 * (1.0 - distance / max(search_radius_m, 1.0)))
+    location = np.where(intersecting, 0.3 + 0.7 * iou,
+                        np.nan_to_num(0.3 * (1.0 - distance / max(search_radius_m, 1.0)), nan=0.0))
 
     if "official_area_km2" in chosen_parks:
         official = pd.to_numeric(chosen_parks["official_area_km2"], errors="coerce").to_numpy() * 1e6
@@ -907,20 +925,8 @@ def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
     tag_score_all, tag_label_all = _tag_scores(polygonal)
     tag_score, tag_label = tag_score_all[osm_pos], tag_label_all[osm_pos]
 
-    park_names = [_name_variants(zh) | _name_variants(en)
-                  for zh, en in zip(chosen_parks["name_zh"], chosen_parks["name_en"], strict=True)]
+    name_score, matched_name = _name_scores(park_names, polygonal, park_pos, osm_pos)
     osm_names = _feature_names(polygonal, osm_pos)
-    name_score = np.zeros(len(park_pos), dtype=np.float64)
-    matched_name = np.full(len(park_pos), None, dtype=object)
-    for i, (p, names) in enumerate(zip(park_pos, osm_names, strict=True)):
-        best, best_name = 0.0, None
-        for raw in names:
-            for variant in _name_variants(raw):
-                for target in park_names[p]:
-                    value = name_similarity(variant, target)
-                    if value > best:
-                        best, best_name = value, raw
-        name_score[i], matched_name[i] = best, best_name
 
     weights = MATCH_WEIGHTS
     score = (weights["name"] * name_score + weights["tags"] * tag_score
@@ -955,12 +961,73 @@ def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
                                 "osm_name"])
     table["geometry"] = osm_geoms[osm_pos]
     table = table[table["score"] >= min_score]
-    table = table.sort_values(["park_id", "score", "osm_id"], ascending=[True, False, True], kind="stable")
+    table = table.sort_values(["score", "park_id", "osm_id"], ascending=[False, True, True], kind="stable")
     table["rank"] = table.groupby("park_id").cumcount() + 1
     table = table[table["rank"] <= max_candidates].reset_index(drop=True)
     out = gpd.GeoDataFrame(table, geometry="geometry", crs=4326)
     out.attrs = {"attribution": OSM_ATTRIBUTION, "source": features.attrs.get("source")}
     return out
+
+
+def _pairs_near_outlines(park_geoms: NDArray[np.object_], drawn: NDArray[np.bool_],
+                         osm_geoms: NDArray[np.object_], tree: shapely.STRtree, *,
+                         search_radius_m: float) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+    """(park, OSM area, distance in metres) for every OSM area near a drawn park's outline."""
+    none = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float64))
+    if not drawn.any():
+        return none
+    positions = np.flatnonzero(drawn)
+    geoms = park_geoms[positions]
+    # cheap prefilter in degrees, then exact distances in a local metric projection
+    pad_lat = search_radius_m / 110_000.0
+    pad_lon = search_radius_m / (110_000.0 * max(math.cos(math.radians(
+        float(np.nanmean(shapely.bounds(geoms)[:, [1, 3]])))), 0.2))
+    boxes = shapely.box(*(shapely.bounds(geoms) + [-pad_lon, -pad_lat, pad_lon, pad_lat]).T)
+    local_pos, osm_pos = tree.query(boxes, predicate="intersects")
+    if local_pos.size == 0:
+        return none
+    to_local, _ = _local_transformers(shapely.total_bounds(geoms))
+    local_parks = _transform(geoms, to_local)
+    near_osm = np.unique(osm_pos)
+    local_osm = _transform(osm_geoms[near_osm], to_local)
+    lookup = np.full(len(osm_geoms), -1, dtype=np.intp)
+    lookup[near_osm] = np.arange(len(local_osm))
+    distance = shapely.distance(local_parks[local_pos], local_osm[lookup[osm_pos]])
+    near = distance <= search_radius_m
+    return positions[local_pos[near]], osm_pos[near], distance[near]
+
+
+def _pairs_in_districts(parks: gpd.GeoDataFrame, undrawn: NDArray[np.bool_],
+                        districts: gpd.GeoDataFrame, osm_geoms: NDArray[np.object_],
+                        tree: shapely.STRtree) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """(park, OSM area) for every OSM area inside the district of a park without an outline."""
+    by_id = dict(zip(districts["district_id"].astype(str), districts.geometry.values, strict=True))
+    positions = [p for p in np.flatnonzero(undrawn) if str(parks["district_id"].iloc[p]) in by_id]
+    if not positions:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    areas_ = np.array([by_id[str(parks["district_id"].iloc[p])] for p in positions], dtype=object)
+    # a representative point inside the district, so an area on the border is counted once
+    local_pos, osm_pos = tree.query(areas_, predicate="intersects")
+    inside = shapely.contains(areas_[local_pos], shapely.point_on_surface(osm_geoms[osm_pos]))
+    return np.asarray(positions, dtype=np.intp)[local_pos[inside]], osm_pos[inside]
+
+
+def _name_scores(park_names: list[set[str]], polygonal: gpd.GeoDataFrame, park_pos: NDArray[np.intp],
+                 osm_pos: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
+    """Best name agreement (0-1) of each (park, OSM area) pair, and the OSM name that gave it."""
+    osm_names = _feature_names(polygonal, osm_pos)
+    name_score = np.zeros(len(park_pos), dtype=np.float64)
+    matched_name = np.full(len(park_pos), None, dtype=object)
+    for i, (p, names) in enumerate(zip(park_pos, osm_names, strict=True)):
+        best, best_name = 0.0, None
+        for raw in names:
+            for variant in _name_variants(raw):
+                for target in park_names[p]:
+                    value = name_similarity(variant, target)
+                    if value > best:
+                        best, best_name = value, raw
+        name_score[i], matched_name[i] = best, best_name
+    return name_score, matched_name
 
 
 def _as_objects(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

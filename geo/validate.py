@@ -30,10 +30,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
              "district_ids": "str", "geometry_from": "str", "plan_item": "str", "description_en": "str",
              "description_zh": "str", "source_ids": "str", "geometry": "geometry"},
     "parks": {"park_id": "str", "name_zh": "str", "name_en": "str", "district_id": "str",
-              "hub_id": "str", "specialisations": "str", "geometry_tier": "str",
-              "geometry_note": "str", "geometry_source_ids": "str", "official_area_km2": "float",
-              "area_km2": "float", "anchor_lon": "float", "anchor_lat": "float",
-              "geometry": "geometry"},
+              "hub_id": "str", "specialisations": "str?", "geometry_tier": "str",
+              "geometry_note": "str", "geometry_source_ids": "str", "official_area_km2": "float?",
+              "area_km2": "float?", "anchor_lon": "float?", "anchor_lat": "float?",
+              "geometry": "geometry?"},
     "organisations": {"org_id": "str", "name_zh": "str", "name_en": "str", "kind": "str",
                       "specialisations": "str?", "park_id": "str?", "district_id": "str",
                       "location_tier": "str", "address_zh": "str?", "location_note": "str",
@@ -67,7 +67,7 @@ def schema_problems(name: str, table: pd.DataFrame) -> list[str]:
         for row_id, value in zip(table[id_column].tolist(), values, strict=False):
             where = f"{name} {row_id!r}"
             if kind == "geometry":
-                if value is None or shapely.is_empty(value):
+                if (value is None or shapely.is_empty(value)) and not optional:
                     out.append(f"{where}: empty geometry")
                 continue
             if _missing(value):
@@ -148,6 +148,30 @@ def geometry_problems(name: str, table: gpd.GeoDataFrame, *, id_column: str,
     return out
 
 
+def _park_tier_problems(parks: gpd.GeoDataFrame) -> list[str]:
+    """What each geometry tier needs: a drawn park has a polygon, a nominal one its anchor and
+    area; an 'unlocated' park has no polygon at all (never a shape at a guessed point)."""
+    out: list[str] = []
+    geoms = np.asarray(parks.geometry.values, dtype=object)
+    drawn = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    for position, row in enumerate(parks.itertuples()):
+        where = f"parks {row.park_id!r}"
+        if row.geometry_tier == "unlocated":
+            if drawn[position]:
+                out.append(f"{where}: tier 'unlocated' but it has a polygon; give the polygon a "
+                           "tier (official, osm, approximate, nominal) or remove it")
+            continue
+        if not drawn[position]:
+            out.append(f"{where}: empty geometry (tier {row.geometry_tier!r}); a park that cannot "
+                       "be placed from a citable source has tier 'unlocated'")
+        if row.geometry_tier in ("approximate", "nominal") and _missing(row.official_area_km2):
+            out.append(f"{where}: tier {row.geometry_tier!r} needs the official area it is drawn to "
+                       "(official_area_km2)")
+        if row.geometry_tier == "nominal" and (_missing(row.anchor_lon) or _missing(row.anchor_lat)):
+            out.append(f"{where}: tier 'nominal' needs its anchor (anchor_lon, anchor_lat)")
+    return out
+
+
 def problems(*, sources: pd.DataFrame, districts: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame,
              parks: gpd.GeoDataFrame, organisations: gpd.GeoDataFrame,
              facts: pd.DataFrame) -> list[str]:
@@ -185,6 +209,7 @@ def problems(*, sources: pd.DataFrame, districts: gpd.GeoDataFrame, hubs: gpd.Ge
     out += _codes_problems("parks", pid, parks["geometry_tier"], "geometry_tier", GEOMETRY_TIERS)
     out += _reference_problems("parks", pid, parks["geometry_source_ids"], "geometry_source_ids",
                                source_ids, "source", multiple=True)
+    out += _park_tier_problems(parks)
     for row in parks.itertuples():
         if row.geometry_tier in ("approximate", "nominal") and row.official_area_km2 > 0:
             off = abs(row.area_km2 - row.official_area_km2) / row.official_area_km2

@@ -78,6 +78,13 @@ GEOMETRY_TIERS: dict[str, Term] = {
         "Not a boundary: a circle of the official area centred on a sourced anchor point, "
         "drawn so the park's size can be seen and compared.",
         "并非边界：以有出处的定位点为圆心、按官方面积绘制的圆，仅示意园区规模。"),
+    "unlocated": Term(
+        "Not on the map", "未上图",
+        "No source that can be cited gives the park's site or boundary, so it is not drawn; its "
+        "figures and notes are listed. An OpenStreetMap extract or an official boundary file "
+        "(OpenStreetMap page) can place it.",
+        "没有可引用的来源给出园区位置或边界，因此不绘制，只列出数据与说明；"
+        "可通过开放街图数据或官方边界文件（开放街图页面）为其上图。"),
 }
 
 LOCATION_TIERS: dict[str, Term] = {

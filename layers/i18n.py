@@ -23,6 +23,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_orgs": ("Organisations", "机构"),
     "page_import": ("Import your data", "导入数据"),
     "page_osm": ("OpenStreetMap", "开放街图"),
+    "parks_not_drawn": ("Not on the map, no citable location (see the Parks page): {names}",
+                        "未上图、无可引用位置（见“园区”页）：{names}"),
     "imported_on_map": ("Also on the map, from your imports: {names}", "地图上还显示了您导入的图层：{names}"),
     "page_export": ("Export", "数据导出"),
     "page_sources": ("Sources and method", "来源与方法"),

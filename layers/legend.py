@@ -40,10 +40,14 @@ class Legend(MacroElement):
         if tiers:
             rows = []
             for key, value in GEOMETRY_TIERS.items():
-                style = TIER_STYLES[key]
-                dash = f"stroke-dasharray='{style['dashArray']}'" if style["dashArray"] else ""
-                swatch = (f"<svg width='26' height='10' style='margin-right:5px'><line x1='0' y1='5' x2='26' y2='5' "
-                          f"stroke='{style['color']}' stroke-width='{style['weight']}' {dash}/></svg>")
+                style = TIER_STYLES.get(key)
+                if style is None:  # a tier that is never drawn ('unlocated') gets an empty swatch
+                    swatch = "<svg width='26' height='10' style='margin-right:5px'></svg>"
+                else:
+                    dash = f"stroke-dasharray='{style['dashArray']}'" if style["dashArray"] else ""
+                    swatch = (f"<svg width='26' height='10' style='margin-right:5px'><line x1='0' y1='5' "
+                              f"x2='26' y2='5' stroke='{style['color']}' stroke-width='{style['weight']}' "
+                              f"{dash}/></svg>")
                 description = value.description_zh if lang == "zh" else value.description_en
                 rows.append(f"<div class='legend-tier' data-tier='{key}' title='{escape(description)}'>"
                             f"{swatch}{escape(term(value, lang))}</div>")

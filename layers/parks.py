@@ -14,7 +14,9 @@ from layers.styles import TIER_STYLES
 def parks_layer(parks: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs84",
                 selected: str | None = None) -> folium.GeoJson:
     """Park polygons: solid for official/OSM boundaries, dashed for approximate outlines,
-    dotted for nominal extents. ``selected`` (a park_id) is drawn heavier."""
+    dotted for nominal extents. ``selected`` (a park_id) is drawn heavier. Parks without a
+    polygon (tier 'unlocated') are left out: they are listed, never drawn at a guessed point."""
+    parks = parks[parks.geometry.notna() & ~parks.geometry.is_empty]
     names = parks["name_zh"] if lang == "zh" else parks["name_en"]
     tiers = [term(GEOMETRY_TIERS[tier], lang) for tier in parks["geometry_tier"]]
     areas = [format_quantity(a, "km2", lang) for a in parks["official_area_km2"]]

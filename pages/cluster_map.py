@@ -62,8 +62,12 @@ with common.friendly_errors(lang):
         st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
     Legend(lang=lang).add_to(fmap)
 
-    st.caption(f"{t('organisations_count', lang)}: {len(orgs)} · {t('layer_parks', lang)}: {len(parks)} · "
+    drawn = parks.geometry.notna()
+    st.caption(f"{t('organisations_count', lang)}: {len(orgs)} · {t('layer_parks', lang)}: {int(drawn.sum())} · "
                + t("click_park_hint", lang))
+    if not drawn.all():
+        st.caption(t("parks_not_drawn", lang,
+                     names=markdown_text(", ".join(park_names[p] for p in parks.loc[~drawn, "park_id"]))))
     clicked = common.show_map(fmap, key="cluster_map", returned_objects=["last_clicked"])
 
     with headline_box:
@@ -92,7 +96,8 @@ with common.friendly_errors(lang):
             st.subheader(f"{t('selected_park', lang)}: {park['name_zh'] if lang == 'zh' else park['name_en']}")
             st.write(f"{t('geometry_tier', lang)}: **{term(GEOMETRY_TIERS[park['geometry_tier']], lang)}** — "
                      f"{park['geometry_note']}")
-            st.write(f"{t('official_area', lang)}: **{format_quantity(park['official_area_km2'], 'km2', lang)}**")
+            if park["official_area_km2"] == park["official_area_km2"]:  # not NaN: the area is published
+                st.write(f"{t('official_area', lang)}: **{format_quantity(park['official_area_km2'], 'km2', lang)}**")
             specs = ", ".join(term(SPECIALISATIONS[c], lang) for c in split_codes(park["specialisations"]))
             st.write(f"{t('specialisations', lang)}: {specs}")
             park_orgs = data.organisations[data.organisations["park_id"] == selected]

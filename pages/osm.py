@@ -109,9 +109,10 @@ def _read(sha256: str, filename: str, _data: bytes) -> gpd.GeoDataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _matches(extract_key: str, parks_key: str, _features: gpd.GeoDataFrame,
-             _parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+             _parks: gpd.GeoDataFrame, _districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     del extract_key, parks_key
-    return match_parks(_features, _parks)
+    # Parks not yet on the map are looked for by name in their district.
+    return match_parks(_features, _parks, districts=_districts)
 
 
 def _flash() -> None:
@@ -194,7 +195,7 @@ def _match_section(extract: dict, settings: common.Settings, names: dict[str, st
     data = common.snapshot()
     parks = data.parks
     st.header(tr("matches", lang))
-    matches = _matches(extract["key"], common.parks_key(), extract["features"], parks)
+    matches = _matches(extract["key"], common.parks_key(), extract["features"], parks, data.districts)
     if matches.empty:
         st.info(tr("no_matches", lang))
         return

@@ -12,6 +12,7 @@ from geo.snapshot import Snapshot
 from geo.vocab import GEOMETRY_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.context import context_layer
+from layers.districts import districts_layer
 from layers.html import markdown_text
 from layers.i18n import format_quantity, metric_label, t, term, translator
 from layers.isochrones import isochrones_layer, metrics_table, nearest_targets_layer
@@ -47,6 +48,13 @@ TEXT = {
     "unload_streets": ("Use straight lines", "改用直线距离"),
     "loading_streets": ("Reading the street network…", "正在读取路网……"),
     "no_isochrones": ("No travel-time areas: {message}", "无法绘制等时圈：{message}"),
+    "unlocated": ("{name} is not on the map: no source that can be cited gives its site or boundary, so the "
+                  "map shows its district instead. Load an OpenStreetMap extract of the area on the "
+                  "OpenStreetMap page, or an official boundary file, to place it.",
+                  "{name}未上图：没有可引用的来源给出其位置或边界，地图改为显示其所在区。"
+                  "可在“开放街图”页加载该区域的开放街图数据或官方边界文件为其上图。"),
+    "site_unlocated": ("No site metrics: the park has no location yet.", "暂无区位指标：园区尚无位置。"),
+    "not_published": ("not published", "未公布"),
 }
 
 
@@ -120,14 +128,15 @@ with common.friendly_errors(lang):
     park_id = st.selectbox(tr("pick", lang), ids, format_func=names.get, key="parks_pick")
     st.session_state["parks_selected"] = park_id
     park = parks.set_index("park_id").loc[park_id]
+    located = park.geometry is not None and not park.geometry.is_empty
 
     # Site context: from the OSM page's extract if there is one, else straight lines to what
     # the snapshot knows (NMPA centres) and the two airports.
     extract = common.osm_extract()
     context = common.osm_context(extract) if extract is not None else None
-    graph = _street_network(extract)
+    graph = _street_network(extract) if located else None
     metrics = _site_metrics(park_id, common.parks_key(), extract["key"] if extract else None, graph is not None,
-                            data, context, graph)
+                            data, context, graph) if located else None
     reachable = None
     if graph is not None:
         try:
@@ -137,16 +146,22 @@ with common.friendly_errors(lang):
 
     left, right = st.columns([3, 2])
     with left:
-        minx, miny, maxx, maxy = park.geometry.bounds
+        district = data.districts[data.districts["district_id"] == park["district_id"]]
+        minx, miny, maxx, maxy = park.geometry.bounds if located else district.total_bounds
         fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key,
-                        location=((miny + maxy) / 2, (minx + maxx) / 2), zoom_start=13 if reachable is None else 11)
+                        location=((miny + maxy) / 2, (minx + maxx) / 2),
+                        zoom_start=13 if located and reachable is None else 11 if located else 10)
+        if not located:
+            st.info(tr("unlocated", lang, name=names[park_id]))
+            districts_layer(district, lang=lang, datum=settings.datum).add_to(fmap)
         if reachable is not None:
             isochrones_layer(reachable, lang=lang, datum=settings.datum, origin_name=names[park_id]).add_to(fmap)
         parks_layer(parks, lang=lang, datum=settings.datum, selected=park_id).add_to(fmap)
         if context is not None:
             context_layer(context[context["park_id"] == park_id], lang=lang, datum=settings.datum,
                           park_names=names).add_to(fmap)
-        nearest_targets_layer(metrics, lang=lang, datum=settings.datum).add_to(fmap)
+        if metrics is not None:
+            nearest_targets_layer(metrics, lang=lang, datum=settings.datum).add_to(fmap)
         park_orgs = data.organisations[data.organisations["park_id"] == park_id]
         organisations_layer(park_orgs, lang=lang, datum=settings.datum, park_names=names).add_to(fmap)
         Legend(lang=lang, roles=False, expanded=False).add_to(fmap)
@@ -158,18 +173,24 @@ with common.friendly_errors(lang):
         st.caption(f"{tier.description_zh if lang == 'zh' else tier.description_en} {park['geometry_note']}")
         st.markdown(f"**{t('specialisations', lang)}:** " + ", ".join(
             term(SPECIALISATIONS[c], lang) for c in split_codes(park["specialisations"])))
-        st.markdown(f"**{t('official_area', lang)}:** {format_quantity(park['official_area_km2'], 'km2', lang)}"
-                    f" · {t('mapped_area', lang)}: {format_quantity(park['area_km2'], 'km2', lang)}")
+        official = (format_quantity(park["official_area_km2"], "km2", lang)
+                    if pd.notna(park["official_area_km2"]) else tr("not_published", lang))
+        mapped = format_quantity(park["area_km2"], "km2", lang) if located else "–"
+        st.markdown(f"**{t('official_area', lang)}:** {official} · {t('mapped_area', lang)}: {mapped}")
 
     st.subheader(tr("site", lang))
-    if graph is not None:
+    if metrics is None:
+        st.caption(tr("site_unlocated", lang))
+    elif graph is not None:
         st.caption(markdown_text(tr("site_road", lang, name=extract["name"])))
     elif extract is not None:
         st.caption(markdown_text(tr("site_context", lang, name=extract["name"])))
     else:
         st.caption(tr("site_straight", lang))
-    st.dataframe(metrics_table(metrics, lang=lang), hide_index=True, width="stretch")
-    if extract is not None and extract.get("data") and common.street_suffix(extract["key"], extract["data"]):
+    if metrics is not None:
+        st.dataframe(metrics_table(metrics, lang=lang), hide_index=True, width="stretch")
+    if located and extract is not None and extract.get("data") and common.street_suffix(extract["key"],
+                                                                                          extract["data"]):
         if graph is None and st.button(tr("load_streets", lang), key="parks_load_streets"):
             st.session_state[common.OSM_STREETS] = extract["key"]
             st.rerun()

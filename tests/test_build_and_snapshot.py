@@ -94,3 +94,56 @@ def test_build_refuses_a_park_area_fact_that_does_not_exist(tiny_curated, tmp_pa
     parks.write_text(parks.read_text().replace("lsp_area,", "no_such_fact,"))
     with pytest.raises(SnapshotError, match="'no_such_fact'"):
         build(curated_dir=tiny_curated, out_dir=tmp_path / "x")
+
+
+UNLOCATED_ROW = ("valley,国际医谷,Medical Valley,110108,haidian,,unlocated,"
+                 "Not drawn: no citable site,plan,{area},,,\n")
+
+
+def _add_unlocated_park(curated, *, area_fact="valley_area", anchor=""):
+    parks = curated / "parks.csv"
+    row = UNLOCATED_ROW.format(area=area_fact)
+    if anchor:
+        row = row.replace(",,,\n", f",{anchor},wgs84\n")
+    parks.write_text(parks.read_text() + row)
+    facts = curated / "facts.csv"
+    facts.write_text(facts.read_text() + "valley_area,park,valley,area,95.3,ha,about,,2024-12-19,plan,约95.3公顷,\n")
+
+
+def test_a_park_without_a_citable_site_is_listed_but_not_drawn(tiny_curated, tmp_path):
+    from geo.export import ExportMetadata, export_frame, read_export
+
+    _add_unlocated_park(tiny_curated)
+    build(curated_dir=tiny_curated, out_dir=tmp_path / "snap", build_date="2026-01-01")
+    parks = load_snapshot(tmp_path / "snap").parks.set_index("park_id")
+    assert parks.loc["valley", "geometry"] is None and parks.loc["valley", "geometry_tier"] == "unlocated"
+    assert parks.loc["valley", "official_area_km2"] == pytest.approx(0.953)
+    assert parks[["area_km2", "anchor_lon"]].loc["valley"].isna().all()  # never a measured guess
+
+    frame = load_snapshot(tmp_path / "snap").parks
+    meta = ExportMetadata(layer="parks", snapshot_version="t", sources=[])
+    document = json.loads(export_frame(frame, fmt="geojson", metadata=meta).data)
+    valley = next(f for f in document["features"] if f["properties"]["park_id"] == "valley")
+    assert valley["geometry"] is None  # RFC 7946 3.2: an unlocated feature has a null geometry
+    back, _ = read_export(export_frame(frame, fmt="gpkg", metadata=meta).data, fmt="gpkg")
+    assert back.set_index("park_id").loc["valley", "geometry"] is None
+
+
+def test_unlocated_parks_refuse_anchors_and_cannot_host_unplaced_organisations(tiny_curated, tmp_path):
+    _add_unlocated_park(tiny_curated, anchor="116.15,40.08")
+    with pytest.raises(SnapshotError, match="'valley' is 'unlocated' but has an anchor"):
+        build(curated_dir=tiny_curated, out_dir=tmp_path / "a")
+
+    parks = tiny_curated / "parks.csv"
+    parks.write_text(parks.read_text().replace(",116.15,40.08,wgs84\n", ",,,\n"))
+    orgs = tiny_curated / "organisations.csv"
+    orgs.write_text(orgs.read_text() + "vfirm,医谷企业,Valley firm,enterprise,,valley,110108,,,,,unknown,plan\n")
+    with pytest.raises(SnapshotError, match="'vfirm'.*'valley' is not on the map"):
+        build(curated_dir=tiny_curated, out_dir=tmp_path / "b")
+
+
+def test_a_nominal_park_needs_its_anchor(tiny_curated, tmp_path):
+    parks = tiny_curated / "parks.csv"
+    parks.write_text(parks.read_text().replace("116.278864,40.097416,wgs84", ",,"))
+    with pytest.raises(SnapshotError, match="'lsp' is 'nominal' but has no anchor"):
+        build(curated_dir=tiny_curated, out_dir=tmp_path / "x")

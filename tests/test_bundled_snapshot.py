@@ -53,16 +53,33 @@ def test_plan_targets_are_present_and_exact(snapshot):
     assert facts.loc["plan_factory_started", "period"] == "2024-2026"
 
 
-def test_every_park_has_a_tier_a_note_and_an_official_area(snapshot):
+def test_every_drawn_park_has_a_tier_a_note_and_its_official_area(snapshot):
     parks = snapshot.parks
-    assert parks["geometry_tier"].isin(["official", "osm", "approximate", "nominal"]).all()
+    drawn = parks[parks.geometry.notna()]
+    assert len(drawn) >= 7
+    assert drawn["geometry_tier"].isin(["official", "osm", "approximate", "nominal"]).all()
     assert parks["geometry_note"].str.len().min() > 20
-    assert (abs(parks["area_km2"] / parks["official_area_km2"] - 1) <= 0.05).all()
+    assert (abs(drawn["area_km2"] / drawn["official_area_km2"] - 1) <= 0.05).all()
+
+
+def test_the_plans_parks_are_all_listed_and_the_unplaceable_ones_are_not_drawn(snapshot):
+    parks = snapshot.parks.set_index("park_id")
+    named_in_the_issue = {"zgc_life_science_park", "future_science_city_life_valley",
+                          "changping_medical_device_city", "zgc_science_city_medical_valley",
+                          "zgc_bonded_zone", "shangzhuang_specialised_park", "xisanqi_specialised_park",
+                          "bda_yizhuang", "daxing_biomedicine_base", "cmu_science_park",
+                          "mentougou_cardiology_park"}
+    assert named_in_the_issue <= set(parks.index)
+    unlocated = parks[parks["geometry_tier"] == "unlocated"]
+    assert unlocated.geometry.isna().all() and unlocated["area_km2"].isna().all()
+    assert unlocated["anchor_lon"].isna().all()
+    assert unlocated["geometry_note"].str.startswith("Not drawn.").all()
+    assert parks.loc["zgc_science_city_medical_valley", "official_area_km2"] == pytest.approx(0.953)
 
 
 def test_every_park_anchor_lies_in_its_own_district(snapshot):
     districts = snapshot.districts.set_index("district_id")
-    for park in snapshot.parks.itertuples():
+    for park in snapshot.parks[snapshot.parks.geometry.notna()].itertuples():
         anchor = shapely.Point(park.anchor_lon, park.anchor_lat)
         assert districts.loc[park.district_id, "geometry"].contains(anchor), park.park_id
         assert park.geometry.contains(anchor), park.park_id

@@ -121,9 +121,23 @@ def test_parks_are_styled_by_tier(snap):
 
 
 def test_legend_explains_every_tier_in_both_languages():
-    for lang, word in (("en", "Nominal extent"), ("zh", "示意范围")):
+    for lang, word, unlocated in (("en", "Nominal extent", "Not on the map"), ("zh", "示意范围", "未上图")):
         html = _html(_with(Legend(lang=lang)))
         assert word in html and "data-tier=\"official\"" in html.replace("'", '"')
+        assert unlocated in html and "data-tier=\"unlocated\"" in html.replace("'", '"')
+
+
+def test_parks_without_a_polygon_are_left_off_the_map():
+    from geo.snapshot import load_snapshot
+
+    parks = load_snapshot().parks  # the bundled one: four of its parks have no citable site
+    unlocated = set(parks.loc[parks["geometry_tier"] == "unlocated", "park_id"])
+    assert unlocated
+    layer = parks_layer(parks)
+    data = json.loads(layer.data) if isinstance(layer.data, str) else layer.data
+    drawn = {f["properties"]["park_id"] for f in data["features"]}
+    assert drawn and not drawn & unlocated
+    assert all(f["geometry"] for f in data["features"])
 
 
 def _with(element):

@@ -310,6 +310,67 @@ def test_apply_then_restore_round_trips_without_touching_the_parks(features, sto
         store.restore("zgc_lsp")
 
 
+def _with_an_unlocated_park() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The test parks plus one with no outline in a district west of the life science park."""
+    parks = _parks().assign(district_id=["changping", "bda", "mentougou"])
+    unlocated = gpd.GeoDataFrame({
+        "park_id": ["medical_valley"], "name_zh": ["中关村科学城国际医谷"],
+        "name_en": ["Zhongguancun Science City International Medical Valley"],
+        "geometry_tier": ["unlocated"], "geometry_note": ["Not drawn."], "official_area_km2": [0.953],
+        "area_km2": [np.nan], "district_id": ["haidian"]}, geometry=[None], crs=4326)
+    districts = gpd.GeoDataFrame({"district_id": ["haidian", "changping"]},
+                                 geometry=[shapely.box(116.05, 39.90, 116.24, 40.15),
+                                           shapely.box(116.24, 40.05, 116.40, 40.20)], crs=4326)
+    return pd.concat([parks, unlocated], ignore_index=True), districts
+
+
+def _valley_extract(path: Path) -> gpd.GeoDataFrame:
+    b = _builder()
+    b.polygon(rectangle(116.150, 40.080, 116.160, 40.088),  # 0.757 km2, in "haidian"
+              {"landuse": "industrial", "name": "中关村科学城国际医谷"})
+    b.polygon(rectangle(116.300, 40.150, 116.310, 40.158),  # same name, but in another district
+              {"landuse": "industrial", "name": "中关村科学城国际医谷"})
+    b.polygon(rectangle(116.100, 40.000, 116.110, 40.008), {"landuse": "industrial", "name": "某工业园"})
+    return read_osm_file(b.write_xml(path / "valley.osm"))
+
+
+def test_a_park_not_on_the_map_is_found_by_name_in_its_district_and_placed(tmp_path, store):
+    parks, districts = _with_an_unlocated_park()
+    features = _valley_extract(tmp_path)
+    assert "medical_valley" not in set(match_parks(features, parks)["park_id"])  # nowhere to look
+
+    matches = match_parks(features, parks, districts=districts)
+    valley = matches[matches["park_id"] == "medical_valley"]
+    assert len(valley) == 1  # the namesake outside Haidian and the unnamed park are not candidates
+    best = valley.iloc[0]
+    assert best["name_score"] == 1.0 and best["tier_before"] == "unlocated"
+    assert np.isnan(best["area_before_m2"]) and np.isnan(best["distance_m"]) and best["overlap_iou"] == 0
+    assert best["area_score"] == pytest.approx(0.757 / 0.953, abs=0.01)  # its 0.757 km2 vs the official
+    assert best["confidence"] in ("medium", "high")
+    assert matches["score"].is_monotonic_decreasing  # best first across parks
+
+    plan = plan_replacement(parks, features, park_id="medical_valley", osm_ids=[best["osm_id"]])
+    assert plan.area_before_m2 == 0 and plan.area_after_m2 == pytest.approx(0.757e6, rel=0.01)
+    store.apply(plan)
+    shown = apply_overrides(parks, store=store).set_index("park_id")
+    assert shown.loc["medical_valley", "geometry_tier"] == "osm"
+    assert shown.loc["medical_valley", "geometry"].equals(plan.new_geometry)
+    assert shown.loc["medical_valley", "area_km2"] == pytest.approx(plan.area_after_m2 / 1e6)
+
+    store.restore("medical_valley")
+    back = apply_overrides(parks, store=store).set_index("park_id")
+    assert back.loc["medical_valley", "geometry"] is None
+    assert back.loc["medical_valley", "geometry_tier"] == "unlocated"
+
+
+def test_the_query_area_of_a_park_not_on_the_map_is_its_district():
+    parks, districts = _with_an_unlocated_park()
+    area_ = osm.park_query_polygon(parks, "medical_valley", districts=districts)
+    assert area_.equals(districts.geometry.iloc[0]) or area_.covers(shapely.Point(116.155, 40.084))
+    with pytest.raises(OSMQueryError, match="not on the map"):
+        osm.park_query_polygon(parks, "medical_valley")
+
+
 def test_the_store_persists_and_refuses_stale_revisions(features, tmp_path):
     parks = _parks()
     plan = plan_replacement(parks, features, park_id="bda", osm_ids=["relation/1"])

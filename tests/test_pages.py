@@ -74,6 +74,27 @@ def test_parks_page_follows_the_selected_park():
     assert at.subheader[0].value == "Beijing Economic-Technological Development Area (Yizhuang)" != first
 
 
+def test_a_park_not_on_the_map_gets_its_figures_its_district_and_a_way_to_place_it():
+    at = _run("pages/parks.py", parks_selected="zgc_science_city_medical_valley")
+    assert at.subheader[0].value == "Zhongguancun Science City International Medical Valley"
+    assert any("is not on the map" in i.value and "OpenStreetMap" in i.value for i in at.info)
+    assert any("Not on the map" in m.value for m in at.markdown)  # the tier line
+    assert any("0.95 km²" in m.value for m in at.markdown)  # the official 95.3 ha
+    assert any("no location yet" in c.value for c in at.caption)  # no fake site metrics
+    html = _map_html(at)
+    assert "Haidian" in html  # the map shows its district instead
+    sheet = next(d.value for d in at.dataframe if "Quote" in d.value.columns)
+    assert any("95.3公顷" in q for q in sheet["Quote"])
+
+
+def test_cluster_map_names_the_parks_it_cannot_draw():
+    at = _run()
+    caption = next(c.value for c in at.caption if "Not on the map" in c.value)
+    for name in ("International Medical Valley", "Xisanqi", "Shangzhuang", "Capital Medical University"):
+        assert name in caption
+    assert "International Medical Valley" not in _map_html(at)
+
+
 def test_planner_page_shows_targets_against_the_plan():
     at = _run("pages/planner.py")
     texts = " ".join(p.proto.text for p in at.get("progress"))

@@ -194,7 +194,10 @@ def test_context_export_carries_the_odbl_licence(tmp_path):
     exported = export_frame(context, fmt="geojson",
                             metadata=context_export_metadata(context, snapshot_version=snapshot.version))
     document = json.loads(exported.data)
-    assert len(document["features"]) == 3
+    around_the_park = [f for f in document["features"] if f["properties"]["park_id"] == PARK_ID]
+    assert len(around_the_park) == 3
+    # Life Valley nests the Life Science Park, so the same three places are its context too.
+    assert len(document["features"]) == 6
     assert "ODbL" in json.dumps(document)
 
 

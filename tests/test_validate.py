@@ -73,3 +73,12 @@ def test_check_raises_with_every_problem(tables):
     with pytest.raises(ValidationError) as info:
         validate.check(**tables)
     assert any("'roughly'" in p for p in info.value.problems)
+
+
+def test_each_geometry_tier_gets_what_it_needs(tables):
+    parks = tables["parks"]
+    parks.loc[0, "geometry_tier"] = "unlocated"  # but it still has its circle
+    parks.loc[1, "geometry"] = None  # an approximate park that lost its polygon
+    found = validate.problems(**tables)
+    assert any("'lsp': tier 'unlocated' but it has a polygon" in p for p in found)
+    assert any("'box': empty geometry (tier 'approximate')" in p and "'unlocated'" in p for p in found)
