@@ -183,6 +183,40 @@ def test_candidates_confirm_restore_and_context_export(tmp_path):
     assert "GeoJSON" in download.proto.label
 
 
+def test_a_park_not_on_the_map_is_placed_from_an_extract_of_its_district(tmp_path):
+    from geo.osm_store import ParkGeometryStore
+
+    import pandas as pd
+
+    from geo.osm import read_osm_file
+
+    valley = "zgc_science_city_medical_valley"
+    b = OsmBuilder()
+    # An outline named as the park, in Haidian's north-west (where Shangzhuang is), 0.9 km2.
+    b.polygon(rectangle(116.190, 40.100, 116.2015, 40.1088), {"landuse": "industrial", "name": "中关村科学城国际医谷"})
+    path = b.write_xml(tmp_path / "haidian.osm")
+    extract = {"name": "haidian.osm", "data": path.read_bytes(),
+               "features": read_osm_file(path.read_bytes(), filename="haidian.osm")}
+    at = _run("pages/osm.py", osm_extract=extract)
+    table = at.dataframe[0].value
+    row = table[table["Park"] == "Zhongguancun Science City International Medical Valley"].iloc[0]
+    assert row["OSM name"] == "中关村科学城国际医谷" and pd.isna(row["Area now (km²)"])
+    at.selectbox(key="osm_match_park").set_value(valley).run()
+    _ok(at)
+    at.button(key="osm_confirm").click().run()
+    _ok(at)
+    assert ParkGeometryStore().get(valley).previous_tier == "unlocated"
+
+    at.session_state["parks_selected"] = valley
+    at.switch_page("pages/parks.py").run()
+    _ok(at)
+    assert "OpenStreetMap" in _tier_line(at)
+    assert not any("is not on the map" in i.value for i in at.info)
+    at.switch_page("pages/cluster_map.py").run()
+    _ok(at)
+    assert "International Medical Valley" not in next(c.value for c in at.caption if "Not on the map" in c.value)
+
+
 def test_context_export_carries_the_odbl_licence(tmp_path):
     from geo.export import export_frame
     from geo.osm import context_export_metadata, context_layers
