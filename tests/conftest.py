@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+# osmnx keeps, for good, the socket.getaddrinfo it finds when first imported. Imported here, before
+# any test patches the resolver to forbid network access, it keeps the real one; imported inside such
+# a test, it would refuse every later test's connections, loopback test servers included.
+import osmnx._http  # noqa: F401  isort: skip
+
 TINY_CURATED = {
     "sources.csv": (
         "source_id,publisher,title,date,url,language,note\n"

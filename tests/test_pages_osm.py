@@ -29,10 +29,6 @@ pytestmark = pytest.mark.usefixtures("isolated_app")
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch):
-    # osmnx keeps the socket.getaddrinfo it finds at import for good: imported under this patch,
-    # it would refuse every later test's connections, loopback servers included.
-    import osmnx._http  # noqa: F401
-
     def refuse(*args, **kwargs):
         raise OSError(f"network access attempted in a test: {args!r}")
 
