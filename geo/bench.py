@@ -152,7 +152,7 @@ def _write_osm_extract(path: str, *, elements: int, parks: object, districts: ob
 
     import shapely
 
-    geoms = np.asarray(parks.geometry.values, dtype=object)  # type: ignore[attr-defined]
+    geoms = np.array(parks.geometry.values, dtype=object)  # a copy: the caller's parks stay as they are  # type: ignore[attr-defined]
     if districts is not None:
         district_of = dict(zip(districts["district_id"], districts.geometry.values, strict=True))  # type: ignore[index,attr-defined]
         missing = shapely.is_missing(geoms)

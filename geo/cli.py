@@ -140,6 +140,11 @@ def _osm_match_and_apply(features, parks, store, args: argparse.Namespace, distr
         if best.empty:
             print(f"error: no OSM candidate for park {park_id!r}; nothing was changed", file=sys.stderr)
             return 1
+        if math.isnan(best["distance_m"].iloc[0]):
+            print(f"error: park {park_id!r} is not on the map, so only a name ties "
+                  f"{best['osm_id'].iloc[0]} to it: review the candidates and name the area with "
+                  "--osm-id to place it; nothing was changed", file=sys.stderr)
+            return 1
         if best["confidence"].iloc[0] == "low":
             print(f"error: the best candidate {best['osm_id'].iloc[0]} for {park_id!r} scores only "
                   f"{best['score'].iloc[0]:.2f} (low): name it with --osm-id to apply it anyway; "

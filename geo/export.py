@@ -249,7 +249,8 @@ def read_export(data: bytes, *, fmt: str) -> tuple[gpd.GeoDataFrame, dict[str, A
     table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False)
     meta_columns = [c for c in table.columns if c.startswith("_")]
     meta = {c[1:]: (table[c].iloc[0] if len(table) else "") for c in meta_columns}
-    geometry = shapely.from_wkt(table["wkt"].to_numpy())
+    wkt = table["wkt"].to_numpy(dtype=object)
+    geometry = shapely.from_wkt(np.where(wkt == "", None, wkt))  # "" = a feature without a geometry
     table = table.drop(columns=[*meta_columns, "wkt", *[c for c in ("lon", "lat") if c in table]])
     return gpd.GeoDataFrame(table, geometry=geometry, crs=4326), meta
 

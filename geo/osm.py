@@ -555,6 +555,10 @@ class _ServerRefused(Exception):
         self.status, self.reason, self.url = status, reason, url
 
 
+DEFAULT_OVERPASS_URL = "https://overpass-api.de/api"  # osmnx's defaults
+DEFAULT_NOMINATIM_URL = "https://nominatim.openstreetmap.org/"
+
+
 def _configure_osmnx(*, timeout_s: float, cache_folder: Path, overpass_url: str | None,
                      nominatim_url: str | None) -> None:
     import osmnx as ox
@@ -567,10 +571,9 @@ def _configure_osmnx(*, timeout_s: float, cache_folder: Path, overpass_url: str 
     settings.cache_folder = str(cache_folder)
     settings.requests_kwargs = {"hooks": {"response": [_refuse_slow_retries]}}
     settings.log_console = False
-    if overpass_url:
-        settings.overpass_url = overpass_url
-    if nominatim_url:
-        settings.nominatim_url = nominatim_url
+    # Always both: a query abandoned on time-out must not leave its servers to the next one.
+    settings.overpass_url = overpass_url or DEFAULT_OVERPASS_URL
+    settings.nominatim_url = nominatim_url or DEFAULT_NOMINATIM_URL
 
 
 def _host(url: str) -> str:
@@ -663,6 +666,14 @@ def fetch_osm(*, place: str | None = None, polygon: shapely.Geometry | None = No
     from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 
     outcome: dict[str, Any] = {}
+    # osmnx pins the server's IP by rebinding socket.getaddrinfo for the whole process; the app is a
+    # long-lived server whose other connections must keep the system resolver. (A query abandoned
+    # on time-out may rebind it late: then what osmnx wrapped is the resolver to keep.)
+    resolver = socket.getaddrinfo
+    if getattr(resolver, "__module__", None) == "osmnx._http":
+        from osmnx import _http as osmnx_http
+
+        resolver = osmnx_http._original_getaddrinfo
 
     def work() -> None:
         try:
@@ -672,10 +683,10 @@ def fetch_osm(*, place: str | None = None, polygon: shapely.Geometry | None = No
                 outcome["frame"] = ox.features_from_polygon(polygon, tag_filter)
         except BaseException as exc:  # handed to the caller's thread
             outcome["error"] = exc
+        finally:
+            socket.getaddrinfo = resolver
 
     with _OSMNX_LOCK:
-        urls = (ox.settings.overpass_url, ox.settings.nominatim_url)
-        resolver = socket.getaddrinfo
         _configure_osmnx(timeout_s=timeout_s, cache_folder=folder, overpass_url=overpass_url,
                          nominatim_url=nominatim_url)
         host = _host(ox.settings.nominatim_url if place is not None else ox.settings.overpass_url)
@@ -683,11 +694,6 @@ def fetch_osm(*, place: str | None = None, polygon: shapely.Geometry | None = No
         worker = threading.Thread(target=work, name="osm-fetch", daemon=True)
         worker.start()
         worker.join(timeout_s + 0.5)
-        if not worker.is_alive():  # an abandoned query keeps the servers it was given
-            ox.settings.overpass_url, ox.settings.nominatim_url = urls
-            # osmnx pins the server's IP by rebinding socket.getaddrinfo for the whole process;
-            # the app is a long-lived server whose other connections must keep the system resolver.
-            socket.getaddrinfo = resolver
     try:
         prune_cache(folder, max_bytes=max_cache_bytes)
     except OSError:
@@ -832,8 +838,8 @@ def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
 
     A park without an outline (tier ``unlocated``) has no location to compare: with
     ``districts`` given, its candidates are the OSM areas in its district whose name scores at
-    least ``min_name_score_unlocated``, scored on name, tags and area (location scores 0, so
-    such a match is never more than "medium" unless the name and area agree closely).
+    least ``min_name_score_unlocated``, scored on name, tags and area (location scores 0); their
+    confidence is at most "medium", since nothing but a name ties them to the park.
 
     Parameters
     ----------
@@ -932,6 +938,7 @@ def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
     score = (weights["name"] * name_score + weights["tags"] * tag_score
              + weights["location"] * location + weights["area"] * area_score)
     confidence = np.select([score >= 0.7, score >= 0.45], ["high", "medium"], "low").astype(object)
+    confidence[np.isnan(distance) & (confidence == "high")] = "medium"  # a name, never a location
     first_name = np.array([n[0] if n else None for n in osm_names], dtype=object)
     tier = chosen_parks["geometry_tier"].to_numpy(dtype=object) if "geometry_tier" in chosen_parks \
         else np.full(len(chosen_parks), None, dtype=object)

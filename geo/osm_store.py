@@ -125,10 +125,14 @@ class ReplacementPlan:
                   if self.area_before_m2 > 0 else float("nan"))
         versions = ", ".join(f"{i} v{v}" if v is not None else i
                              for i, v in zip(self.osm_ids, self.osm_versions, strict=True))
+        placed = self.old_geometry is not None and not shapely.is_empty(self.old_geometry)
+        now = (f"{self.old_tier or '?'}, {self.area_before_km2:.3f} km2" if placed
+               else "not on the map (no outline yet)")
         return "\n".join([
             f"park {self.park_id} ({self.park_name_en or ''} / {self.park_name_zh or ''})",
-            f"  outline now : {self.old_tier or '?'}, {self.area_before_km2:.3f} km2",
-            f"  OSM outline : {versions}, {self.area_after_km2:.3f} km2 ({change:+.1f} %)"
+            f"  outline now : {now}",
+            f"  OSM outline : {versions}, {self.area_after_km2:.3f} km2"
+            + (f" ({change:+.1f} %)" if placed and change == change else "")
             + (f", edited {self.osm_date}" if self.osm_date else ""),
             f"  overlap     : {self.overlap_m2 / 1e6:.3f} km2 = {self.overlap_of_park:.0%} of the "
             f"current outline, {self.overlap_of_osm:.0%} of the OSM outline (IoU {self.overlap_iou:.2f})",
@@ -161,9 +165,13 @@ class ParkOverride:
         versions = ", ".join(f"{i} (version {v})" if v is not None else i
                              for i, v in zip(self.osm_ids, self.osm_versions, strict=True))
         date = f", OSM data of {self.osm_date}" if self.osm_date else ""
+        before = (f"Places the park, which had no outline ({self.previous_tier}); "
+                  f"'python -m geo osm restore --park {self.park_id}' takes it off the map again."
+                  if self.previous_geometry is None or shapely.is_empty(self.previous_geometry) else
+                  f"Replaces the {self.previous_tier or 'previous'} outline, which "
+                  f"'python -m geo osm restore --park {self.park_id}' brings back.")
         return (f"OpenStreetMap boundary: {versions}{date}; applied {self.applied_at[:10]}. "
-                f"{self.attribution}. Replaces the {self.previous_tier or 'previous'} outline, "
-                f"which 'python -m geo osm restore --park {self.park_id}' brings back.")
+                f"{self.attribution}. {before}")
 
 
 def plan_replacement(parks: gpd.GeoDataFrame, features: gpd.GeoDataFrame, *, park_id: str,

@@ -446,7 +446,8 @@ def site_metrics(parks: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, *,
     ----------
     parks : GeoDataFrame
         ``park_id``, ``name_zh``, ``name_en`` and ``anchor_lon``/``anchor_lat`` (else the
-        geometry's point on surface), EPSG:4326.
+        geometry's point on surface), EPSG:4326. Parks with neither (not on the map) are left
+        out.
     targets : GeoDataFrame
         As built by ``targets_frame``.
     graph : networkx.MultiDiGraph, optional
@@ -473,6 +474,9 @@ def site_metrics(parks: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, *,
         present = list(dict.fromkeys(targets["category"])) if len(targets) else []
         categories = list(CATEGORIES) + [c for c in present if c not in CATEGORIES]
     park_lon, park_lat = _park_points(parks)
+    located = np.isfinite(park_lon) & np.isfinite(park_lat)
+    if not located.all():  # parks not on the map (tier 'unlocated') have no site to measure from
+        parks, park_lon, park_lat = parks[located], park_lon[located], park_lat[located]
     if len(targets):
         target_lon, target_lat = _point_xy(targets.geometry)
     else:
@@ -764,7 +768,7 @@ def bench_site(*, n_nodes: int = 10_000, snapshot: object | None = None,
         from geo.snapshot import load_snapshot
 
         snapshot = load_snapshot()
-    parks = snapshot.parks  # type: ignore[attr-defined]
+    parks = snapshot.parks[snapshot.parks.geometry.notna()]  # type: ignore[attr-defined]
     targets = targets_frame(snapshot)
     lon = np.concatenate([parks["anchor_lon"].to_numpy(np.float64), shapely.get_x(targets.geometry.values)])
     lat = np.concatenate([parks["anchor_lat"].to_numpy(np.float64), shapely.get_y(targets.geometry.values)])

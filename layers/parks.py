@@ -17,6 +17,8 @@ def parks_layer(parks: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs8
     dotted for nominal extents. ``selected`` (a park_id) is drawn heavier. Parks without a
     polygon (tier 'unlocated') are left out: they are listed, never drawn at a guessed point."""
     parks = parks[parks.geometry.notna() & ~parks.geometry.is_empty]
+    if parks.empty:  # e.g. a specialisation no park has: an empty layer, still in the layer control
+        return folium.GeoJson({"type": "FeatureCollection", "features": []}, name=t("layer_parks", lang))
     names = parks["name_zh"] if lang == "zh" else parks["name_en"]
     tiers = [term(GEOMETRY_TIERS[tier], lang) for tier in parks["geometry_tier"]]
     areas = [format_quantity(a, "km2", lang) for a in parks["official_area_km2"]]

@@ -142,7 +142,7 @@ def _source_section(lang: str, parks: gpd.GeoDataFrame, names: dict[str, str]) -
     if right.button(tr("fetch", lang), key="osm_fetch"):
         try:
             with st.spinner(tr("fetching", lang, s=f"{FETCH_TIMEOUT_S:g}")):
-                polygon = osm_core.park_query_polygon(parks, park_id)
+                polygon = osm_core.park_query_polygon(parks, park_id, districts=common.snapshot().districts)
                 features = osm_core.fetch_osm(polygon=polygon, timeout_s=FETCH_TIMEOUT_S, data_dir=data_dir())
         except OSMError as exc:
             right.error(markdown_text(str(exc)))

@@ -125,8 +125,10 @@ def test_a_park_without_a_citable_site_is_listed_but_not_drawn(tiny_curated, tmp
     document = json.loads(export_frame(frame, fmt="geojson", metadata=meta).data)
     valley = next(f for f in document["features"] if f["properties"]["park_id"] == "valley")
     assert valley["geometry"] is None  # RFC 7946 3.2: an unlocated feature has a null geometry
-    back, _ = read_export(export_frame(frame, fmt="gpkg", metadata=meta).data, fmt="gpkg")
-    assert back.set_index("park_id").loc["valley", "geometry"] is None
+    for fmt in ("gpkg", "csv"):
+        back, _ = read_export(export_frame(frame, fmt=fmt, metadata=meta).data, fmt=fmt)
+        assert back.set_index("park_id").loc["valley", "geometry"] is None, fmt
+        assert back.geometry.notna().sum() == 2, fmt
 
 
 def test_unlocated_parks_refuse_anchors_and_cannot_host_unplaced_organisations(tiny_curated, tmp_path):

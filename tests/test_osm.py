@@ -28,7 +28,7 @@ from geo import osm
 from geo.cli import main
 from geo.export import export_frame, read_export
 from geo.measure import area, areas
-from geo.osm import (OSMFileError, OSMMatchError, OSMQueryError, OSMUnavailableError, context_layers,
+from geo.osm import (OSMError, OSMFileError, OSMMatchError, OSMQueryError, OSMUnavailableError, context_layers,
                      fetch_osm, match_parks, read_osm_file)
 from geo.osm_store import ParkGeometryError, ParkGeometryStore, apply_overrides, plan_replacement
 from layers.context import context_layer, osm_boundaries_layer
@@ -349,10 +349,14 @@ def test_a_park_not_on_the_map_is_found_by_name_in_its_district_and_placed(tmp_p
     assert best["confidence"] in ("medium", "high")
     assert matches["score"].is_monotonic_decreasing  # best first across parks
 
+    assert (matches.loc[matches["park_id"] == "medical_valley", "confidence"] != "high").all()  # a name only
+
     plan = plan_replacement(parks, features, park_id="medical_valley", osm_ids=[best["osm_id"]])
+    assert "not on the map" in plan.describe() and "nan" not in plan.describe()
     assert plan.area_before_m2 == 0 and plan.area_after_m2 == pytest.approx(0.757e6, rel=0.01)
     store.apply(plan)
     shown = apply_overrides(parks, store=store).set_index("park_id")
+    assert "Places the park, which had no outline" in shown.loc["medical_valley", "geometry_note"]
     assert shown.loc["medical_valley", "geometry_tier"] == "osm"
     assert shown.loc["medical_valley", "geometry"].equals(plan.new_geometry)
     assert shown.loc["medical_valley", "area_km2"] == pytest.approx(plan.area_after_m2 / 1e6)
@@ -361,6 +365,52 @@ def test_a_park_not_on_the_map_is_found_by_name_in_its_district_and_placed(tmp_p
     back = apply_overrides(parks, store=store).set_index("park_id")
     assert back.loc["medical_valley", "geometry"] is None
     assert back.loc["medical_valley", "geometry_tier"] == "unlocated"
+
+
+def test_an_abandoned_query_does_not_leave_osmnx_resolver_behind(tmp_path, monkeypatch):
+    import osmnx
+    from osmnx import _http
+
+    system = _http._original_getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", system)
+    finished = threading.Event()
+
+    def late(polygon, tags):  # pins the server's IP as osmnx does, then answers too late
+        _http._config_dns("http://127.0.0.1/api")
+        time.sleep(1.0)
+        finished.set()
+        raise RuntimeError("too late")
+
+    monkeypatch.setattr(osmnx, "features_from_polygon", late)
+    with pytest.raises(OSMUnavailableError, match="within 0.3 s"):
+        fetch_osm(polygon=shapely.box(*LSP), timeout_s=0.3, data_dir=tmp_path, overpass_url="http://127.0.0.1:9/api")
+    assert finished.wait(5)
+    deadline = time.monotonic() + 2
+    while socket.getaddrinfo is not system and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert socket.getaddrinfo is system
+
+    # A resolver osmnx left behind anyway is not taken for the system's.
+    _http._config_dns("http://127.0.0.1/api")
+    def refused(polygon, tags):
+        _http._config_dns("http://127.0.0.1/x")
+        raise RuntimeError("refused")
+
+    monkeypatch.setattr(osmnx, "features_from_polygon", refused)
+    with pytest.raises(OSMError):
+        fetch_osm(polygon=shapely.box(*LSP), timeout_s=2, data_dir=tmp_path, overpass_url="http://127.0.0.1:9/api")
+    assert socket.getaddrinfo is system
+
+
+def test_the_osm_benchmark_extract_leaves_the_parks_alone(tmp_path):
+    from geo.bench import _write_osm_extract
+
+    parks, districts = _with_an_unlocated_park()
+    before = parks.copy()
+    _write_osm_extract(str(tmp_path / "b.osm"), elements=200, parks=parks, districts=districts)
+    assert_geodataframe_equal(parks, before)
+    named = read_osm_file(tmp_path / "b.osm")
+    assert "中关村科学城国际医谷" in set(named["name"])  # placed in its district for the matcher
 
 
 def test_the_query_area_of_a_park_not_on_the_map_is_its_district():

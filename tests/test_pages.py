@@ -87,6 +87,13 @@ def test_a_park_not_on_the_map_gets_its_figures_its_district_and_a_way_to_place_
     assert any("95.3公顷" in q for q in sheet["Quote"])
 
 
+def test_a_filter_no_park_matches_still_shows_the_organisations_that_match():
+    at = _run()
+    at.multiselect(key="cluster_specs").select("diagnostics").run()
+    assert not at.exception
+    assert any("Parks: 0" in c.value for c in at.caption)
+
+
 def test_cluster_map_names_the_parks_it_cannot_draw():
     at = _run()
     caption = next(c.value for c in at.caption if "Not on the map" in c.value)

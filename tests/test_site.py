@@ -322,6 +322,17 @@ def test_targets_from_the_bundled_snapshot_include_the_nmpa_centres():
     metrics = site.site_metrics(load_snapshot().parks, targets)
     bda = metrics.set_index(["park_id", "category"]).loc[("bda_yizhuang", "nmpa_centre")]
     assert bda["straight_m"] < 1000  # the NMPA centres are in the BDA
+    parks = load_snapshot().parks
+    unlocated = set(parks.loc[parks.geometry.isna(), "park_id"])
+    assert unlocated and not unlocated & set(metrics["park_id"])  # no distance from nowhere
+    assert metrics.loc[metrics["status"] == "ok", "straight_m"].notna().all()
+
+
+def test_bench_site_runs_on_the_bundled_snapshot():
+    from geo.snapshot import load_snapshot
+
+    result = site.bench_site(n_nodes=300, snapshot=load_snapshot(), repeat=1, verbose=False)
+    assert result["parks"] == int(load_snapshot().parks.geometry.notna().sum())
 
 
 # --------------------------------------------------------------------------- isochrones
