@@ -99,7 +99,7 @@ with common.friendly_errors(lang):
             if park["official_area_km2"] == park["official_area_km2"]:  # not NaN: the area is published
                 st.write(f"{t('official_area', lang)}: **{format_quantity(park['official_area_km2'], 'km2', lang)}**")
             specs = ", ".join(term(SPECIALISATIONS[c], lang) for c in split_codes(park["specialisations"]))
-            st.write(f"{t('specialisations', lang)}: {specs}")
+            st.write(f"{t('specialisations', lang)}: {specs or '–'}")
             park_orgs = data.organisations[data.organisations["park_id"] == selected]
             st.write(f"{t('organisations_count', lang)}: {len(park_orgs)}")
             if st.button(t("open_park_page", lang), key="open_park"):

@@ -55,6 +55,7 @@ TEXT = {
                   "可在“开放街图”页加载该区域的开放街图数据或官方边界文件为其上图。"),
     "site_unlocated": ("No site metrics: the park has no location yet.", "暂无区位指标：园区尚无位置。"),
     "not_published": ("not published", "未公布"),
+    "not_stated": ("not stated by the sources", "来源未说明"),
 }
 
 
@@ -171,8 +172,9 @@ with common.friendly_errors(lang):
         tier = GEOMETRY_TIERS[park["geometry_tier"]]
         st.markdown(f"**{t('geometry_tier', lang)}:** {term(tier, lang)}")
         st.caption(f"{tier.description_zh if lang == 'zh' else tier.description_en} {park['geometry_note']}")
-        st.markdown(f"**{t('specialisations', lang)}:** " + ", ".join(
-            term(SPECIALISATIONS[c], lang) for c in split_codes(park["specialisations"])))
+        st.markdown(f"**{t('specialisations', lang)}:** " + (", ".join(
+            term(SPECIALISATIONS[c], lang) for c in split_codes(park["specialisations"]))
+            or tr("not_stated", lang)))
         official = (format_quantity(park["official_area_km2"], "km2", lang)
                     if pd.notna(park["official_area_km2"]) else tr("not_published", lang))
         mapped = format_quantity(park["area_km2"], "km2", lang) if located else "–"
