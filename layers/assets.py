@@ -22,8 +22,11 @@ VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 # maps draw circle markers, DivIcon labels, clusters and Leaflet.draw tools only, so
 # jQuery, Bootstrap, Font Awesome and awesome-markers (about 0.5 MB the map would wait for)
 # are dropped. Layers must not use folium.Popup, which needs jQuery.
+#
+# Leaflet and markercluster come as one file (a bundle of static/assets.lock.json):
+# streamlit-folium loads a map's scripts one after another, each waiting for the previous one.
 _LOCAL: dict[str, str | None] = {
-    "leaflet": "leaflet/dist/leaflet.js",
+    "leaflet": "bundle/leaflet+markercluster.js",
     "jquery": None,  # only folium popups need it, and the app's maps use tooltips instead
     "bootstrap": None,
     "awesome_markers": None,
@@ -33,7 +36,7 @@ _LOCAL: dict[str, str | None] = {
     "awesome_markers_font_css": None,
     "awesome_markers_css": None,
     "awesome_rotate_css": None,
-    "markerclusterjs": "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "markerclusterjs": None,  # in the leaflet bundle
     "markerclustercss": "leaflet.markercluster/dist/MarkerCluster.css",
     "markerclusterdefaultcss": "leaflet.markercluster/dist/MarkerCluster.Default.css",
     "leaflet_draw_js": "leaflet-draw/dist/leaflet.draw.js",

@@ -26,10 +26,13 @@ HEADLINE_LABELS = {
     "xinhua_health_sector_2024": ("Industry scale 2024 (yuan)", "2024年产业规模（元）"),
 }
 
-settings = common.settings()
+# The sidebar's and the filter's widgets are sent after the map: each needs its own lazily loaded
+# frontend code, and the browser fetches those files (six at a time) in the order the elements
+# arrive, so widgets sent first would delay the map component's code.
+settings = common.settings(widgets=False)
 lang = settings.lang
 
-with common.friendly_errors(lang):
+with common.sidebar_after(settings), common.friendly_errors(lang):
     data = common.snapshot()
     st.title(t("app_title", lang))
     st.caption("四个核心区 + 多点支撑 · Four core hubs and multiple growth points "
@@ -40,9 +43,8 @@ with common.friendly_errors(lang):
 
     used = sorted({c for v in data.organisations["specialisations"] for c in split_codes(v)}
                   | {c for v in data.parks["specialisations"] for c in split_codes(v)})
-    chosen = st.multiselect(t("filter_specialisation", lang), used, key="cluster_specs",
-                            format_func=lambda c: term(SPECIALISATIONS[c], lang),
-                            placeholder=t("all", lang))
+    filter_box = st.container()
+    chosen = [c for c in st.session_state.get("cluster_specs", []) if c in used]
 
     def has_any(values) -> np.ndarray:
         return np.array([not chosen or bool(set(split_codes(v)) & set(chosen)) for v in values], dtype=bool)
@@ -51,24 +53,36 @@ with common.friendly_errors(lang):
     parks = data.parks[has_any(data.parks["specialisations"])]
     park_names = dict(zip(data.parks["park_id"], data.parks["name_zh" if lang == "zh" else "name_en"], strict=False))
 
-    fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key)
-    districts_layer(data.districts_display, lang=lang, datum=settings.datum).add_to(fmap)
-    parks_layer(parks, lang=lang, datum=settings.datum,
-                selected=st.session_state.get("selected_park")).add_to(fmap)
-    organisations_layer(orgs, lang=lang, datum=settings.datum, park_names=park_names).add_to(fmap)
-    hub_labels(data.hubs, lang=lang, datum=settings.datum).add_to(fmap)
-    imported_names = common.add_imported_layers(fmap, lang=lang, datum=settings.datum)
+    selected = st.session_state.get("selected_park")
+
+    def build_map():
+        fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key)
+        districts_layer(data.districts_display, lang=lang, datum=settings.datum).add_to(fmap)
+        parks_layer(parks, lang=lang, datum=settings.datum, selected=selected).add_to(fmap)
+        organisations_layer(orgs, lang=lang, datum=settings.datum, park_names=park_names).add_to(fmap)
+        hub_labels(data.hubs, lang=lang, datum=settings.datum).add_to(fmap)
+        common.add_imported_layers(fmap, lang=lang, datum=settings.datum)
+        Legend(lang=lang).add_to(fmap)
+        return fmap
+
+    imported_names = common.imported_layer_names()
     if imported_names:
         st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
-    Legend(lang=lang).add_to(fmap)
-
     drawn = parks.geometry.notna()
     st.caption(f"{t('organisations_count', lang)}: {len(orgs)} · {t('layer_parks', lang)}: {int(drawn.sum())} · "
                + t("click_park_hint", lang))
     if not drawn.all():
         st.caption(t("parks_not_drawn", lang,
                      names=markdown_text(", ".join(park_names[p] for p in parks.loc[~drawn, "park_id"]))))
-    clicked = common.show_map(fmap, key="cluster_map", returned_objects=["last_clicked"])
+    # Imported layers live in the session only, so a map showing them is not shared.
+    cache_key = None if imported_names else (
+        common.parks_key(), lang, settings.basemap, settings.tianditu_key, tuple(chosen), selected)
+    clicked = common.show_map(build_map, key="cluster_map", returned_objects=["last_clicked"],
+                              cache_key=cache_key)
+
+    with filter_box:
+        st.multiselect(t("filter_specialisation", lang), used, key="cluster_specs",
+                       format_func=lambda c: term(SPECIALISATIONS[c], lang), placeholder=t("all", lang))
 
     with headline_box:
         facts = data.facts.set_index("fact_id")

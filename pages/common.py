@@ -12,22 +12,25 @@ import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import branca
 import folium
+import folium.elements
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
+import streamlit_folium
 
 from geo.errors import GeoError
 from geo.osm import context_layers
 from geo.osm_store import ParkGeometryStore, apply_overrides
 from geo.scenarios import data_dir
 from geo.snapshot import Snapshot, load_snapshot
+from layers.assets import MissingAssetError
 from layers.basemap import BasemapError, available_basemaps, datum_of
 from layers.i18n import LANGUAGES, format_quantity, t
 
@@ -101,6 +104,11 @@ def tianditu_key() -> str | None:
         return None
 
 
+def imported_layer_names() -> list[str]:
+    """Names of the session's imported layers (Import page), as add_imported_layers draws them."""
+    return list(st.session_state.get("imports", {}))
+
+
 def add_imported_layers(fmap: folium.Map, *, lang: str, datum: str) -> list[str]:
     """Draw the session's imported layers (Import page) on a map; returns their names."""
     from layers.imported import imported_layer
@@ -133,31 +141,142 @@ def _leave_pages_directory_mode() -> None:
     st.session_state["_navigation_checked"] = True
 
 
-def settings() -> Settings:
-    """The sidebar: language and basemap, shared by every page through session state."""
+def settings(*, widgets: bool = True) -> Settings:
+    """The sidebar: language and basemap, shared by every page through session state.
+
+    With ``widgets=False`` the settings are read from session state only, and the page draws
+    the widgets later in the run with ``sidebar_after(settings)``.
+    """
     _leave_pages_directory_mode()
-    if "lang" not in st.session_state:
+    if st.session_state.get("lang") not in LANGUAGES:
         st.session_state["lang"] = "en"
-    lang = st.sidebar.radio(t("language", st.session_state["lang"]), list(LANGUAGES),
-                            format_func=LANGUAGES.get, key="lang", horizontal=True)
     key = tianditu_key()
-    options = available_basemaps(tianditu_key=key)
-    if st.session_state.get("basemap") not in options:
+    if st.session_state.get("basemap") not in available_basemaps(tianditu_key=key):
         st.session_state["basemap"] = "osm"
-    basemap = st.sidebar.selectbox(t("basemap", lang), options, key="basemap",
-                                   format_func=lambda b: t(f"basemap_{b}", lang))
+    basemap = st.session_state["basemap"]
+    current = Settings(lang=st.session_state["lang"], basemap=basemap, datum=datum_of(basemap),
+                       tianditu_key=key)
+    if widgets:
+        sidebar(current)
+    return current
+
+
+def sidebar(current: Settings) -> None:
+    """The sidebar's widgets for the settings read by ``settings()`` (keys "lang", "basemap")."""
+    lang = current.lang
+    st.sidebar.radio(t("language", lang), list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
+                     horizontal=True)
+    st.sidebar.selectbox(t("basemap", lang), available_basemaps(tianditu_key=current.tianditu_key),
+                         key="basemap", format_func=lambda b: t(f"basemap_{b}", lang))
     try:
         st.sidebar.caption(f"{t('snapshot', lang)}: `{snapshot().version}` · WGS84")
     except GeoError as exc:  # the page body reports it in plain words too
         st.sidebar.caption(f"{t('snapshot', lang)}: {exc}")
-    return Settings(lang=lang, basemap=basemap, datum=datum_of(basemap), tianditu_key=key)
 
 
-def show_map(fmap: folium.Map, *, key: str, height: int = 560,
-             returned_objects: list[str] | None = None) -> dict:
-    """Render a folium map; only the listed interactions rerun the script (none by default)."""
-    return st_folium(fmap, key=key, height=height, use_container_width=True,
-                     returned_objects=returned_objects or []) or {}
+@contextmanager
+def sidebar_after(current: Settings) -> Iterator[None]:
+    """Draw the sidebar's widgets when the block ends, however it ends: a widget missing from a
+    finished run would lose its value (the language would fall back to English)."""
+    try:
+        yield
+    finally:
+        sidebar(current)
+
+
+@dataclass(frozen=True)
+class RenderedMap:
+    """A folium map as streamlit-folium's component receives it: Leaflet script, HTML, header
+    and the map's JS/CSS links. Plain strings, so one render can be shared by every session."""
+
+    script: str
+    header: str
+    html: str
+    map_id: str
+    bounds: list
+    zoom: int | None
+    css_links: tuple[str, ...]
+    js_links: tuple[str, ...]
+    component_key: str  # streamlit-folium's widget id: a hash of the script and the page's key
+
+
+def _links(element) -> Iterator[tuple[list, list]]:
+    if isinstance(element, branca.colormap.ColorMap):  # st_folium would add d3 from two CDNs
+        raise MissingAssetError("no local copy of d3 for a branca colormap; draw a Legend instead")
+    if isinstance(element, folium.elements.JSCSSMixin):
+        yield element.default_css, element.default_js
+    for child in getattr(element, "_children", {}).values():
+        yield from _links(child)
+
+
+def render_map(fmap: folium.Map, key: str) -> RenderedMap:
+    """What ``streamlit_folium.st_folium`` (0.27.4) computes for a folium.Map before it calls its
+    component, as a value that can be cached. tests/test_pages.py checks it against st_folium."""
+    fmap.get_root().render()
+    fmap.render()
+    html = streamlit_folium._get_html(fmap)
+    header = streamlit_folium._get_header(fmap)
+    script = streamlit_folium._get_map_string(fmap)  # renames the map's variables (in this order)
+    map_id = streamlit_folium.get_full_id(fmap)
+    try:
+        bounds = fmap.get_bounds()
+    except AttributeError:  # as st_folium: an element without bounds leaves them unknown
+        bounds = [[None, None], [None, None]]
+    css: list[str] = []
+    js: list[str] = []
+    for element_css, element_js in _links(fmap):
+        css.extend(href for _, href in element_css)
+        js.extend(src for _, src in element_js)
+    return RenderedMap(script=script, header=header, html=html, map_id=map_id, bounds=bounds,
+                       zoom=fmap.options.get("zoom"), css_links=tuple(dict.fromkeys(css)),
+                       js_links=tuple(dict.fromkeys(js)),
+                       component_key=streamlit_folium.generate_js_hash(script, key, False))
+
+
+# Rendering a folium map costs ~0.2 s of server CPU (hundreds of Jinja templates). Held by the
+# script thread, that CPU also slows the server's answers to the browser while the page loads.
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _cached_render(key: str, cache_key: Hashable, _build: Callable[[], folium.Map]) -> RenderedMap:
+    del cache_key  # everything the map shows must be in it
+    return render_map(_build(), key)
+
+
+def _bounds_dict(bounds: list) -> dict:
+    (south, west), (north, east) = bounds
+    return {"_southWest": {"lat": south, "lng": west}, "_northEast": {"lat": north, "lng": east}}
+
+
+def show_map(fmap: folium.Map | Callable[[], folium.Map], *, key: str, height: int = 560,
+             returned_objects: list[str] | None = None, cache_key: Hashable | None = None) -> dict:
+    """Render a folium map; only the listed interactions rerun the script (none by default).
+
+    ``fmap`` may be a function building the map; with a ``cache_key`` (which must contain
+    everything the map depends on) the map is built and rendered once per key for all sessions.
+    """
+    if cache_key is not None:
+        rendered = _cached_render(key, cache_key, fmap if callable(fmap) else (lambda: fmap))
+    else:
+        rendered = render_map(fmap() if callable(fmap) else fmap, key)
+    returned = returned_objects or []
+    defaults = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_count": None,
+                "last_object_clicked_tooltip": None, "last_object_clicked_popup": None,
+                "all_drawings": None, "last_active_drawing": None,
+                "bounds": _bounds_dict(rendered.bounds), "zoom": rendered.zoom,
+                "last_circle_radius": None, "last_circle_polygon": None, "selected_layers": None,
+                "selected_tags": None, "last_geocoder_result": None}
+    hash_key = rendered.component_key
+
+    def on_change() -> None:  # as st_folium: the keyed state mirrors the component's value
+        st.session_state[key] = st.session_state.get(hash_key, {})
+
+    value = streamlit_folium._component_func(
+        script=rendered.script, header=rendered.header, html=rendered.html, id=rendered.map_id,
+        key=hash_key, height=height, width=None, returned_objects=returned,
+        default={k: v for k, v in defaults.items() if k in returned}, zoom=None, center=None,
+        feature_group=None, return_on_hover=False, layer_control=None, pixelated=False,
+        css_links=list(rendered.css_links), js_links=list(rendered.js_links), on_change=on_change,
+        wrap_longitude=False)
+    return value or {}
 
 
 @st.cache_resource(show_spinner=False)
@@ -232,8 +351,11 @@ def osm_extract() -> dict | None:
 
 def parks_key() -> str:
     """Changes whenever the parks shown change: snapshot version, data folder, store revision."""
-    store = park_geometry_store()
-    return f"{bundled_snapshot().version}|{store.path.parent.resolve()}|{overrides_revision(store)}"
+    try:
+        store = park_geometry_store()
+        return f"{bundled_snapshot().version}|{store.path.parent.resolve()}|{overrides_revision(store)}"
+    except (sqlite3.Error, OSError, GeoError):  # as snapshot(): the parks are shown as built
+        return f"{bundled_snapshot().version}|as built"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -2,13 +2,15 @@
 
 Each package is downloaded from the npm registry with ``npm pack`` (the ordinary client, by
 package name), checked against the sha256 in static/assets.lock.json, and only the files the
-map uses are unpacked. Runs in a second when everything is already in place.
+map uses are unpacked. The lock's bundles are then joined from those files. Runs in a second when
+everything is already in place.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -62,12 +64,33 @@ def fetch(name: str, entry: dict) -> None:
     print(f"fetched {entry['spec']} into {target.relative_to(ROOT)}")
 
 
+_SOURCE_MAP = re.compile(rb"^//# sourceMappingURL=.*$", re.MULTILINE)
+
+
+def bundle(name: str, parts: list[str]) -> None:
+    """Join fetched scripts into static/vendor/<name> (rewritten only when it changes)."""
+    target = VENDOR / name
+    if ".." in Path(name).parts or any(".." in Path(part).parts for part in parts):
+        sys.exit(f"error: bundle paths stay inside static/vendor: {name}")
+    # Each part ends its own statements; the ';' guards against a part without a final newline.
+    # Source-map comments are dropped: their paths are relative to the part, not the bundle.
+    text = b"\n;\n".join(_SOURCE_MAP.sub(b"", (VENDOR / part).read_bytes()) for part in parts) + b"\n"
+    if target.is_file() and target.read_bytes() == text:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(text)
+    print(f"bundled {', '.join(parts)} into {target.relative_to(ROOT)}")
+
+
 def main() -> None:
     if shutil.which("npm") is None:
         sys.exit("error: npm is needed to fetch the map assets (apt-get install npm)")
     lock = json.loads(LOCK.read_text())
     for name, entry in lock["packages"].items():
         fetch(name, entry)
+    for name, parts in lock.get("bundles", {}).items():
+        if name != "comment":
+            bundle(name, parts)
 
 
 if __name__ == "__main__":

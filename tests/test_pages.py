@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,74 @@ def test_imported_layers_appear_on_the_cluster_and_organisations_maps():
     for page in (None, "pages/organisations.py"):
         at = _run(page, imports={layer.name: layer})
         assert any("from your imports: my sites" in c.value for c in at.caption)
+
+
+def _full_map():
+    import folium.plugins
+
+    from geo.snapshot import load_snapshot
+    from layers.basemap import base_map
+    from layers.districts import districts_layer
+    from layers.legend import Legend
+    from layers.organisations import organisations_layer
+    from layers.parks import parks_layer
+
+    snapshot = load_snapshot()
+    fmap = base_map(lang="zh")
+    districts_layer(snapshot.districts_display, lang="zh").add_to(fmap)
+    parks_layer(snapshot.parks, lang="zh").add_to(fmap)
+    organisations_layer(snapshot.organisations, lang="zh", park_names={}).add_to(fmap)
+    folium.plugins.Draw(export=False).add_to(fmap)
+    Legend(lang="zh").add_to(fmap)
+    return fmap
+
+
+def test_show_map_sends_the_component_what_st_folium_sends(monkeypatch):
+    # show_map renders the map itself (so the render can be cached) and calls streamlit-folium's
+    # component directly: its arguments must stay those of st_folium for the same map.
+    import re
+
+    import streamlit_folium
+
+    from pages import common
+
+    calls = []
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: calls.append(kwargs))
+    streamlit_folium.st_folium(_full_map(), key="m", height=500, use_container_width=True,
+                               returned_objects=["last_clicked", "all_drawings"])
+    common.show_map(_full_map, key="m", height=500, returned_objects=["last_clicked", "all_drawings"])
+    common.show_map(_full_map(), key="m", height=500, returned_objects=["last_clicked", "all_drawings"],
+                    cache_key="test")
+
+    def comparable(kwargs):  # folium's random element ids differ between two builds of a map
+        out = {k: v for k, v in kwargs.items() if k != "on_change"}
+        return json.loads(re.sub(r"[0-9a-f]{32}", "ID", json.dumps(out, sort_keys=True)))
+
+    expected = comparable(calls[0])
+    assert expected["script"] and expected["js_links"]
+    assert comparable(calls[1]) == expected
+    assert comparable(calls[2]) == expected
+
+
+def test_cluster_map_follows_language_and_filter_and_keeps_both():
+    # The sidebar and filter widgets are drawn after the map, and the map's render is cached:
+    # the settings must still survive every rerun, and each combination get its own map.
+    at = _run()
+    english = _map_html(at)
+    at.sidebar.radio(key="lang").set_value("zh").run()
+    chinese = _map_html(at)
+    at.multiselect(key="cluster_specs").select("medical_devices").run()
+    filtered = _map_html(at)
+    at.sidebar.selectbox(key="basemap").select("gaode").run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "北京医药健康产业地图"
+    assert at.multiselect(key="cluster_specs").value == ["medical_devices"]
+    assert at.sidebar.radio(key="lang").value == "zh"
+    legend = [json.loads(c.proto.json_args)["html"] for c in at.get("component_instance")]
+    assert "图例" in legend[0]
+    assert "autonavi" in _map_html(at) and "autonavi" not in chinese
+    assert len({english, chinese, filtered, _map_html(at)}) == 4
+    at.multiselect(key="cluster_specs").set_value([]).run()
+    assert at.sidebar.selectbox(key="basemap").value == "gaode"
+    at.sidebar.selectbox(key="basemap").select("osm").run()
+    assert _map_html(at) == chinese
