@@ -103,6 +103,16 @@ def test_cluster_map_names_the_parks_it_cannot_draw():
     assert "International Medical Valley" not in _map_html(at)
 
 
+def test_parks_page_follows_the_users_pick_and_keeps_it_across_pages():
+    at = _run("pages/parks.py")
+    at.selectbox(key="parks_pick").set_value("mentougou_cardiology_park").run()
+    assert not at.exception
+    assert at.subheader[0].value.startswith("Mentougou Cardiovascular")
+    at.switch_page("pages/sources.py").run()
+    at.switch_page("pages/parks.py").run()
+    assert at.subheader[0].value.startswith("Mentougou Cardiovascular")
+
+
 def test_planner_page_shows_targets_against_the_plan():
     at = _run("pages/planner.py")
     texts = " ".join(p.proto.text for p in at.get("progress"))
