@@ -166,3 +166,17 @@ def test_a_deep_link_as_the_first_visit_after_a_start_gets_the_apps_navigation(p
     screenshot(page, "deep_link_first_visit")
     assert "Import your data" in nav and "common" not in nav
     assert "Planner" in page.locator("h1").first.inner_text()
+
+
+def test_picking_a_park_shows_it_and_a_park_not_on_the_map_shows_its_district(page, server):
+    _open(page, server, "parks")
+    _map(page).locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    page.get_by_role("combobox", name="Park", exact=True).click()
+    page.get_by_role("option", name="Zhongguancun Science City International Medical Valley").click()
+    page.get_by_role("heading", name="Zhongguancun Science City International Medical Valley").wait_for(timeout=60_000)
+    page.get_by_text("is not on the map").first.wait_for(timeout=60_000)
+    frame = _map(page)
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
+    screenshot(page, "parks_unlocated")
+    assert "Not on the map" in page.get_by_text("Geometry:").first.locator("..").inner_text()
