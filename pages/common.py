@@ -141,6 +141,34 @@ def _leave_pages_directory_mode() -> None:
     st.session_state["_navigation_checked"] = True
 
 
+# Widget values a user expects to keep: across pages (Streamlit forgets a keyed widget's value in
+# any run that does not draw it, i.e. on every other page) and across a language switch (a select
+# widget whose labels depend on the language cannot take back the value the browser holds in the
+# old labels: Streamlit fails with a TypeError). Each run copies them out and sets them again
+# through the Session State API, which is what the widgets then show.
+KEPT_WIDGETS: tuple[str, ...] = (
+    "lang", "basemap", "cluster_specs", "orgs_kinds", "orgs_specs", "orgs_parks", "orgs_hubs",
+    "parks_pick", "parks_compare", "export_layers", "export_format", "export_datum", "export_specs")
+_KEPT = "_kept_widget_values"
+
+
+def _keep_widget_values() -> None:
+    kept = st.session_state.setdefault(_KEPT, {})
+    for key in KEPT_WIDGETS:
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
+    for key, value in kept.items():
+        if key in st.session_state:
+            del st.session_state[key]  # drops the browser's copy, labelled in the old language
+        st.session_state[key] = value
+
+
+def kept_default(key: str, default: object) -> dict:
+    """``default=`` for a kept widget: given only on its first run (later the kept value is
+    set through the Session State API, and Streamlit refuses both at once)."""
+    return {} if key in st.session_state.get(_KEPT, {}) or key in st.session_state else {"default": default}
+
+
 def settings(*, widgets: bool = True) -> Settings:
     """The sidebar: language and basemap, shared by every page through session state.
 
@@ -148,6 +176,7 @@ def settings(*, widgets: bool = True) -> Settings:
     the widgets later in the run with ``sidebar_after(settings)``.
     """
     _leave_pages_directory_mode()
+    _keep_widget_values()
     if st.session_state.get("lang") not in LANGUAGES:
         st.session_state["lang"] = "en"
     key = tianditu_key()

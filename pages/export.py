@@ -42,7 +42,8 @@ with common.friendly_errors(lang):
     st.title(t("page_export", lang))
     layer_labels = {"districts": t("layer_districts", lang), "hubs": t("layer_hubs", lang),
                     "parks": t("layer_parks", lang), "organisations": t("layer_orgs", lang)}
-    chosen = st.multiselect(tr("layers", lang), list(GEO_LAYERS), default=["parks", "organisations"],
+    chosen = st.multiselect(tr("layers", lang), list(GEO_LAYERS),
+                            **common.kept_default("export_layers", ["parks", "organisations"]),
                             format_func=layer_labels.get, key="export_layers")
     fmt = st.radio(tr("format", lang), list(FORMATS), format_func=FORMAT_LABELS.get, horizontal=True,
                    key="export_format")

@@ -101,8 +101,10 @@ def _note(level: str, text: str) -> None:
 
 
 def _upload_section(lang: str) -> None:
+    # A new key empties the uploader: "remove" must not see the layer re-read from a file still in it.
+    uploader_key = f"import_file_{st.session_state.get('import_uploads_cleared', 0)}"
     uploaded = st.file_uploader(tr("file", lang), type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES),
-                                key="import_file")
+                                key=uploader_key)
     if uploaded is None:
         return
     data = uploaded.getvalue()
@@ -298,4 +300,5 @@ with common.friendly_errors(lang):
             _export_section(layer, frame, lang, store)
         if st.button(tr("remove", lang), key="import_remove"):
             imports.pop(pick, None)
+            st.session_state["import_uploads_cleared"] = st.session_state.get("import_uploads_cleared", 0) + 1
             st.rerun()

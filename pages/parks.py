@@ -9,7 +9,7 @@ import streamlit as st
 from geo.errors import GeoError
 from geo.site import isochrones, site_metrics, targets_frame
 from geo.snapshot import Snapshot
-from geo.vocab import GEOMETRY_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
+from geo.vocab import GEOMETRY_TIERS, LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.context import context_layer
 from layers.districts import districts_layer
@@ -226,14 +226,13 @@ with common.friendly_errors(lang):
             t("kind", lang): [term(ORGANISATION_KINDS[k], lang) for k in park_orgs["kind"]],
             t("specialisations", lang): [", ".join(term(SPECIALISATIONS[c], lang) for c in split_codes(v))
                                          for v in park_orgs["specialisations"]],
-            t("location_tier", lang): park_orgs["location_tier"],
+            t("location_tier", lang): [term(LOCATION_TIERS[k], lang) for k in park_orgs["location_tier"]],
         }), hide_index=True, width="stretch")
 
     st.divider()
     st.subheader(tr("compare", lang))
-    default = ids[:2]
-    compared = st.multiselect(tr("compare_pick", lang), ids, default=default, max_selections=4,
-                              format_func=names.get, key="parks_compare")
+    compared = st.multiselect(tr("compare_pick", lang), ids, **common.kept_default("parks_compare", ids[:2]),
+                              max_selections=4, format_func=names.get, key="parks_compare")
     if len(compared) < 2:
         st.info(tr("compare_need", lang))
     else:

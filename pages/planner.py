@@ -66,8 +66,14 @@ tr = translator(TEXT)
 
 
 def active_scenario() -> str | None:
-    """The scenario being edited lives in the URL (?scenario=...), so a reload keeps it."""
-    return st.query_params.get("scenario") or None
+    """The scenario being edited lives in the URL (?scenario=...), so a reload keeps it; the session
+    remembers it too, since moving to another page drops the URL's parameters."""
+    name = st.query_params.get("scenario") or None
+    if name is None and st.session_state.get("planner_scenario"):
+        name = st.session_state["planner_scenario"]
+        st.query_params["scenario"] = name
+    st.session_state["planner_scenario"] = name
+    return name
 
 
 def load_active(store: ScenarioStore) -> tuple[gpd.GeoDataFrame, int | None]:
@@ -254,6 +260,7 @@ with common.friendly_errors(lang):
                 st.query_params["scenario"] = pick
                 st.rerun()
         if st.button(tr("new", lang), key="planner_new"):
+            st.session_state.pop("planner_scenario", None)
             st.query_params.clear()
             st.rerun()
     if measured is not None:

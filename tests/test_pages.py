@@ -199,6 +199,20 @@ def test_import_page_saves_the_layer_and_adds_polygons_to_a_scenario(tmp_path):
     assert parcels.geometry.iloc[0].equals(layer.frame.geometry.iloc[1])
 
 
+def test_the_planner_reopens_the_scenario_being_edited_after_another_page():
+    at = _run("pages/planner.py")
+    at.query_params["scenario"] = "north site"
+    at.run()
+    assert at.session_state["planner_scenario"] == "north site"
+    at.query_params.clear()  # what a move to another page does to the URL
+    at.switch_page("pages/organisations.py").run()
+    at.switch_page("pages/planner.py").run()
+    assert not at.exception
+    assert at.query_params["scenario"] in ("north site", ["north site"])
+    at.button(key="planner_new").click().run()
+    assert "scenario" not in at.query_params and not at.session_state["planner_scenario"]
+
+
 def test_export_page_offers_imported_layers_of_the_session():
     layer = _imported_layer()
     at = _run("pages/export.py", imports={layer.name: layer})

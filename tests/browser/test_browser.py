@@ -180,3 +180,24 @@ def test_picking_a_park_shows_it_and_a_park_not_on_the_map_shows_its_district(pa
     page.wait_for_timeout(500)
     screenshot(page, "parks_unlocated")
     assert "Not on the map" in page.get_by_text("Geometry:").first.locator("..").inner_text()
+
+
+def test_settings_and_filters_survive_page_changes_and_a_language_switch(page, server):
+    _open(page, server, "organisations")
+    page.get_by_role("combobox", name="Kind of organisation", exact=True).click()
+    page.get_by_role("option", name="Hospital", exact=True).click()
+    page.get_by_text("Organisations on the map: 5 / 50").wait_for(timeout=60_000)
+    page.locator("[data-testid='stSidebar']").get_by_text("中文", exact=True).click()
+    page.locator("[data-testid='stMultiSelect']").first.get_by_text("医院").wait_for(timeout=60_000)
+    page.get_by_role("combobox", name="底图", exact=True).click()  # another rerun, in the new language
+    page.get_by_role("option", name="无底图", exact=True).click()
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(500)
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    page.locator("[data-testid='stSidebarNav']").get_by_text("来源与方法").click()
+    page.get_by_role("heading", name="来源与方法").wait_for(timeout=60_000)
+    assert page.get_by_role("combobox", name="底图", exact=True).input_value() == "无底图"
+    page.locator("[data-testid='stSidebarNav']").get_by_text("机构").click()
+    page.locator("[data-testid='stMultiSelect']").first.get_by_text("医院").wait_for(timeout=60_000)
+    screenshot(page, "organisations_kept_zh")
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
