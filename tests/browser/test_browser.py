@@ -201,3 +201,15 @@ def test_settings_and_filters_survive_page_changes_and_a_language_switch(page, s
     page.locator("[data-testid='stMultiSelect']").first.get_by_text("医院").wait_for(timeout=60_000)
     screenshot(page, "organisations_kept_zh")
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
+
+
+def test_removing_an_uploaded_layer_removes_it(page, server, tmp_path):
+    points = tmp_path / "sites.csv"
+    points.write_text("name,lon,lat\nA,116.28,40.09\nB,116.30,40.10\n", encoding="utf-8")
+    _open(page, server, "imports")
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(points))
+    page.get_by_role("heading", name="Your layers (kept for this session)").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Remove from this session").click()
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(1000)
+    assert page.get_by_role("heading", name="Your layers (kept for this session)").count() == 0
