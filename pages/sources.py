@@ -55,9 +55,13 @@ with common.friendly_errors(lang):
     st.title(t("page_sources", lang))
 
     st.subheader(tr("sources", lang))
+    headers = {"source_id": ("id", "编号"), "publisher": ("publisher", "发布方"), "title": ("title", "标题"),
+               "date": ("date", "日期"), "language": ("language", "语言"), "note": ("note", "备注")}
     st.dataframe(data.sources[["source_id", "publisher", "title", "date", "url", "language", "note"]],
                  hide_index=True, width="stretch",
-                 column_config={"url": st.column_config.LinkColumn("url")})
+                 column_config={"url": st.column_config.LinkColumn("URL" if lang == "en" else "网址"),
+                                **{c: st.column_config.TextColumn(en if lang == "en" else zh)
+                                   for c, (en, zh) in headers.items()}})
 
     for heading, vocabulary, column, layer, layer_label in (
             ("tiers", GEOMETRY_TIERS, "geometry_tier", data.parks, "layer_parks"),
@@ -65,7 +69,7 @@ with common.friendly_errors(lang):
         st.subheader(tr(heading, lang))
         counts = layer[column].value_counts()
         st.dataframe(pd.DataFrame([
-            {"tier": key, t(column, lang): term(value, lang),
+            {("code" if lang == "en" else "代码"): key, t(column, lang): term(value, lang),
              t("note", lang): value.description_zh if lang == "zh" else value.description_en,
              t(layer_label, lang): int(counts.get(key, 0))}
             for key, value in vocabulary.items()]), hide_index=True, width="stretch")
