@@ -894,12 +894,17 @@ def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
                                                        search_radius_m=search_radius_m)
     park_names = [_name_variants(zh) | _name_variants(en)
                   for zh, en in zip(chosen_parks["name_zh"], chosen_parks["name_en"], strict=True)]
+    name_score, matched_name, osm_names = _name_scores(park_names, polygonal, park_pos, osm_pos)
     if districts is not None and (~drawn).any() and "district_id" in chosen_parks:
         extra_park, extra_osm = _pairs_in_districts(chosen_parks, ~drawn, districts, osm_geoms, tree)
-        keep = _name_scores(park_names, polygonal, extra_park, extra_osm)[0] >= min_name_score_unlocated
+        extra_score, extra_name, extra_names = _name_scores(park_names, polygonal, extra_park, extra_osm)
+        keep = extra_score >= min_name_score_unlocated
         park_pos = np.concatenate([park_pos, extra_park[keep]])
         osm_pos = np.concatenate([osm_pos, extra_osm[keep]])
         distance = np.concatenate([distance, np.full(int(keep.sum()), np.nan)])
+        name_score = np.concatenate([name_score, extra_score[keep]])
+        matched_name = np.concatenate([matched_name, extra_name[keep]])
+        osm_names += [names for names, kept in zip(extra_names, keep, strict=True) if kept]
     if park_pos.size == 0:
         return _empty_matches()
     intersecting = distance == 0.0  # NaN (no outline) is never "intersecting"
@@ -931,8 +936,6 @@ def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
     tag_score_all, tag_label_all = _tag_scores(polygonal)
     tag_score, tag_label = tag_score_all[osm_pos], tag_label_all[osm_pos]
 
-    name_score, matched_name = _name_scores(park_names, polygonal, park_pos, osm_pos)
-    osm_names = _feature_names(polygonal, osm_pos)
 
     weights = MATCH_WEIGHTS
     score = (weights["name"] * name_score + weights["tags"] * tag_score
@@ -1020,8 +1023,9 @@ def _pairs_in_districts(parks: gpd.GeoDataFrame, undrawn: NDArray[np.bool_],
 
 
 def _name_scores(park_names: list[set[str]], polygonal: gpd.GeoDataFrame, park_pos: NDArray[np.intp],
-                 osm_pos: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
-    """Best name agreement (0-1) of each (park, OSM area) pair, and the OSM name that gave it."""
+                 osm_pos: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.object_], list[list[str]]]:
+    """Best name agreement (0-1) of each (park, OSM area) pair, the OSM name that gave it, and
+    each OSM area's names."""
     osm_names = _feature_names(polygonal, osm_pos)
     name_score = np.zeros(len(park_pos), dtype=np.float64)
     matched_name = np.full(len(park_pos), None, dtype=object)
@@ -1034,7 +1038,7 @@ def _name_scores(park_names: list[set[str]], polygonal: gpd.GeoDataFrame, park_p
                     if value > best:
                         best, best_name = value, raw
         name_score[i], matched_name[i] = best, best_name
-    return name_score, matched_name
+    return name_score, matched_name, osm_names
 
 
 def _as_objects(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
