@@ -117,5 +117,5 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
             park_orgs = data.organisations[data.organisations["park_id"] == selected]
             st.write(f"{t('organisations_count', lang)}: {len(park_orgs)}")
             if st.button(t("open_park_page", lang), key="open_park"):
-                st.session_state["parks_selected"] = selected
+                st.session_state["parks_pick"] = selected
                 st.switch_page("pages/parks.py")

@@ -123,14 +123,10 @@ with common.friendly_errors(lang):
     st.title(t("page_parks", lang))
 
     ids = parks["park_id"].tolist()
-    preselected = st.session_state.get("parks_selected")
-    if preselected in ids and st.session_state.get("parks_pick") != preselected:
-        st.session_state["parks_pick"] = preselected
-    # "parks_selected" outlives the widget (a page left and come back to, or another page's
-    # "open park"); the user's own pick must update it before the line above runs again.
-    park_id = st.selectbox(tr("pick", lang), ids, format_func=names.get, key="parks_pick",
-                           on_change=lambda: st.session_state.update(parks_selected=st.session_state["parks_pick"]))
-    st.session_state["parks_selected"] = park_id
+    # "parks_pick" is kept across pages (common.KEPT_WIDGETS); the cluster map's "open park" sets it.
+    if st.session_state.get("parks_pick") not in ids:
+        st.session_state.pop("parks_pick", None)
+    park_id = st.selectbox(tr("pick", lang), ids, format_func=names.get, key="parks_pick")
     park = parks.set_index("park_id").loc[park_id]
     located = park.geometry is not None and not park.geometry.is_empty
 

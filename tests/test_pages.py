@@ -69,14 +69,14 @@ def test_parks_page_shows_fact_sheet_and_comparison():
 def test_parks_page_follows_the_selected_park():
     at = _run("pages/parks.py")
     first = at.subheader[0].value
-    at.session_state["parks_selected"] = "bda_yizhuang"  # as the cluster map's "open park" does
+    at.session_state["parks_pick"] = "bda_yizhuang"  # as the cluster map's "open park" does
     at.run()
     assert not at.exception
     assert at.subheader[0].value == "Beijing Economic-Technological Development Area (Yizhuang)" != first
 
 
 def test_a_park_not_on_the_map_gets_its_figures_its_district_and_a_way_to_place_it():
-    at = _run("pages/parks.py", parks_selected="zgc_science_city_medical_valley")
+    at = _run("pages/parks.py", parks_pick="zgc_science_city_medical_valley")
     assert at.subheader[0].value == "Zhongguancun Science City International Medical Valley"
     assert any("is not on the map" in i.value and "OpenStreetMap" in i.value for i in at.info)
     assert any("Not on the map" in m.value for m in at.markdown)  # the tier line
@@ -101,6 +101,13 @@ def test_cluster_map_names_the_parks_it_cannot_draw():
     for name in ("International Medical Valley", "Xisanqi", "Shangzhuang", "Capital Medical University"):
         assert name in caption
     assert "International Medical Valley" not in _map_html(at)
+
+
+def test_open_on_the_parks_page_opens_the_park_selected_on_the_cluster_map():
+    at = _run(selected_park="mentougou_cardiology_park")
+    at.button(key="open_park").click().run()
+    assert not at.exception
+    assert at.subheader[0].value.startswith("Mentougou Cardiovascular")
 
 
 def test_parks_page_follows_the_users_pick_and_keeps_it_across_pages():

@@ -145,7 +145,7 @@ def test_candidates_confirm_restore_and_context_export(tmp_path):
     assert at.dataframe[1].value.iloc[0]["OSM id"] == "way/1"  # the overrides table
 
     # Every page now sees tier osm: the Parks page and the cluster map.
-    at.session_state["parks_selected"] = PARK_ID
+    at.session_state["parks_pick"] = PARK_ID
     at.switch_page("pages/parks.py").run()
     _ok(at)
     assert "OpenStreetMap" in _tier_line(at)
@@ -203,7 +203,7 @@ def test_a_park_not_on_the_map_is_placed_from_an_extract_of_its_district(tmp_pat
     _ok(at)
     assert ParkGeometryStore().get(valley).previous_tier == "unlocated"
 
-    at.session_state["parks_selected"] = valley
+    at.session_state["parks_pick"] = valley
     at.switch_page("pages/parks.py").run()
     _ok(at)
     assert "OpenStreetMap" in _tier_line(at)
@@ -247,7 +247,7 @@ def test_a_confirm_based_on_an_outdated_diff_is_refused(tmp_path):
 
 
 def test_parks_page_shows_straight_line_site_metrics_without_an_extract():
-    at = _run("pages/parks.py", parks_selected=PARK_ID)
+    at = _run("pages/parks.py", parks_pick=PARK_ID)
     assert any(s.value == "Site context" for s in at.subheader)
     assert any("Straight line (no street network loaded)" in c.value for c in at.caption)
     metrics = next(d.value for d in at.dataframe if "Method" in d.value.columns)
@@ -262,7 +262,7 @@ def test_parks_page_shows_straight_line_site_metrics_without_an_extract():
 
 def test_parks_page_uses_the_extract_context_then_the_street_network(tmp_path):
     extract = _extract(tmp_path, streets=True)
-    at = _run("pages/parks.py", parks_selected=PARK_ID, osm_extract=extract)
+    at = _run("pages/parks.py", parks_pick=PARK_ID, osm_extract=extract)
     metrics = next(d.value for d in at.dataframe if "Method" in d.value.columns)
     by_kind = metrics.set_index("Destination")
     assert by_kind.loc["Metro station", "Nearest"] == "Life Science Park Station"
