@@ -18,6 +18,7 @@ import numpy as np
 
 from geo.datums import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.joins import locate
+from geo.shapes import is_drawn
 from geo.snapshot import GEO_FILES, load_snapshot
 
 
@@ -152,10 +153,11 @@ def _write_osm_extract(path: str, *, elements: int, parks: object, districts: ob
 
     import shapely
 
-    geoms = np.array(parks.geometry.values, dtype=object)  # a copy: the caller's parks stay as they are  # type: ignore[attr-defined]
+    # a copy: the caller's parks stay as they are
+    geoms = np.array(parks.geometry.values, dtype=object)  # type: ignore[attr-defined]
     if districts is not None:
         district_of = dict(zip(districts["district_id"], districts.geometry.values, strict=True))  # type: ignore[index,attr-defined]
-        missing = shapely.is_missing(geoms)
+        missing = ~is_drawn(geoms)
         geoms[missing] = [district_of.get(d) for d in parks["district_id"][missing]]  # type: ignore[index]
     centres = shapely.point_on_surface(geoms)
     for i, (name, centre) in enumerate(zip(parks["name_zh"], centres, strict=True)):  # type: ignore[index]

@@ -30,7 +30,7 @@ from geo.datums import convert, convert_geometries
 from geo.errors import SnapshotError
 from geo.export import geojson_text, prepare
 from geo.measure import areas
-from geo.shapes import nominal_extent, scaled_outline
+from geo.shapes import is_drawn, nominal_extent, scaled_outline
 from geo.snapshot import (DEFAULT_SNAPSHOT_DIR, GEO_FILES, ID_COLUMNS, MANIFEST_NAME,
                           PROJECT_ROOT, TABLE_FILES, read_table, sha256_file)
 
@@ -139,7 +139,7 @@ def build_parks(curated: pd.DataFrame, facts: pd.DataFrame,
     parks["anchor_lon"] = np.round(anchor_lon, 7)
     parks["anchor_lat"] = np.round(anchor_lat, 7)
     parks["official_area_km2"] = np.round(official, 4)
-    parks["area_km2"] = areas(parks, unit="km2").round(4).where(parks.geometry.notna()).to_numpy()
+    parks["area_km2"] = areas(parks, unit="km2").round(4).where(is_drawn(parks.geometry)).to_numpy()
     return parks
 
 

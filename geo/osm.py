@@ -49,6 +49,7 @@ from pyproj import Transformer
 
 from geo.errors import GeoError
 from geo.measure import RepairReport, areas, repair_geometries
+from geo.shapes import is_drawn
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
 OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
@@ -888,7 +889,7 @@ def match_parks(features: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *,
 
     park_geoms, _ = repair_geometries(chosen_parks.geometry.values)
     osm_geoms = np.asarray(polygonal.geometry.values, dtype=object)
-    drawn = ~(shapely.is_missing(park_geoms) | shapely.is_empty(park_geoms))
+    drawn = is_drawn(park_geoms)
     tree = shapely.STRtree(osm_geoms)
     park_pos, osm_pos, distance = _pairs_near_outlines(park_geoms, drawn, osm_geoms, tree,
                                                        search_radius_m=search_radius_m)

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 
 from geo.errors import MeasurementError
 from geo.measure import area
 
 _NOMINAL_VERTICES = 72
+
+
+def is_drawn(geometries: object) -> NDArray[np.bool_]:
+    """Which geometries can be drawn and measured: present and not empty. A park of tier
+    'unlocated' has none; everything that skips such parks asks this one question."""
+    geoms = np.asarray(getattr(geometries, "values", geometries), dtype=object)
+    return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
 
 
 def _local_equal_area(lon: float, lat: float) -> CRS:

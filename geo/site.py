@@ -33,6 +33,7 @@ from pyproj import CRS, Geod, Transformer
 
 from geo.errors import GeoError
 from geo.measure import areas
+from geo.shapes import is_drawn
 
 NetworkType = Literal["drive", "walk"]
 NETWORK_TYPES: tuple[str, ...] = ("drive", "walk")
@@ -768,7 +769,7 @@ def bench_site(*, n_nodes: int = 10_000, snapshot: object | None = None,
         from geo.snapshot import load_snapshot
 
         snapshot = load_snapshot()
-    parks = snapshot.parks[snapshot.parks.geometry.notna()]  # type: ignore[attr-defined]
+    parks = snapshot.parks[is_drawn(snapshot.parks.geometry)]  # type: ignore[attr-defined]
     targets = targets_frame(snapshot)
     lon = np.concatenate([parks["anchor_lon"].to_numpy(np.float64), shapely.get_x(targets.geometry.values)])
     lat = np.concatenate([parks["anchor_lat"].to_numpy(np.float64), shapely.get_y(targets.geometry.values)])

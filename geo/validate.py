@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import ValidationError
+from geo.shapes import is_drawn
 from geo.vocab import (GEOMETRY_TIERS, HUB_ROLES, LOCATION_TIERS, ORGANISATION_KINDS,
                        QUALIFIERS, SPECIALISATIONS, SUBJECT_TYPES, split_codes)
 
@@ -152,8 +153,7 @@ def _park_tier_problems(parks: gpd.GeoDataFrame) -> list[str]:
     """What each geometry tier needs: a drawn park has a polygon, a nominal one its anchor and
     area; an 'unlocated' park has no polygon at all (never a shape at a guessed point)."""
     out: list[str] = []
-    geoms = np.asarray(parks.geometry.values, dtype=object)
-    drawn = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    drawn = is_drawn(parks.geometry)
     for position, row in enumerate(parks.itertuples()):
         where = f"parks {row.park_id!r}"
         if row.geometry_tier == "unlocated":

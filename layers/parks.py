@@ -5,6 +5,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
+from geo.shapes import is_drawn
 from geo.vocab import GEOMETRY_TIERS
 from layers.features import display_frame
 from layers.i18n import format_quantity, t, term
@@ -16,7 +17,7 @@ def parks_layer(parks: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs8
     """Park polygons: solid for official/OSM boundaries, dashed for approximate outlines,
     dotted for nominal extents. ``selected`` (a park_id) is drawn heavier. Parks without a
     polygon (tier 'unlocated') are left out: they are listed, never drawn at a guessed point."""
-    parks = parks[parks.geometry.notna() & ~parks.geometry.is_empty]
+    parks = parks[is_drawn(parks.geometry)]
     if parks.empty:  # e.g. a specialisation no park has: an empty layer, still in the layer control
         return folium.GeoJson({"type": "FeatureCollection", "features": []}, name=t("layer_parks", lang))
     names = parks["name_zh"] if lang == "zh" else parks["name_en"]

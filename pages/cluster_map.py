@@ -5,6 +5,7 @@ import streamlit as st
 
 from geo.datums import convert
 from geo.joins import locate
+from geo.shapes import is_drawn
 from geo.vocab import GEOMETRY_TIERS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.districts import districts_layer
@@ -68,7 +69,7 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
     imported_names = common.imported_layer_names()
     if imported_names:
         st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
-    drawn = parks.geometry.notna()
+    drawn = is_drawn(parks.geometry)
     st.caption(f"{t('organisations_count', lang)}: {len(orgs)} · {t('layer_parks', lang)}: {int(drawn.sum())} · "
                + t("click_park_hint", lang))
     if not drawn.all():

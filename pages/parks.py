@@ -7,6 +7,7 @@ import shapely
 import streamlit as st
 
 from geo.errors import GeoError
+from geo.shapes import is_drawn
 from geo.site import isochrones, site_metrics, targets_frame
 from geo.snapshot import Snapshot
 from geo.vocab import GEOMETRY_TIERS, LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
@@ -128,7 +129,7 @@ with common.friendly_errors(lang):
         st.session_state.pop("parks_pick", None)
     park_id = st.selectbox(tr("pick", lang), ids, format_func=names.get, key="parks_pick")
     park = parks.set_index("park_id").loc[park_id]
-    located = park.geometry is not None and not park.geometry.is_empty
+    located = bool(is_drawn([park.geometry])[0])
 
     # Site context: from the OSM page's extract if there is one, else straight lines to what
     # the snapshot knows (NMPA centres) and the two airports.

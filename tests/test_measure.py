@@ -93,3 +93,13 @@ def test_multipolygon_area_is_the_sum_of_its_parts():
     both = shapely.MultiPolygon([CELL, other])
     assert measure.area(both) == pytest.approx(measure.area(CELL) + measure.area(other), rel=1e-6)
     assert np.isfinite(measure.area(both, unit="mu"))
+
+
+def test_only_present_non_empty_geometries_are_drawn():
+    import geopandas as gpd
+
+    from geo.shapes import is_drawn
+
+    geoms = [shapely.box(116.2, 40.0, 116.3, 40.1), None, shapely.Polygon()]
+    assert is_drawn(geoms).tolist() == [True, False, False]
+    assert is_drawn(gpd.GeoSeries(geoms, crs=4326)).tolist() == [True, False, False]
