@@ -106,8 +106,11 @@ def base_map(*, basemap: str = "osm", lang: str = "en", tianditu_key: str | None
         raise BasemapError("the Tianditu basemap needs a key (32 hex digits) in the TIANDITU_KEY "
                            "environment variable or Streamlit secrets")
     use_local_assets()
+    # maxZoom on the map itself: without a tile layer to lend it one, Leaflet's marker clusters
+    # throw "Map has no maxZoom specified" and the map never draws ("no basemap").
     fmap = folium.Map(location=list(location), zoom_start=zoom_start, tiles=None,
                       control_scale=True, height=height)
+    fmap.options["maxZoom"] = 18  # folium passes its max_zoom to tile layers only
     for url in spec.tiles:
         folium.TileLayer(tiles=url.replace("{key}", str(tianditu_key or "")), attr=spec.attribution,
                          name=t(f"basemap_{basemap}", lang), subdomains=spec.subdomains or "abc",

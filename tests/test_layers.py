@@ -206,3 +206,10 @@ def test_every_metric_in_the_snapshot_has_a_label_in_both_languages():
 
     missing = sorted(set(load_snapshot().facts["metric"]) - set(METRICS))
     assert missing == [], f"add labels for {missing} to layers.i18n.METRICS"
+
+
+@pytest.mark.parametrize("basemap", ["none", "osm"])
+def test_every_basemap_gives_the_map_a_max_zoom_for_its_clusters(basemap):
+    # Without one, Leaflet's marker clusters throw "Map has no maxZoom specified" and nothing draws.
+    html = _html(base_map(basemap=basemap))
+    assert re.search(r'L\.map\([^)]*"maxZoom": 18', html, re.S)

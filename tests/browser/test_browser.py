@@ -199,6 +199,8 @@ def test_settings_and_filters_survive_page_changes_and_a_language_switch(page, s
     assert page.get_by_role("combobox", name="底图", exact=True).input_value() == "无底图"
     page.locator("[data-testid='stSidebarNav']").get_by_text("机构").click()
     page.locator("[data-testid='stMultiSelect']").first.get_by_text("医院").wait_for(timeout=60_000)
+    _map(page).locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
     screenshot(page, "organisations_kept_zh")
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
 
