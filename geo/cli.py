@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {build,validate,info,export,bench}``."""
+"""Command line: ``python -m geo {build,validate,info,export,import,scenario,osm,bench}``."""
 
 from __future__ import annotations
 
@@ -324,6 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOT_DIR), help="snapshot folder")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_import)
+
+    from geo.cli_scenario import add_parser as add_scenario_parser
+
+    add_scenario_parser(sub, snapshot_dir=str(DEFAULT_SNAPSHOT_DIR))
 
     p = sub.add_parser("bench", help="run the performance benchmarks and print a table")
     p.add_argument("--points", type=int, default=1_000_000, help="points per benchmark")

@@ -66,3 +66,12 @@ class DatumRequiredError(ImportRefusedError):
     def __init__(self, message: str, *, suggestion: object = None) -> None:
         self.suggestion = suggestion
         super().__init__(message)
+
+
+class NoUsableRowsError(ImportRefusedError):
+    """A file none of whose rows has a usable geometry; ``refused`` lists (row number, reason)."""
+
+    def __init__(self, message: str, *, refused: tuple[tuple[int, str], ...] = (),
+                 row_label: str = "feature") -> None:
+        self.refused, self.row_label = refused, row_label
+        super().__init__(message)

@@ -17,6 +17,7 @@ import re
 import struct
 import tempfile
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,8 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 
 from geo import archives, gpkg, kml, tables
 from geo.export import ExportMetadata
-from geo.errors import DatumRequiredError, ImportRefusedError, LimitExceededError, UnsafeFileError
+from geo.errors import DatumRequiredError, ImportRefusedError, LimitExceededError, NoUsableRowsError, UnsafeFileError
+from geo.geometry_check import diagnose, swap_axes as swapped_geometries
 from geo.measure import RepairReport, repair_geometries
 
 SourceFormat = Literal["geojson", "gpkg", "shapefile", "kml", "kmz", "csv", "xlsx"]
@@ -88,6 +90,8 @@ class ImportedLayer:
     sha256: str
     coordinates: tables.CoordinateColumns | None = None
     suggestion: tables.DatumSuggestion | None = None
+    refused: tuple[tuple[int, str], ...] = ()  # (row number, reason) of every skipped row
+    row_label: str = "feature"  # what a row number counts: feature, line or row
 
     @property
     def warnings(self) -> list[str]:
@@ -250,7 +254,9 @@ def _read_geojson(data: bytes, limits: ImportLimits) -> _Parsed:
         geometry = None
         if isinstance(geometry_doc, dict):
             try:
-                geometry = shapely.geometry.shape(geometry_doc)
+                with warnings.catch_warnings():  # NaN coordinates: reported per feature, not as a warning
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    geometry = shapely.geometry.shape(geometry_doc)
             except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
                     shapely.errors.ShapelyError) as exc:
                 parsed.problems[number - 1] = f"its geometry cannot be read ({type(exc).__name__}: {str(exc)[:80]})"
@@ -536,7 +542,7 @@ def _vector_suggestion(parsed: _Parsed) -> tables.DatumSuggestion | None:
 
 
 def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_column: str | None = None,
-                lat_column: str | None = None, wkt_column: str | None = None,
+                lat_column: str | None = None, wkt_column: str | None = None, swap_axes: bool = False,
                 limits: ImportLimits = LIMITS) -> ImportedLayer:
     """Import an uploaded file given as bytes into a WGS84 layer.
 
@@ -551,6 +557,9 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
         or ``EPSG:4548``). Required for tables; for files that declare a CRS it overrides it.
     lon_column, lat_column, wkt_column : str, optional
         Coordinate columns of a table, when their names are not recognised.
+    swap_axes : bool
+        Read a vector file's coordinates as (latitude, longitude): the fix for files written with
+        the axes swapped (the importer names such rows). Tables detect swapped columns themselves.
     limits : ImportLimits
         Size, feature, vertex and column limits.
 
@@ -577,13 +586,18 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
         notes.extend(table_notes)
         parsed.geometries = geometries
     else:
+        if swap_axes:
+            parsed.geometries = list(swapped_geometries(parsed.geometries))
+            notes.append(ImportNote("info", "coordinates read as (latitude, longitude): the axes were swapped"))
         source_datum, vector_notes = _vector_to_wgs84(parsed, datum)
         notes.extend(vector_notes)
     frame, skipped, finish_notes = _finish(parsed, limits)
     notes.extend(finish_notes)
     return ImportedLayer(name=layer_name(filename), frame=frame, source_format=parsed.source_format,
                          source_datum=source_datum, notes=tuple(notes), skipped_rows=skipped,
-                         sha256=hashlib.sha256(data).hexdigest(), coordinates=columns, suggestion=suggestion)
+                         sha256=hashlib.sha256(data).hexdigest(), coordinates=columns, suggestion=suggestion,
+                         refused=tuple((p + parsed.row_offset, parsed.problems[p]) for p in sorted(parsed.problems)),
+                         row_label=parsed.row_label)
 
 
 def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum: str | None
@@ -693,8 +707,11 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
         finite = np.isfinite(bounds).all(axis=1) | shapely.is_empty(geoms[present])
         in_range = ((bounds[:, 0] >= -180) & (bounds[:, 2] <= 180) & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90))
         coords_ok[present] = finite & (in_range | shapely.is_empty(geoms[present]))
-    for position in np.flatnonzero(present & ~coords_ok):
-        parsed.problems[int(position)] = "its coordinates are not valid longitude/latitude after conversion"
+    unusable = np.flatnonzero(present & ~coords_ok)
+    for position, problem in zip(unusable, diagnose(geoms[unusable], beijing=False, max_vertices=None),
+                                 strict=True):
+        parsed.problems[int(position)] = (problem.message if problem is not None else
+                                          "its coordinates are not valid longitude/latitude after conversion")
     usable = present & coords_ok
     # Points with finite coordinates are always valid: only other geometries need make_valid.
     needs_repair = usable & (shapely.get_type_id(np.where(present, geoms, None)) != 0)
@@ -727,8 +744,10 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
             notes.append(ImportNote("warning", f"skipped {len(rows)} {parsed.row_label}(s) because {reason}:"
                                                f" {parsed.row_label} {_rows_text(rows)}"))
     if not keep.any():
-        raise ImportRefusedError("no row has a usable geometry: "
-                                 + "; ".join(n.text for n in notes if n.level == "warning")[:600])
+        raise NoUsableRowsError("no row has a usable geometry: "
+                                + "; ".join(n.text for n in notes if n.level == "warning")[:600],
+                                refused=tuple((p + parsed.row_offset, parsed.problems[p]) for p in sorted(parsed.problems)),
+                                row_label=parsed.row_label)
     attributes = parsed.attributes.reset_index(drop=True)
     if len(attributes) != len(geoms):
         attributes = attributes.reindex(range(len(geoms)))

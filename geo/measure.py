@@ -217,14 +217,17 @@ def areas(geometries: gpd.GeoSeries | gpd.GeoDataFrame | NDArray[np.object_], *,
     result = np.zeros(len(lonlat), dtype=np.float64)
     non_empty = ~shapely.is_empty(lonlat)
     if non_empty.any():
-        projected = _project_equal_area(lonlat[non_empty])
+        projected = project_equal_area(lonlat[non_empty])
         result[non_empty] = shapely.area(projected)
     series = pd.Series(convert_area(result, unit), index=index, name=f"area_{unit}")
     series.attrs["repairs"] = report
     return series
 
 
-def _project_equal_area(lonlat: NDArray[np.object_]) -> NDArray[np.object_]:
+def project_equal_area(lonlat: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Valid, non-empty longitude/latitude geometries in an Albers equal-area projection of the
+    WGS84 ellipsoid fitted to their extent: planar areas there are true areas in m2, so areas of
+    intersections and unions can be computed with plain shapely operations."""
     transformer = Transformer.from_crs(WGS84, _equal_area_crs(shapely.total_bounds(lonlat)),
                                        always_xy=True)
     return shapely.transform(

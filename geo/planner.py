@@ -1,37 +1,36 @@
-"""Planner parcels: geodesic measurement, assignment to district/hub/park, and progress
-against the plan's land and factory-space targets.
+"""Planner measurements: geodesic areas, overlaps counted once, the park each parcel lies in,
+and progress against the plan's land and factory-space targets, per city, district and hub.
 
 Targets (Action Plan 2024-2026, item 30): at least 3,000 mu of new industrial land, 1.2 million
 m2 of standard factory buildings completed and 1.8 million m2 more started.
+
+All areas are computed once, in an equal-area projection fitted to the scenario
+(``geo.measure.project_equal_area``): a parcel's own area, the areas of its overlaps with other
+parcels and with parks, and its *counted* area, the part not already counted by an earlier parcel
+(so the counted areas of a scenario add up to the area of the union of its parcels).
 """
 
 from __future__ import annotations
 
-import json
-import uuid
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo.datums import convert_geometries
-from geo.errors import GeoError
+from geo.export import ExportedFile, ExportMetadata, export_filename, export_frame, source_records
 from geo.joins import assign_areas
-from geo.measure import M2_PER_MU, areas
+from geo.measure import M2_PER_MU, project_equal_area, repair_geometries
+from geo.parcels import (  # noqa: F401  re-exported: the planner's public names
+    DEFAULT_PLOT_RATIO, LAND_USES, MAX_PARCELS, PARCEL_COLUMNS, STATUSES, USES, ParcelError, empty_parcels,
+    diagnose_parcels, new_parcel_id, normalise, parcels_from_features, parcels_from_geojson, parcels_from_layer,
+    parcels_to_geojson)
+from geo.shapes import is_drawn
+from geo.snapshot import Snapshot
 
-STATUSES: tuple[str, ...] = ("planned", "under_construction", "completed")
-USES: tuple[str, ...] = ("industrial_land", "standard_factory", "other")
-LAND_USES: tuple[str, ...] = ("industrial_land", "standard_factory")
-PARCEL_COLUMNS: tuple[str, ...] = ("parcel_id", "name", "status", "use", "floor_area_m2", "plot_ratio")
-DEFAULT_PLOT_RATIO = 2.0
-MAX_PARCELS = 2_000
-
-
-class ParcelError(GeoError, ValueError):
-    """A parcel that cannot be used: not a polygon, bad status, use or floor figures."""
+# Overlaps smaller than this (m2) are shared edges seen through floating point, not overlaps.
+MIN_OVERLAP_M2 = 0.5
 
 
 @dataclass(frozen=True)
@@ -47,157 +46,280 @@ TARGETS: tuple[Target, ...] = (
     Target("standard_factory_completed", 1_200_000.0, "m2", "plan_factory_completed"),
     Target("standard_factory_started", 1_800_000.0, "m2", "plan_factory_started"),
 )
+MEASURED_COLUMNS: tuple[str, ...] = (
+    "area_m2", "area_ha", "area_mu", "counted_m2", "counted_mu", "overlaps_with", "district_id", "hub_id",
+    "park_id", "park_share", "floor_area_effective_m2", "problem", "problem_message", "problem_fix")
 
 
-def new_parcel_id() -> str:
-    return uuid.uuid4().hex[:12]
+def union_area_m2(parcels: gpd.GeoDataFrame) -> float:
+    """The area (m2) of the union of a scenario's usable parcels: each square metre counted once."""
+    problems = diagnose_parcels(parcels)
+    geoms = np.asarray(parcels.geometry.values, dtype=object)[[p is None for p in problems]]
+    if not len(geoms):
+        return 0.0
+    fixed, _ = repair_geometries(geoms)
+    return float(shapely.area(shapely.union_all(project_equal_area(fixed))))
 
 
-def parcels_from_features(features: list[dict[str, Any]], *, datum: str = "wgs84") -> gpd.GeoDataFrame:
-    """Parcels from GeoJSON features (drawn on the map or uploaded), in WGS84.
+@dataclass(frozen=True)
+class ScenarioTotals:
+    """A scenario's totals: the union of its usable parcels counted once, and the overlap."""
 
-    Features drawn on a GCJ-02 basemap come back in GCJ-02: pass ``datum="gcj02"`` so they are
-    converted before anything is measured. Non-polygon features are refused.
-    """
-    rows, geoms = [], []
-    for number, feature in enumerate(features, start=1):
-        geometry = shapely.geometry.shape(feature.get("geometry") or {}) if feature.get("geometry") else None
-        if geometry is None or geometry.geom_type not in ("Polygon", "MultiPolygon"):
-            kind = geometry.geom_type if geometry is not None else "no geometry"
-            raise ParcelError(f"feature {number} is a {kind}; parcels must be polygons "
-                              "(draw them with the polygon or rectangle tool)")
-        props = dict(feature.get("properties") or {})
-        rows.append({c: props.get(c) for c in PARCEL_COLUMNS})
-        geoms.append(geometry)
-    frame = pd.DataFrame(rows, columns=list(PARCEL_COLUMNS))
-    converted = convert_geometries(np.array(geoms, dtype=object), source=datum, target="wgs84") if geoms else []
-    return normalise(gpd.GeoDataFrame(frame, geometry=list(converted), crs=4326))
+    parcels: int
+    problems: int
+    area_m2: float  # union of the usable parcels
+    area_mu: float
+    area_sum_m2: float  # each parcel's own area added up
+    overlap_m2: float  # area_sum_m2 - area_m2: counted twice if summed
+    overlap_mu: float
+    overlapping_pairs: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
 
 
-def normalise(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Fill defaults (id, name, status, use, plot ratio) and check every value."""
-    if len(parcels) > MAX_PARCELS:
-        raise ParcelError(f"{len(parcels)} parcels in one scenario; the limit is {MAX_PARCELS}")
-    out = parcels.copy()
-    for column in PARCEL_COLUMNS:
-        if column not in out:
-            out[column] = None
-    out["parcel_id"] = [p if isinstance(p, str) and p else new_parcel_id() for p in out["parcel_id"]]
-    out["name"] = [str(n) if n not in (None, "") and n == n else f"Parcel {i + 1}"
-                   for i, n in enumerate(out["name"])]
-    out["status"] = _choices(out["status"], STATUSES, "planned", "status")
-    out["use"] = _choices(out["use"], USES, "standard_factory", "use")
-    out["floor_area_m2"] = _non_negative(out["floor_area_m2"], "floor_area_m2", allow_missing=True)
-    ratio = _non_negative(out["plot_ratio"], "plot_ratio", allow_missing=True)
-    out["plot_ratio"] = np.where(np.isnan(ratio), DEFAULT_PLOT_RATIO, ratio)
-    return out[[*PARCEL_COLUMNS, "geometry"]]
+def _own_and_counted(projected: np.ndarray) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Own area, counted area (net of overlaps with earlier parcels) and the overlapping pairs."""
+    own = shapely.area(projected)
+    counted = own.copy()
+    pairs = pd.DataFrame({"a": pd.Series(dtype=np.int64), "b": pd.Series(dtype=np.int64),
+                          "overlap_m2": pd.Series(dtype=float)})
+    if len(projected) < 2:
+        return own, counted, pairs
+    tree = shapely.STRtree(projected)
+    left, right = tree.query(projected, predicate="intersects")
+    earlier = left > right
+    left, right = left[earlier], right[earlier]
+    if not len(left):
+        return own, counted, pairs
+    overlap = shapely.area(shapely.intersection(projected[left], projected[right]))
+    real = overlap > MIN_OVERLAP_M2
+    left, right, overlap = left[real], right[real], overlap[real]
+    pairs = pd.DataFrame({"a": right, "b": left, "overlap_m2": overlap}).sort_values(["a", "b"], ignore_index=True)
+    for position in np.unique(left):
+        before = right[left == position]
+        covered = shapely.intersection(projected[position], shapely.union_all(projected[before]))
+        counted[position] = own[position] - shapely.area(covered)
+    return own, np.maximum(counted, 0.0), pairs
 
 
-def _choices(values: pd.Series, allowed: tuple[str, ...], default: str, name: str) -> list[str]:
-    out = []
-    for value in values:
-        if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
-            out.append(default)
-        elif value in allowed:
-            out.append(value)
-        else:
-            raise ParcelError(f"unknown parcel {name} {value!r}: use one of {', '.join(allowed)}")
-    return out
-
-
-def _non_negative(values: pd.Series, name: str, *, allow_missing: bool) -> np.ndarray:
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    given = values.notna().to_numpy() & (values.astype(str).str.strip() != "").to_numpy()
-    unreadable = given & np.isnan(numbers)
-    if unreadable.any():
-        raise ParcelError(f"{name} {values[unreadable].iloc[0]!r} is not a number")
-    if (numbers[~np.isnan(numbers)] < 0).any():
-        raise ParcelError(f"{name} must not be negative, got {numbers[numbers < 0][0]!r}")
-    if not allow_missing and np.isnan(numbers).any():
-        raise ParcelError(f"{name} is missing")
-    return numbers
+def _park_shares(projected: np.ndarray, parks_projected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each parcel, the park it overlaps most (its position, -1 for none) and the share of the
+    parcel's area inside it."""
+    best = np.full(len(projected), -1, dtype=np.intp)
+    share = np.zeros(len(projected))
+    if not len(projected) or not len(parks_projected):
+        return best, share
+    tree = shapely.STRtree(parks_projected)
+    parcel_pos, park_pos = tree.query(projected, predicate="intersects")
+    if not len(parcel_pos):
+        return best, share
+    inside = shapely.area(shapely.intersection(projected[parcel_pos], parks_projected[park_pos]))
+    own = shapely.area(projected[parcel_pos])
+    fraction = np.divide(inside, own, out=np.zeros_like(inside), where=own > 0)
+    order = np.lexsort((-fraction, parcel_pos))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = parcel_pos[order][1:] != parcel_pos[order][:-1]
+    chosen = order[first]
+    keep = fraction[chosen] > 0
+    best[parcel_pos[chosen][keep]] = park_pos[chosen][keep]
+    share[parcel_pos[chosen][keep]] = fraction[chosen][keep]
+    return best, share
 
 
 def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
                     districts: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Add geodesic areas (m2, ha, mu), the district/hub/park each parcel lies in (by the point
-    on its surface), and the floor area used for the targets (given, else land x plot ratio).
+    """Measure a scenario's parcels.
 
-    The repair report of invalid parcels is in ``.attrs["repairs"]``.
+    Adds, per usable parcel: ``area_m2/ha/mu`` (its own area), ``counted_m2/mu`` (the part not
+    already counted by an earlier parcel), ``overlaps_with`` (numbers of the parcels it overlaps),
+    ``district_id`` and ``hub_id`` (by a point on its surface), ``park_id`` and ``park_share``
+    (the park it overlaps most and the share of the parcel inside it) and
+    ``floor_area_effective_m2`` (the floor area given, else counted land x plot ratio).
+    A parcel that cannot be measured keeps NaN figures and says why in ``problem`` (a code),
+    ``problem_message`` and ``problem_fix``. The overlapping pairs are in ``.attrs["overlaps"]``
+    (parcel numbers and overlap in m2 and mu), repairs in ``.attrs["repairs"]``.
     """
-    parcels = normalise(parcels)
-    area_m2 = areas(parcels, unit="m2")
-    out = parcels.copy()
-    out["area_m2"] = area_m2.to_numpy().round(1)
-    out["area_ha"] = (area_m2.to_numpy() / 10_000).round(4)
-    out["area_mu"] = (area_m2.to_numpy() / M2_PER_MU).round(2)
-    joined = assign_areas(out, parks=parks, districts=districts, hubs=hubs)
-    out["district_id"] = joined["district_id_joined"].to_numpy()
-    out["hub_id"] = joined["hub_id_joined"].to_numpy()
-    out["park_id"] = joined["park_id_joined"].to_numpy()
-    given = out["floor_area_m2"].to_numpy(dtype=float)
-    out["floor_area_effective_m2"] = np.where(np.isnan(given), out["area_m2"] * out["plot_ratio"], given).round(1)
-    out.attrs["repairs"] = area_m2.attrs["repairs"]
-    return out
+    out = normalise(parcels, strict=False)
+    problems = diagnose_parcels(out)
+    usable = np.array([p is None for p in problems], dtype=bool)
+    n = len(out)
+    figures = {c: np.full(n, np.nan) for c in ("area_m2", "counted_m2", "park_share", "floor_area_effective_m2")}
+    district_ids = np.full(n, None, dtype=object)
+    hub_ids = np.full(n, None, dtype=object)
+    park_ids = np.full(n, None, dtype=object)
+    overlaps_with = np.full(n, "", dtype=object)
+    pairs = pd.DataFrame(columns=["a", "b", "overlap_m2"])
+    repairs = []
+    geoms = np.asarray(out.geometry.values, dtype=object).copy()
+    if usable.any():
+        fixed, report = repair_geometries(geoms[usable])
+        geoms[usable] = fixed
+        numbers_usable = out["number"].to_numpy()[usable]
+        repairs = [int(numbers_usable[p]) for p in report.repaired]
+        drawn_parks = parks[is_drawn(parks.geometry.values)] if len(parks) else parks
+        park_geoms, _ = repair_geometries(np.asarray(drawn_parks.geometry.values, dtype=object))
+        projected_all = project_equal_area(np.concatenate([fixed, park_geoms]))
+        projected, parks_projected = projected_all[:len(fixed)], projected_all[len(fixed):]
+        own, counted, local_pairs = _own_and_counted(projected)
+        figures["area_m2"][usable] = own
+        figures["counted_m2"][usable] = counted
+        best, share = _park_shares(projected, parks_projected)
+        positions = np.flatnonzero(usable)
+        in_park = best >= 0
+        park_ids[positions[in_park]] = drawn_parks["park_id"].to_numpy()[best[in_park]]
+        figures["park_share"][positions] = share
+        joined = assign_areas(gpd.GeoDataFrame(geometry=gpd.GeoSeries(fixed, crs=4326), crs=4326),
+                              parks=parks, districts=districts, hubs=hubs)
+        district_ids[usable] = joined["district_id_joined"].to_numpy()
+        hub_ids[usable] = joined["hub_id_joined"].to_numpy()
+        if len(local_pairs):
+            pairs = pd.DataFrame({"a": numbers_usable[local_pairs["a"]], "b": numbers_usable[local_pairs["b"]],
+                                  "overlap_m2": local_pairs["overlap_m2"].round(1).to_numpy()})
+            partners: dict[int, list[int]] = {}
+            for a, b in zip(pairs["a"], pairs["b"], strict=True):
+                partners.setdefault(int(a), []).append(int(b))
+                partners.setdefault(int(b), []).append(int(a))
+            numbers = out["number"].to_numpy()
+            overlaps_with = np.array([", ".join(map(str, sorted(partners.get(int(k), [])))) for k in numbers],
+                                     dtype=object)
+    measured = out.copy()
+    measured[measured.geometry.name] = gpd.GeoSeries(geoms, index=measured.index, crs=4326)
+    measured["area_m2"] = figures["area_m2"].round(1)
+    measured["area_ha"] = (figures["area_m2"] / 10_000).round(4)
+    measured["area_mu"] = (figures["area_m2"] / M2_PER_MU).round(2)
+    measured["counted_m2"] = figures["counted_m2"].round(1)
+    measured["counted_mu"] = (figures["counted_m2"] / M2_PER_MU).round(2)
+    measured["overlaps_with"] = overlaps_with
+    measured["district_id"] = district_ids
+    measured["hub_id"] = hub_ids
+    measured["park_id"] = park_ids
+    measured["park_share"] = figures["park_share"].round(4)
+    given = measured["floor_area_m2"].to_numpy(dtype=float)
+    derived = measured["counted_m2"].to_numpy(dtype=float) * measured["plot_ratio"].to_numpy(dtype=float)
+    measured["floor_area_effective_m2"] = np.where(usable, np.where(np.isnan(given), derived, given), np.nan).round(1)
+    measured["problem"] = [p.code if p else None for p in problems]
+    measured["problem_message"] = [p.message if p else None for p in problems]
+    measured["problem_fix"] = [p.fix if p else None for p in problems]
+    pairs["overlap_mu"] = (pairs["overlap_m2"].astype(float) / M2_PER_MU).round(2)
+    measured.attrs["overlaps"] = pairs
+    measured.attrs["repairs"] = repairs
+    return measured
+
+
+def usable(measured: pd.DataFrame) -> pd.DataFrame:
+    """The measured parcels without problem rows."""
+    return measured[measured["problem"].isna()]
+
+
+def totals(measured: gpd.GeoDataFrame) -> ScenarioTotals:
+    """Totals of a measured scenario (``measure_parcels``), overlaps counted once."""
+    ok = usable(measured)
+    union_m2 = float(ok["counted_m2"].sum())
+    sum_m2 = float(ok["area_m2"].sum())
+    pairs = measured.attrs.get("overlaps")
+    return ScenarioTotals(parcels=len(ok), problems=len(measured) - len(ok), area_m2=round(union_m2, 1),
+                          area_mu=round(union_m2 / M2_PER_MU, 2), area_sum_m2=round(sum_m2, 1),
+                          overlap_m2=round(sum_m2 - union_m2, 1),
+                          overlap_mu=round((sum_m2 - union_m2) / M2_PER_MU, 2),
+                          overlapping_pairs=0 if pairs is None else len(pairs))
 
 
 def progress(measured: gpd.GeoDataFrame | pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
-    """Totals against the plan's targets, for the city (``by=None``) or per ``by`` (e.g. hub_id).
+    """Achievement against the plan's city targets, for the city (``by=None``) or per ``by``
+    (``district_id`` or ``hub_id``).
 
-    New industrial land counts the land of every industrial or factory parcel; factory space
-    counts the floor area of standard-factory parcels completed, and under construction.
+    New industrial land counts the counted land (overlaps once) of every industrial or factory
+    parcel, in mu; factory space counts the floor area of standard-factory parcels completed, and
+    under construction (started), in m2. Parcels with problems are left out.
     """
     frame = pd.DataFrame(measured.drop(columns="geometry", errors="ignore"))
+    if "problem" in frame:
+        frame = frame[frame["problem"].isna()]
+    land_column = "counted_mu" if "counted_mu" in frame else "area_mu"
     land = frame["use"].isin(LAND_USES)
     factory = frame["use"] == "standard_factory"
-    frame["new_industrial_land"] = np.where(land, frame["area_mu"], 0.0)
-    frame["standard_factory_completed"] = np.where(
-        factory & (frame["status"] == "completed"), frame["floor_area_effective_m2"], 0.0)
-    frame["standard_factory_started"] = np.where(
-        factory & (frame["status"] == "under_construction"), frame["floor_area_effective_m2"], 0.0)
+    frame = frame.assign(
+        new_industrial_land=np.where(land, frame[land_column], 0.0),
+        standard_factory_completed=np.where(factory & (frame["status"] == "completed"),
+                                            frame["floor_area_effective_m2"], 0.0),
+        standard_factory_started=np.where(factory & (frame["status"] == "under_construction"),
+                                          frame["floor_area_effective_m2"], 0.0))
     keys = [target.key for target in TARGETS]
     if by is None:
-        totals = frame[keys].sum().to_frame().T
-        totals.insert(0, "scope", "city")
+        table = frame[keys].sum().to_frame().T
+        table.insert(0, "scope", "city")
     else:
-        totals = frame.groupby(frame[by].fillna("(none)"))[keys].sum().reset_index()
-        totals = totals.rename(columns={by: "scope"})
-    rows = []
-    for _, row in totals.iterrows():
-        for target in TARGETS:
-            achieved = float(row[target.key])
-            rows.append({"scope": row["scope"], "target": target.key, "achieved": achieved,
-                         "target_value": target.value, "unit": target.unit,
-                         "share": achieved / target.value, "fact_id": target.fact_id})
-    return pd.DataFrame(rows)
+        table = frame.groupby(frame[by].fillna("(none)"))[keys].sum().reset_index().rename(columns={by: "scope"})
+    rows = [{"scope": row["scope"], "target": target.key, "achieved": float(row[target.key]),
+             "target_value": target.value, "unit": target.unit, "share": float(row[target.key]) / target.value,
+             "fact_id": target.fact_id}
+            for _, row in table.iterrows() for target in TARGETS]
+    return pd.DataFrame(rows, columns=["scope", "target", "achieved", "target_value", "unit", "share", "fact_id"])
 
 
-def parcels_to_geojson(parcels: gpd.GeoDataFrame) -> str:
-    """Parcels as a GeoJSON FeatureCollection string (WGS84), for storage and the Draw layer."""
-    columns = [c for c in PARCEL_COLUMNS if c in parcels]
-    frame = parcels[[*columns, "geometry"]].copy()
-    frame["floor_area_m2"] = frame["floor_area_m2"].astype(float)
-    return frame.to_json(na="null", drop_id=True)
+def compare(first: gpd.GeoDataFrame, second: gpd.GeoDataFrame, *, by: str) -> pd.DataFrame:
+    """Two measured scenarios side by side: achievement per ``by`` scope and target, and the
+    difference (second minus first)."""
+    a = progress(first, by=by)[["scope", "target", "achieved"]].rename(columns={"achieved": "first"})
+    b = progress(second, by=by)[["scope", "target", "achieved"]].rename(columns={"achieved": "second"})
+    both = a.merge(b, on=["scope", "target"], how="outer").fillna({"first": 0.0, "second": 0.0})
+    both["difference"] = both["second"] - both["first"]
+    return both.sort_values(["scope", "target"], ignore_index=True)
 
 
-def parcels_from_geojson(text: str) -> gpd.GeoDataFrame:
-    document = json.loads(text)
-    return parcels_from_features(document.get("features", []), datum="wgs84")
+# ----------------------------------------------------------------------------- one export
+
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "parcel_id", "number", "name", "status", "use", "area_m2", "area_ha", "area_mu", "counted_m2", "counted_mu",
+    "overlaps_with", "district_id", "district_name_en", "district_name_zh", "hub_id", "hub_name_en",
+    "hub_name_zh", "park_id", "park_name_en", "park_name_zh", "park_share", "floor_area_m2", "plot_ratio",
+    "floor_area_effective_m2", "scenario", "scenario_version")
 
 
-def parcels_from_layer(layer: gpd.GeoDataFrame, *, name_column: str | None = None) -> gpd.GeoDataFrame:
-    """Planner parcels from the polygons of an imported layer (WGS84); other geometries are left out.
+def export_table(measured: gpd.GeoDataFrame, *, scenario: str, version: int | None,
+                 snapshot: Snapshot) -> gpd.GeoDataFrame:
+    """The parcels layer as every export writes it: geometry plus every measured column, with
+    district, hub and park names in both languages. Parcels with problems are left out (they
+    are not valid WGS84 outlines); ``.attrs["left_out"]`` lists them."""
+    ok = usable(measured)
+    out = gpd.GeoDataFrame(ok[[c for c in EXPORT_COLUMNS if c in ok]].copy(), geometry=ok.geometry.values,
+                           crs=4326)
+    for layer, key, prefix in ((snapshot.districts, "district_id", "district"), (snapshot.hubs, "hub_id", "hub"),
+                               (snapshot.parks, "park_id", "park")):
+        for lang in ("en", "zh"):
+            names = dict(zip(layer[key], layer[f"name_{lang}"], strict=False))
+            out[f"{prefix}_name_{lang}"] = out[key].map(names)
+    out["scenario"] = scenario
+    out["scenario_version"] = version
+    out = out[[*EXPORT_COLUMNS, "geometry"]].reset_index(drop=True)
+    out.attrs["left_out"] = [f"{n}: {m}" for n, m in zip(measured.loc[measured["problem"].notna(), "number"],
+                                                          measured.loc[measured["problem"].notna(), "problem_message"],
+                                                          strict=True)]
+    return out
 
-    Raises
-    ------
-    ParcelError
-        If the layer has no polygons.
-    """
-    types = shapely.get_type_id(np.asarray(layer.geometry.values, dtype=object))
-    polygons = layer[np.isin(types, [3, 6])]
-    if polygons.empty:
-        raise ParcelError("the layer has no polygons: parcels must be polygons (points and lines cannot be parcels)")
-    names = polygons[name_column].astype(str).str.slice(0, 120) if name_column in polygons else None
-    frame = gpd.GeoDataFrame({"name": names.to_numpy() if names is not None else [None] * len(polygons)},
-                             geometry=polygons.geometry.to_numpy(), crs=4326)
-    return normalise(frame)
+
+def export_scenario(parcels: gpd.GeoDataFrame, *, scenario: str, version: int | None, snapshot: Snapshot,
+                    fmt: str = "geojson", datum: str = "wgs84") -> ExportedFile:
+    """A scenario's parcels as a file, measured: the one export behind the Planner's download,
+    the Export page and ``python -m geo scenario export``."""
+    measured = measure_parcels(parcels, parks=snapshot.parks, districts=snapshot.districts, hubs=snapshot.hubs)
+    table = export_table(measured, scenario=scenario, version=version, snapshot=snapshot)
+    used = {"plan"} | snapshot.source_ids_of("districts") | snapshot.source_ids_of("parks")
+    sources = [{"source_id": "planner", "publisher": "planner scenario", "title": scenario,
+                "version": version, "left_out": table.attrs["left_out"]},
+               *source_records(snapshot.sources, used)]
+    metadata = _metadata(scenario, version, snapshot, sources)
+    return export_frame(table, fmt=fmt, datum=datum, metadata=metadata, id_column="parcel_id")
+
+
+def _metadata(scenario: str, version: int | None, snapshot: Snapshot, sources: list | None = None) -> ExportMetadata:
+    return ExportMetadata(layer=f"parcels_{scenario}_v{version}", snapshot_version=snapshot.version,
+                          sources=sources or [],
+                          licence="parcels: as licensed by their author; districts and parks: see sources")
+
+
+def export_scenario_filename(scenario: str, *, version: int | None, snapshot: Snapshot, fmt: str = "geojson",
+                             datum: str = "wgs84") -> str:
+    """The file name ``export_scenario`` gives its file (known before the file is built)."""
+    return export_filename(_metadata(scenario, version, snapshot), fmt=fmt, datum=datum)

@@ -1,9 +1,15 @@
-"""Named planner scenarios in an embedded SQLite store, safe against crashes and races.
+"""Named planner scenarios (and saved imported layers) in an embedded SQLite store, safe against
+crashes and races, with history, undo and a recoverable delete.
 
-Each save is one SQLite transaction (write-ahead log, ``synchronous=FULL``), so a killed process
+Each change is one SQLite transaction (write-ahead log, ``synchronous=FULL``), so a killed process
 leaves either the old or the new scenario, never half of one. Every scenario carries a version;
-a save must name the version it was based on, and a save based on an outdated version is
+a change must name the version it was based on, and a change based on an outdated version is
 refused with ``ScenarioConflictError`` instead of silently overwriting another session's work.
+Every version is kept in the history (undo brings the previous one back as a new version);
+a deleted scenario stays recoverable for ``RETENTION_DAYS`` days.
+
+Names are any Unicode text up to ``MAX_NAME_CHARS`` characters (commas, slashes, quotes and
+Chinese included); names are never used as paths.
 """
 
 from __future__ import annotations
@@ -11,36 +17,59 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import geopandas as gpd
 
 from geo import storage
 from geo.errors import GeoError
-from geo.planner import parcels_from_geojson, parcels_to_geojson
+from geo.measure import M2_PER_MU
+from geo.planner import parcels_from_geojson, parcels_to_geojson, union_area_m2
 from geo.snapshot import PROJECT_ROOT
 
 DATA_DIR_ENV = "PHARMA_MAP_DATA_DIR"
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
-_NAME = re.compile(r"^[\w\- .()（）·]{1,80}$", re.UNICODE)
+MAX_NAME_CHARS = 100
+RETENTION_DAYS = 30
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS scenarios (
-    name TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS scenario (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
     kind TEXT NOT NULL DEFAULT 'parcels',
     version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
+    author TEXT NOT NULL DEFAULT '',
+    features INTEGER NOT NULL DEFAULT 0,
+    area_m2 REAL,
+    deleted_at TEXT,
     geojson TEXT NOT NULL
-)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS scenario_live_name ON scenario(name) WHERE deleted_at IS NULL;
+CREATE TABLE IF NOT EXISTS scenario_history (
+    scenario_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    saved_at TEXT NOT NULL,
+    author TEXT NOT NULL DEFAULT '',
+    change TEXT NOT NULL DEFAULT '',
+    geojson TEXT NOT NULL,
+    PRIMARY KEY (scenario_id, version)
+);
 """
 
 
 class ScenarioError(GeoError):
     """A scenario name that is not allowed, or a scenario that does not exist."""
+
+
+class ScenarioExistsError(ScenarioError):
+    """A new scenario (or a rename) under a name another live scenario already has."""
 
 
 class ScenarioConflictError(ScenarioError):
@@ -54,6 +83,23 @@ class ScenarioInfo:
     version: int
     updated_at: str
     parcels: int
+    area_m2: float | None = None
+    author: str = ""
+    created_at: str = ""
+    deleted_at: str | None = None
+    scenario_id: int = 0
+
+    @property
+    def area_mu(self) -> float | None:
+        return None if self.area_m2 is None else self.area_m2 / M2_PER_MU
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    saved_at: str
+    author: str
+    change: str
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -63,12 +109,29 @@ def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     return chosen
 
 
-def check_name(name: str) -> str:
-    cleaned = str(name).strip()
-    if not _NAME.match(cleaned):
-        raise ScenarioError(
-            f"scenario name {name!r} is not allowed: use 1-80 letters, digits, spaces and - _ . ( )")
+def check_name(name: object) -> str:
+    """A scenario name as stored: trimmed; refused if empty, over the limit or with control characters.
+
+    Raises
+    ------
+    ScenarioError
+        Saying which rule the name breaks.
+    """
+    cleaned = str(name).strip() if name is not None else ""
+    if not cleaned:
+        raise ScenarioError("a scenario needs a name: type one")
+    if len(cleaned) > MAX_NAME_CHARS:
+        raise ScenarioError(f"the scenario name has {len(cleaned)} characters; the limit is {MAX_NAME_CHARS}:"
+                            " shorten it")
+    bad = next((ch for ch in cleaned if not ch.isprintable()), None)
+    if bad is not None:
+        raise ScenarioError(f"the scenario name {cleaned[:40]!r} contains the control character {bad!r}:"
+                            " remove it")
     return cleaned
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _column_order(document: dict) -> list[str]:
@@ -79,67 +142,91 @@ def _column_order(document: dict) -> list[str]:
     return list(keys)
 
 
+def _info(row: sqlite3.Row | tuple) -> ScenarioInfo:
+    (scenario_id, name, kind, version, created, updated, author, features, area, deleted) = row
+    return ScenarioInfo(name=name, kind=kind, version=int(version), updated_at=updated, parcels=int(features),
+                        area_m2=area, author=author or "", created_at=created, deleted_at=deleted,
+                        scenario_id=int(scenario_id))
+
+
+_INFO_COLUMNS = "id, name, kind, version, created_at, updated_at, author, features, area_m2, deleted_at"
+
+
 class ScenarioStore:
     """Scenarios stored in ``<data dir>/planner.sqlite``."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.path = data_dir(directory) / "planner.sqlite"
-        with closing(self._connect()) as connection, connection:
-            connection.execute(_SCHEMA)
+        with closing(self._connect()) as connection:
+            _migrate(connection)
 
     def _connect(self) -> sqlite3.Connection:
         return storage.connect(self.path)
 
+    # ------------------------------------------------------------------ reading
+
     def list(self) -> list[ScenarioInfo]:
+        """Every live scenario and saved layer, the most recently changed first."""
         with closing(self._connect()) as connection:
-            rows = connection.execute(
-                "SELECT name, kind, version, updated_at, geojson FROM scenarios ORDER BY name").fetchall()
-        return [ScenarioInfo(name, kind, version, updated, geojson.count('"Feature"'))
-                for name, kind, version, updated, geojson in rows]
-
-    def load(self, name: str) -> tuple[gpd.GeoDataFrame, int]:
-        """The scenario's parcels and its version (pass the version back to ``save``)."""
-        name = check_name(name)
-        with closing(self._connect()) as connection:
-            row = connection.execute("SELECT geojson, version, kind FROM scenarios WHERE name = ?",
-                                     (name,)).fetchone()
-        if row is None or row[2] == "import":
-            raise ScenarioError(f"no scenario named {name!r}")
-        return parcels_from_geojson(row[0]), int(row[1])
-
-    def list_layers(self) -> list[ScenarioInfo]:
-        """Saved imported layers."""
-        return [info for info in self.list() if info.kind == "import"]
+            rows = connection.execute(f"SELECT {_INFO_COLUMNS} FROM scenario WHERE deleted_at IS NULL"
+                                      " ORDER BY updated_at DESC, name").fetchall()
+        return [_info(r) for r in rows]
 
     def list_scenarios(self) -> list[ScenarioInfo]:
         """Planner scenarios (parcels), without imported layers."""
         return [info for info in self.list() if info.kind != "import"]
 
-    def save(self, name: str, parcels: gpd.GeoDataFrame, *, expected_version: int | None,
-             kind: str = "parcels") -> int:
-        """Save atomically and return the new version.
+    def list_layers(self) -> list[ScenarioInfo]:
+        """Saved imported layers."""
+        return [info for info in self.list() if info.kind == "import"]
 
-        ``expected_version`` is the version the caller loaded (``None`` for a new scenario).
+    def list_deleted(self) -> list[ScenarioInfo]:
+        """Deleted planner scenarios that can still be restored (younger than RETENTION_DAYS)."""
+        self._purge()
+        with closing(self._connect()) as connection:
+            rows = connection.execute(f"SELECT {_INFO_COLUMNS} FROM scenario WHERE deleted_at IS NOT NULL"
+                                      " AND kind = 'parcels' ORDER BY deleted_at DESC").fetchall()
+        return [_info(r) for r in rows]
 
-        Raises
-        ------
-        ScenarioConflictError
-            If the stored version is not ``expected_version``.
-        """
-        return self._save_text(name, parcels_to_geojson(parcels), expected_version=expected_version, kind=kind)
+    def info(self, name: str) -> ScenarioInfo:
+        name = check_name(name)
+        with closing(self._connect()) as connection:
+            row = connection.execute(f"SELECT {_INFO_COLUMNS} FROM scenario WHERE name = ? AND deleted_at IS NULL",
+                                     (name,)).fetchone()
+        if row is None:
+            raise ScenarioError(f"no scenario named {name!r}")
+        return _info(row)
 
-    def save_layer(self, name: str, layer: gpd.GeoDataFrame, *, expected_version: int | None) -> int:
-        """Save an imported layer (any geometry, any attributes) under a name; same rules as ``save``."""
-        frame = layer.to_crs(4326) if layer.crs is not None and layer.crs.to_epsg() != 4326 else layer
-        return self._save_text(name, frame.to_json(na="null", drop_id=True), expected_version=expected_version,
-                               kind="import")
+    def exists(self, name: str) -> bool:
+        try:
+            return self.info(name).kind == "parcels"
+        except ScenarioError:
+            return False
+
+    def load(self, name: str) -> tuple[gpd.GeoDataFrame, int]:
+        """The scenario's parcels (every one, problem parcels included) and its version."""
+        name = check_name(name)
+        with closing(self._connect()) as connection:
+            row = connection.execute("SELECT geojson, version, kind FROM scenario WHERE name = ?"
+                                     " AND deleted_at IS NULL", (name,)).fetchone()
+        if row is None or row[2] == "import":
+            raise ScenarioError(f"no scenario named {name!r}")
+        return parcels_from_geojson(row[0]), int(row[1])
+
+    def history(self, name: str) -> list[HistoryEntry]:
+        """Every saved version of a scenario, newest first."""
+        scenario_id = self.info(name).scenario_id
+        with closing(self._connect()) as connection:
+            rows = connection.execute("SELECT version, saved_at, author, change FROM scenario_history"
+                                      " WHERE scenario_id = ? ORDER BY version DESC", (scenario_id,)).fetchall()
+        return [HistoryEntry(int(v), s, a, c) for v, s, a, c in rows]
 
     def load_layer(self, name: str) -> tuple[gpd.GeoDataFrame, int]:
         """An imported layer saved with ``save_layer`` and its version."""
         name = check_name(name)
         with closing(self._connect()) as connection:
-            row = connection.execute("SELECT geojson, version, kind FROM scenarios WHERE name = ?",
-                                     (name,)).fetchone()
+            row = connection.execute("SELECT geojson, version, kind FROM scenario WHERE name = ?"
+                                     " AND deleted_at IS NULL", (name,)).fetchone()
         if row is None or row[2] != "import":
             raise ScenarioError(f"no saved imported layer named {name!r}")
         document = json.loads(row[0])
@@ -147,41 +234,286 @@ class ScenarioStore:
         columns = [c for c in _column_order(document) if c in frame]
         return frame[[*columns, "geometry"]], int(row[1])
 
-    def _save_text(self, name: str, text: str, *, expected_version: int | None, kind: str) -> int:
-        name = check_name(name)
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with closing(self._connect()) as connection:
-            connection.execute("BEGIN IMMEDIATE")
+    # ------------------------------------------------------------------ writing
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._connect())
+
+    def save(self, name: str, parcels: gpd.GeoDataFrame, *, expected_version: int | None,
+             kind: str = "parcels", author: str | None = None, change: str = "") -> int:
+        """Save atomically and return the new version.
+
+        ``expected_version`` is the version the caller loaded (``None`` for a new scenario).
+
+        Raises
+        ------
+        ScenarioExistsError
+            A new scenario (``expected_version=None``) under a name that is taken.
+        ScenarioConflictError
+            If the stored version is not ``expected_version``.
+        """
+        if kind == "import":
+            return self.save_layer(name, parcels, expected_version=expected_version)
+        return self._write(name, parcels_to_geojson(parcels), kind="parcels", expected_version=expected_version,
+                           features=len(parcels), area_m2=union_area_m2(parcels), author=author, change=change)
+
+    def save_layer(self, name: str, layer: gpd.GeoDataFrame, *, expected_version: int | None) -> int:
+        """Save an imported layer (any geometry, any attributes) under a name; same rules as ``save``."""
+        frame = layer.to_crs(4326) if layer.crs is not None and layer.crs.to_epsg() != 4326 else layer
+        return self._write(name, frame.to_json(na="null", drop_id=True), kind="import",
+                           expected_version=expected_version, features=len(frame), area_m2=None, author=None,
+                           change="saved layer")
+
+    def create(self, name: str, parcels: gpd.GeoDataFrame, *, author: str = "", unique: bool = False
+               ) -> tuple[str, int]:
+        """Create a scenario; with ``unique`` a taken name gets " (2)", " (3)"... instead of an error.
+
+        Returns the name used and the version (1).
+        """
+        base = check_name(name)
+        for attempt in range(1, 1000):
+            candidate = base if attempt == 1 else f"{base[:MAX_NAME_CHARS - 6]} ({attempt})"
             try:
-                row = connection.execute("SELECT version FROM scenarios WHERE name = ?", (name,)).fetchone()
-                current = None if row is None else int(row[0])
-                stored_kind = connection.execute("SELECT kind FROM scenarios WHERE name = ?", (name,)).fetchone()
-                if stored_kind is not None and stored_kind[0] != kind:
-                    raise ScenarioError(f"the name {name!r} is already used by a saved"
-                                        f" {'imported layer' if stored_kind[0] == 'import' else 'planner scenario'}:"
-                                        " choose another name")
-                if current != expected_version:
-                    raise ScenarioConflictError(
-                        f"scenario {name!r} was saved by someone else (version {current}, you "
-                        f"loaded {expected_version}): reload it, or save under another name")
-                new_version = 1 if current is None else current + 1
-                connection.execute(
-                    "INSERT INTO scenarios(name, kind, version, updated_at, geojson) VALUES (?,?,?,?,?) "
-                    "ON CONFLICT(name) DO UPDATE SET version=excluded.version, "
-                    "updated_at=excluded.updated_at, geojson=excluded.geojson, kind=excluded.kind",
-                    (name, kind, new_version, now, text))
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-        return new_version
+                return candidate, self.save(candidate, parcels, expected_version=None, author=author,
+                                            change="created")
+            except ScenarioExistsError:
+                if not unique:
+                    raise
+        raise ScenarioExistsError(f"no free name for {base!r}")
+
+    def append(self, name: str, parcels: gpd.GeoDataFrame, *, author: str = "") -> int:
+        """Add parcels to a scenario (created if it does not exist) in one transaction; the added
+        parcels are numbered after the scenario's own. Returns the new version."""
+        from geo.parcels import add_parcels, empty_parcels
+
+        name = check_name(name)
+        with self._transaction() as tx:
+            row = tx.live(name)
+            if row is not None and row["kind"] != "parcels":
+                raise ScenarioExistsError(f"the name {name!r} is already used by a saved imported layer:"
+                                          " choose another name")
+            current = parcels_from_geojson(row["geojson"]) if row is not None else None
+            combined = add_parcels(current if current is not None else empty_parcels(), parcels)
+            return tx.write(name, parcels_to_geojson(combined), kind="parcels",
+                            expected_version=None if row is None else row["version"], features=len(combined),
+                            area_m2=union_area_m2(combined), author=author or None,
+                            change=f"added {len(parcels)} parcels")
+
+    def _write(self, name: str, text: str, *, kind: str, expected_version: int | None, features: int,
+               area_m2: float | None, author: str | None, change: str) -> int:
+        name = check_name(name)
+        with self._transaction() as tx:
+            return tx.write(name, text, kind=kind, expected_version=expected_version, features=features,
+                            area_m2=area_m2, author=author, change=change)
+
+    def set_author(self, name: str, author: str, *, expected_version: int) -> int:
+        """Change the author kept with a scenario (a new version, same parcels)."""
+        parcels, version = self.load(name)
+        if version != expected_version:
+            raise _conflict(name, version, expected_version)
+        return self.save(name, parcels, expected_version=expected_version, author=str(author).strip()[:80],
+                         change="author")
+
+    def rename(self, old: str, new: str, *, expected_version: int) -> int:
+        """Rename a scenario (its history follows it). Returns the new version."""
+        old, new = check_name(old), check_name(new)
+        with self._transaction() as tx:
+            row = tx.live(old)
+            if row is None:
+                raise ScenarioError(f"no scenario named {old!r}")
+            if row["version"] != expected_version:
+                raise _conflict(old, row["version"], expected_version)
+            if new != old and tx.live(new) is not None:
+                raise ScenarioExistsError(f"a scenario named {new!r} already exists: choose another name")
+            version = row["version"] + 1
+            now = _now()
+            tx.connection.execute("UPDATE scenario SET name = ?, version = ?, updated_at = ? WHERE id = ?",
+                                  (new, version, now, row["id"]))
+            tx.history(row["id"], version, now, row["author"], f"renamed from {old!r}", row["geojson"])
+            return version
+
+    def duplicate(self, name: str, new: str, *, author: str = "") -> tuple[str, int]:
+        """A copy of a scenario under a new name (made unique if taken)."""
+        parcels, _ = self.load(name)
+        return self.create(new, parcels, author=author, unique=True)
 
     def delete(self, name: str, *, expected_version: int) -> None:
+        """Move a scenario to the recoverable deleted list (``restore`` brings it back)."""
         name = check_name(name)
-        with closing(self._connect()) as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            cursor = connection.execute("DELETE FROM scenarios WHERE name = ? AND version = ?",
-                                        (name, expected_version))
-            connection.execute("COMMIT")
-        if cursor.rowcount == 0:
-            raise ScenarioConflictError(f"scenario {name!r} changed or is gone; nothing was deleted")
+        with self._transaction() as tx:
+            row = tx.live(name)
+            if row is None or row["version"] != expected_version:
+                raise ScenarioConflictError(f"scenario {name!r} changed or is gone since you opened it;"
+                                            " nothing was deleted: reload it and try again")
+            tx.connection.execute("UPDATE scenario SET deleted_at = ? WHERE id = ?", (_now(), row["id"]))
+
+    def restore(self, name: str, *, new_name: str | None = None) -> tuple[str, int]:
+        """Bring back the most recently deleted scenario called ``name`` (under ``new_name`` if
+        given). Returns its name and version.
+
+        Raises
+        ------
+        ScenarioExistsError
+            If a live scenario has that name: restore it under another name.
+        """
+        self._purge()
+        name = check_name(name)
+        target = check_name(new_name) if new_name else name
+        with self._transaction() as tx:
+            row = tx.connection.execute(
+                "SELECT id, version, author, geojson FROM scenario WHERE name = ? AND deleted_at IS NOT NULL"
+                " AND kind = 'parcels' ORDER BY deleted_at DESC LIMIT 1", (name,)).fetchone()
+            if row is None:
+                raise ScenarioError(f"no deleted scenario named {name!r} (deleted scenarios are kept"
+                                    f" {RETENTION_DAYS} days)")
+            if tx.live(target) is not None:
+                raise ScenarioExistsError(f"a scenario named {target!r} exists: restore the deleted one under"
+                                          " another name")
+            scenario_id, version, author, geojson = row
+            version += 1
+            now = _now()
+            tx.connection.execute("UPDATE scenario SET deleted_at = NULL, name = ?, version = ?, updated_at = ?"
+                                  " WHERE id = ?", (target, version, now, scenario_id))
+            tx.history(scenario_id, version, now, author, "restored", geojson)
+            return target, version
+
+    def undo(self, name: str, *, expected_version: int) -> int:
+        """Bring back the version before the current one, as a new version (so undo is itself a
+        change others see). Returns the new version.
+
+        Raises
+        ------
+        ScenarioError
+            If there is nothing to undo.
+        """
+        name = check_name(name)
+        with self._transaction() as tx:
+            row = tx.live(name)
+            if row is None:
+                raise ScenarioError(f"no scenario named {name!r}")
+            if row["version"] != expected_version:
+                raise _conflict(name, row["version"], expected_version)
+            previous = tx.connection.execute(
+                "SELECT geojson, version FROM scenario_history WHERE scenario_id = ? AND version < ?"
+                " AND geojson != ? ORDER BY version DESC LIMIT 1",
+                (row["id"], row["version"], row["geojson"])).fetchone()
+            if previous is None:
+                raise ScenarioError(f"scenario {name!r} has no earlier version to go back to")
+            parcels = parcels_from_geojson(previous[0])
+            return tx.write(name, previous[0], kind="parcels", expected_version=expected_version,
+                            features=len(parcels), area_m2=union_area_m2(parcels), author=None,
+                            change=f"undo: back to version {previous[1]}")
+
+    def _purge(self) -> None:
+        cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=RETENTION_DAYS)).isoformat(timespec="seconds")
+        with self._transaction() as tx:
+            ids = [r[0] for r in tx.connection.execute(
+                "SELECT id FROM scenario WHERE deleted_at IS NOT NULL AND deleted_at < ?", (cutoff,))]
+            for scenario_id in ids:
+                tx.connection.execute("DELETE FROM scenario_history WHERE scenario_id = ?", (scenario_id,))
+                tx.connection.execute("DELETE FROM scenario WHERE id = ?", (scenario_id,))
+
+
+def _conflict(name: str, current: int | None, expected: int | None) -> ScenarioConflictError:
+    return ScenarioConflictError(
+        f"scenario {name!r} was saved by someone else since you opened it (it is now at version"
+        f" {current}, you opened version {expected}): reload it to see that change, then make yours again")
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error) on one connection."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.connection.row_factory = sqlite3.Row
+
+    def __enter__(self) -> _Transaction:
+        self.connection.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        try:
+            self.connection.execute("ROLLBACK" if kind is not None else "COMMIT")
+        finally:
+            self.connection.close()
+
+    def live(self, name: str) -> sqlite3.Row | None:
+        return self.connection.execute("SELECT * FROM scenario WHERE name = ? AND deleted_at IS NULL",
+                                       (name,)).fetchone()
+
+    def history(self, scenario_id: int, version: int, saved_at: str, author: str, change: str,
+                geojson: str) -> None:
+        self.connection.execute("INSERT OR REPLACE INTO scenario_history(scenario_id, version, saved_at, author,"
+                                " change, geojson) VALUES (?,?,?,?,?,?)",
+                                (scenario_id, version, saved_at, author or "", change, geojson))
+
+    def write(self, name: str, text: str, *, kind: str, expected_version: int | None, features: int,
+              area_m2: float | None, author: str | None, change: str) -> int:
+        row = self.live(name)
+        if row is not None and row["kind"] != kind:
+            used = "saved imported layer" if row["kind"] == "import" else "planner scenario"
+            raise ScenarioExistsError(f"the name {name!r} is already used by a {used}: choose another name")
+        if row is None and expected_version is not None:
+            raise ScenarioError(f"scenario {name!r} no longer exists (deleted or renamed in another session):"
+                                " save your parcels under a new name")
+        if row is not None and expected_version is None:
+            what = "an imported layer" if kind == "import" else "a scenario"
+            raise ScenarioExistsError(f"{what} named {name!r} already exists: open it, or choose another name")
+        if row is not None and row["version"] != expected_version:
+            raise _conflict(name, row["version"], expected_version)
+        now = _now()
+        if row is None:
+            cursor = self.connection.execute(
+                "INSERT INTO scenario(name, kind, version, created_at, updated_at, author, features, area_m2,"
+                " geojson) VALUES (?,?,?,?,?,?,?,?,?)",
+                (name, kind, 1, now, now, author or "", features, area_m2, text))
+            scenario_id, version, kept_author = int(cursor.lastrowid or 0), 1, author or ""
+        else:
+            scenario_id, version = int(row["id"]), int(row["version"]) + 1
+            kept_author = row["author"] if author is None else author
+            self.connection.execute(
+                "UPDATE scenario SET version = ?, updated_at = ?, author = ?, features = ?, area_m2 = ?,"
+                " geojson = ? WHERE id = ?", (version, now, kept_author, features, area_m2, text, scenario_id))
+        if kind == "parcels":
+            self.history(scenario_id, version, now, kept_author, change, text)
+        return version
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    """Create the schema, or upgrade a store written by an older version (``PRAGMA user_version``)."""
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
+    if version >= SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        if version < SCHEMA_VERSION:
+            for statement in _statements(_SCHEMA):
+                connection.execute(statement)
+            old = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'scenarios'"
+                                     ).fetchone()
+            if old is not None:  # version 1: one row per name, no history
+                for name, kind, saved_version, updated, text in connection.execute(
+                        "SELECT name, kind, version, updated_at, geojson FROM scenarios").fetchall():
+                    features = text.count('"Feature"')
+                    area = None if kind == "import" else union_area_m2(parcels_from_geojson(text))
+                    cursor = connection.execute(
+                        "INSERT INTO scenario(name, kind, version, created_at, updated_at, features, area_m2,"
+                        " geojson) VALUES (?,?,?,?,?,?,?,?)",
+                        (name, kind, saved_version, updated, updated, features, area, text))
+                    if kind != "import":
+                        connection.execute("INSERT INTO scenario_history(scenario_id, version, saved_at, change,"
+                                           " geojson) VALUES (?,?,?,?,?)",
+                                           (cursor.lastrowid, saved_version, updated, "migrated", text))
+                connection.execute("DROP TABLE scenarios")
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> Iterator[str]:
+    for statement in script.split(";"):
+        if statement.strip():
+            yield statement

@@ -121,3 +121,37 @@ def split_codes(value: object) -> list[str]:
     if not isinstance(value, str) or not value.strip():
         return []
     return [part.strip() for part in value.split(";") if part.strip()]
+
+PARCEL_STATUSES: dict[str, Term] = {
+    "planned": Term("planned", "规划"),
+    "under_construction": Term("under construction (started)", "在建（已开工）"),
+    "completed": Term("completed", "建成"),
+}
+
+PARCEL_USES: dict[str, Term] = {
+    "industrial_land": Term("industrial land", "产业用地"),
+    "standard_factory": Term("standard factory buildings", "标准厂房"),
+    "other": Term("other", "其他"),
+}
+
+# What stops a parcel from being used (geo.geometry_check codes), with the fix in both languages.
+PARCEL_PROBLEMS: dict[str, Term] = {
+    "missing": Term("no geometry", "无几何图形", "Delete it, or upload the parcel again.", "请删除，或重新上传该地块。"),
+    "not_polygon": Term("not a polygon", "不是面要素", "Parcels must be polygons: delete it.", "地块必须是面要素：请删除。"),
+    "non_finite": Term("coordinates contain NaN or Infinity", "坐标含有NaN或无穷大",
+                       "Fix the coordinates in the source file, or delete it.", "请在源文件中修正坐标，或删除。"),
+    "empty": Term("no area", "面积为零", "Delete it, or draw it again.", "请删除或重新绘制。"),
+    "too_many_vertices": Term("too many vertices", "顶点过多",
+                              "Simplify it (e.g. QGIS Simplify, 1 m) and upload it again.",
+                              "请简化后（如QGIS简化工具，容差1米）重新上传。"),
+    "swapped_axes": Term("latitude and longitude swapped", "经纬度顺序颠倒",
+                         "Swap the axes back.", "请交换坐标轴顺序。"),
+    "projected": Term("coordinates in metres, not degrees", "坐标为米制而非经纬度",
+                      "Choose the coordinate system the file was written in.", "请选择文件所用的坐标系。"),
+    "outside_beijing": Term("outside Beijing", "不在北京市范围内",
+                            "Choose the right coordinate system, or delete it.", "请选择正确的坐标系，或删除。"),
+    "attribute": Term("an attribute cannot be used", "属性值无法使用",
+                      "Fix the status, use or floor figures in the file.", "请修正文件中的状态、用途或面积数值。"),
+    "import": Term("could not be read", "无法读取", "See the reason; fix the file and upload it again.",
+                   "请查看原因，修正文件后重新上传。"),
+}

@@ -47,6 +47,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "layer_parks": ("Parks", "园区"),
     "layer_orgs": ("Organisations", "机构"),
     "layer_parcels": ("Parcels", "地块"),
+    "parcel": ("Parcel", "地块"),
+    "parcel_status": ("Status", "状态"),
+    "parcel_use": ("Use", "用途"),
+    "parcel_counted": ("counted (overlaps once)", "计入（重叠只计一次）"),
+    "parcel_overlaps": ("overlaps parcel(s)", "与以下地块重叠"),
+    "parcel_overlap": ("Overlap", "重叠"),
     "legend_title": ("Legend", "图例"),
     "legend_roles": ("District role in the plan", "各区在行动方案中的定位"),
     "legend_tiers": ("Park geometry", "园区范围精度"),
@@ -243,3 +249,22 @@ def translator(table: dict[str, tuple[str, str]]):
         return text.format(**values) if values else text
 
     return tr
+
+
+def term_of(vocabulary: str, code: object, lang: str) -> str:
+    """A code of one of the planner's vocabularies ("status", "use", "problem") in ``lang``;
+    an unknown code is shown as itself, escaped by the caller like any other text."""
+    from geo.vocab import PARCEL_PROBLEMS, PARCEL_STATUSES, PARCEL_USES
+
+    table = {"status": PARCEL_STATUSES, "use": PARCEL_USES, "problem": PARCEL_PROBLEMS}[vocabulary]
+    found = table.get(str(code))
+    return term(found, lang) if found is not None else str(code)
+
+
+def parcel_label(number: object, name: object, lang: str) -> str:
+    """'3 · Lot 7', or 'Parcel 3' / '地块 3' for a parcel without a name."""
+    text = "" if name is None or (isinstance(name, float) and name != name) else str(name).strip()
+    shown = int(number) if isinstance(number, int | float) and number == number else number
+    if text:
+        return f"{shown} · {text}"
+    return f"地块 {shown}" if lang == "zh" else f"Parcel {shown}"

@@ -5,14 +5,14 @@ import streamlit as st
 
 from geo.export import EXPORT_DATUMS, FORMATS, MEDIA_TYPES, export_filename, export_frame, metadata_for
 from geo.imports import import_metadata
+from geo.planner import export_scenario, export_scenario_filename
 from geo.scenarios import ScenarioStore
 from geo.snapshot import GEO_LAYERS
-from geo.snapshot import ID_COLUMNS as SNAPSHOT_ID_COLUMNS
+from geo.snapshot import ID_COLUMNS
 from geo.vocab import SPECIALISATIONS, split_codes
 from layers.i18n import t, term, translator
 from pages import common
 
-ID_COLUMNS = SNAPSHOT_ID_COLUMNS | {"parcels": "parcel_id"}
 TEXT = {
     "layers": ("Layers", "图层"),
     "format": ("Format", "格式"),
@@ -67,20 +67,26 @@ with common.friendly_errors(lang):
             mask = np.array([bool(set(split_codes(v)) & set(specs)) for v in frame["specialisations"]])
             frame = frame[mask]
         frames[layer] = frame
-    if scenario:
-        frames["parcels"], _ = store.load(scenario)
     imported = st.session_state.get("imports", {})
     chosen_imports = st.multiselect(tr("imports", lang), list(imported), key="export_imports",
                                     placeholder=tr("none", lang)) if imported else []
 
     for layer, frame in frames.items():
-        metadata = metadata_for(layer if layer != "parcels" else f"parcels_{scenario}",
-                                snapshot_version=data.version, sources=data.sources,
-                                used_source_ids=data.source_ids_of(layer) if layer != "parcels" else set())
+        metadata = metadata_for(layer, snapshot_version=data.version, sources=data.sources,
+                                used_source_ids=data.source_ids_of(layer))
         exported = export_frame(frame, fmt=fmt, datum=datum, metadata=metadata, id_column=ID_COLUMNS[layer])
         st.download_button(tr("download", lang, layer=layer_labels.get(layer, layer), n=len(frame)),
                            exported.data, file_name=exported.filename, mime=exported.media_type,
                            key=f"export_download_{layer}")
+    if scenario:
+        # The same export as the Planner's download and `python -m geo scenario export`: measured parcels.
+        parcels, version = store.load(scenario)
+        st.download_button(tr("download", lang, layer=f"{t('layer_parcels', lang)} · {scenario}", n=len(parcels)),
+                           lambda: export_scenario(parcels, scenario=scenario, version=version, snapshot=data,
+                                                   fmt=fmt, datum=datum).data,
+                           file_name=export_scenario_filename(scenario, version=version, snapshot=data, fmt=fmt,
+                                                              datum=datum),
+                           mime=MEDIA_TYPES[fmt], key="export_download_parcels")
     for number, name in enumerate(chosen_imports):
         layer = imported[name]
         metadata = import_metadata(layer, snapshot_version=data.version)

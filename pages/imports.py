@@ -12,8 +12,8 @@ from geo.export import FORMATS, MEDIA_TYPES, export_filename, export_frame
 from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, import_metadata, inspect_upload, read_upload
 from geo.joins import compare_with_reported, place_layer
 from geo.measure import measure_features
-from geo.planner import parcels_from_layer
-from geo.scenarios import ScenarioConflictError, ScenarioStore
+from geo.parcels import intake_frame
+from geo.scenarios import MAX_NAME_CHARS, ScenarioStore
 from geo.tables import INPUT_DATUMS
 from layers.basemap import base_map
 from layers.html import markdown_text
@@ -211,26 +211,26 @@ def _join_section(frame: gpd.GeoDataFrame, lang: str) -> None:
                                                  "source_id": t("source", lang)}), hide_index=True, width="stretch")
 
 
-def _plan_section(frame: gpd.GeoDataFrame, lang: str, label: str | None, store: ScenarioStore) -> None:
+def _plan_section(frame: gpd.GeoDataFrame, lang: str, label: str | None, store: ScenarioStore,
+                  row_label: str) -> None:
     st.subheader(tr("plan", lang))
-    try:
-        parcels = parcels_from_layer(frame, name_column=label)
-    except GeoError:
+    # The planner's door: the same checks as a drawing or an upload on the Planner page.
+    intake = intake_frame(frame, name_column=label, row_label=row_label, polygons_only=True)
+    if intake.parcels.empty and not intake.refused:
         st.caption(tr("no_polygons", lang))
         return
+    for refused in intake.refused[:50]:
+        st.warning(markdown_text(refused.text()))
+    if intake.parcels.empty:
+        return
     existing = [s.name for s in store.list_scenarios()]
-    name = st.text_input(tr("scenario_name", lang), key="import_scenario", max_chars=80,
-                         help=", ".join(existing) or None).strip()
-    if name and st.button(tr("add", lang, n=len(parcels)), key="import_add_parcels"):
+    name = st.text_input(tr("scenario_name", lang), key="import_scenario", max_chars=MAX_NAME_CHARS,
+                         help=", ".join(existing[:30]) or None).strip()
+    if name and st.button(tr("add", lang, n=len(intake.parcels)), key="import_add_parcels"):
         try:
-            if name in existing:
-                current, version = store.load(name)
-                combined = gpd.GeoDataFrame(pd.concat([current, parcels], ignore_index=True), crs=4326)
-                new_version = store.save(name, combined, expected_version=version)
-            else:
-                new_version = store.save(name, parcels, expected_version=None)
-            st.success(markdown_text(tr("added", lang, n=len(parcels), name=name, version=new_version)))
-        except (ScenarioConflictError, GeoError) as exc:
+            new_version = store.append(name, intake.parcels)
+            st.success(markdown_text(tr("added", lang, n=len(intake.parcels), name=name, version=new_version)))
+        except GeoError as exc:
             st.error(markdown_text(str(exc)))
 
 
@@ -296,7 +296,7 @@ with common.friendly_errors(lang):
             m2.metric(tr("total_length", lang), format_quantity(float(measured["length_m"].sum()) / 1000, "km", lang))
         if len(frame):
             _join_section(frame, lang)
-            _plan_section(frame, lang, label, store)
+            _plan_section(frame, lang, label, store, layer.row_label)
             _export_section(layer, frame, lang, store)
         if st.button(tr("remove", lang), key="import_remove"):
             imports.pop(pick, None)

@@ -1,71 +1,139 @@
-"""Planner: draw or upload parcels, measure them, and track the plan's land and factory targets."""
+"""Planner: draw, upload and edit parcels, manage scenarios, and track the plan's land and
+factory-space targets per district and hub."""
 
 import datetime as dt
 import hashlib
-import json
 
-import folium
-import folium.plugins
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.export import ExportMetadata, export_frame
-from geo.planner import STATUSES, USES, measure_parcels, parcels_from_features, progress
-from geo.scenarios import ScenarioConflictError, ScenarioError, ScenarioStore
+from geo.errors import GeoError, ImportRefusedError
+from geo.export import FORMATS, MEDIA_TYPES
+from geo.imports import inspect_upload
+from geo.parcels import (STATUSES, USES, ParcelIntake, apply_map_edits, fix_parcels, intake_features,
+                         intake_upload, suggest_name_column)
+from geo.planner import TARGETS, compare, export_scenario, export_scenario_filename, measure_parcels, progress, totals
+from geo.scenarios import MAX_NAME_CHARS, RETENTION_DAYS, ScenarioError, ScenarioStore
+from geo.tables import INPUT_DATUMS
+from geo.vocab import PARCEL_PROBLEMS
 from layers.basemap import base_map
-from layers.i18n import format_quantity, t, translator
-from layers.parcels import parcels_layer
+from layers.html import markdown_text
+from layers.i18n import format_number, format_quantity, metric_label, parcel_label, t, term, term_of, translator
+from layers.parcels import ParcelLegend, parcel_draw_control, parcels_layer
 from layers.parks import parks_layer
 from pages import common
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 TEXT = {
     "title": ("Planner: land and factory space against the plan", "空间规划：产业用地与标准厂房目标"),
-    "targets": ("Progress against the 2024-2026 targets (parcels in this scenario)",
-                "2024—2026年目标完成情况（本方案地块）"),
-    "draw_hint": ("Draw parcels with the polygon or rectangle tool; edit or delete them with the toolbar. "
-                  "Each parcel is measured geodesically and assigned to its district, hub and park.",
-                  "用多边形或矩形工具绘制地块，可用工具栏编辑或删除。每个地块按椭球面计算面积，并匹配所在区、核心区和园区。"),
-    "upload": ("Upload parcels (GeoJSON)", "上传地块（GeoJSON）"),
-    "upload_datum": ("Coordinates of the uploaded file", "上传文件的坐标系"),
+    "editing": ("Editing “{name}” · version {version} · last change {when}{author}. Every change is saved at once.",
+                "正在编辑“{name}” · 第{version}版 · 最近修改 {when}{author}。所有修改即时保存。"),
+    "by": (" by {author}", "，作者 {author}"),
+    "not_yet": ("There is no scenario “{name}” (yet): your first parcels create it. It may have been deleted "
+                "(see the Scenarios tab) or renamed.",
+                "尚无方案“{name}”：绘制或上传的第一个地块将创建它。该方案也可能已被删除（见“方案”标签页）或重命名。"),
+    "no_scenario": ("No scenario open: draw or upload parcels and a scenario named “{name}” is created "
+                    "(change the name below), or open one.",
+                    "尚未打开方案：绘制或上传地块后将自动创建名为“{name}”的方案（可在下方修改名称），或打开已有方案。"),
+    "scenario": ("Scenario", "方案"),
+    "new": ("New scenario", "新建方案"),
+    "new_name": ("Name of the new scenario", "新方案名称"),
+    "undo": ("Undo last change", "撤销上一步"),
+    "undone": ("Undone: back to the previous version (now version {version}).", "已撤销，恢复到上一版本（现为第{version}版）。"),
+    "manage": ("Rename, duplicate, delete, author", "重命名、复制、删除、作者"),
+    "rename_to": ("New name", "新名称"),
+    "rename": ("Rename", "重命名"),
+    "renamed": ("Renamed to “{name}”.", "已重命名为“{name}”。"),
+    "duplicate": ("Duplicate", "复制"),
+    "duplicated": ("Copied to “{name}”; you are now editing the copy.", "已复制为“{name}”，现在编辑的是副本。"),
+    "copy_suffix": (" (copy)", "（副本）"),
+    "delete": ("Delete this scenario", "删除此方案"),
+    "delete_confirm": ("Yes, delete it (it can be restored for {days} days)", "确认删除（{days}天内可恢复）"),
+    "deleted": ("Deleted “{name}”; restore it from the Scenarios tab within {days} days.",
+                "已删除“{name}”，{days}天内可在“方案”标签页恢复。"),
+    "author": ("Author (kept with the scenario)", "作者（随方案保存）"),
+    "tab_map": ("Map and parcels", "地图与地块"),
+    "tab_progress": ("Progress against the plan", "目标完成情况"),
+    "tab_scenarios": ("Scenarios", "方案"),
+    "tab_compare": ("Compare two scenarios", "方案对比"),
+    "draw_hint": ("Draw parcels with the polygon ⬠ or rectangle ▭ tool. To move vertices use ✎ (edit), to delete "
+                  "parcels use 🗑 (delete), then press “Save” in the toolbar. Each parcel is measured on the "
+                  "ellipsoid and placed in its district, hub and park.",
+                  "用多边形⬠或矩形▭工具绘制地块；用✎（编辑）移动顶点，用🗑（删除）删除地块，然后点击工具栏中的“Save”保存。"
+                  "每个地块按椭球面计算面积，并匹配所在区、核心区和园区。"),
+    "map_changed": ("Map: {added} added, {edited} reshaped, {deleted} deleted.", "地图：新增{added}个，修改形状{edited}个，删除{deleted}个。"),
+    "upload": ("Upload parcels (GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ, CSV/XLSX with WKT)",
+               "上传地块（GeoJSON、GeoPackage、Shapefile压缩包、KML/KMZ、含WKT的CSV/XLSX）"),
+    "file_datum": ("Coordinate system of the file", "文件坐标系"),
+    "as_declared": ("As the file declares (GeoJSON/KML: WGS84)", "按文件声明（GeoJSON/KML为WGS84）"),
+    "suggested": ("Suggested: {datum} ({why})", "建议：{datum}（{why}）"),
+    "name_column": ("Parcel names from column", "地块名称列"),
+    "no_name_column": ("(numbers only)", "（仅编号）"),
+    "add_from_file": ("Add the file's parcels", "加入文件中的地块"),
+    "added": ("Added {n} parcel(s) to “{name}”.", "已将{n}个地块加入“{name}”。"),
+    "nothing_added": ("No parcel was added.", "没有加入任何地块。"),
+    "refused": ("{n} parcel(s) were not added:", "{n}个地块未加入："),
+    "repaired": ("Repaired before measuring:", "量算前已修复："),
+    "swap_fix": ("Swap the axes of {rows} and add them", "交换{rows}的坐标轴后加入"),
+    "problems": ("{n} parcel(s) in this scenario cannot be measured; the rest of the scenario is measured "
+                 "without them.", "本方案中有{n}个地块无法量算，其余地块照常量算。"),
+    "fix_swap": ("Swap axes", "交换坐标轴"),
+    "fix_datum": ("Read its coordinates as", "按以下坐标系读取"),
+    "fix_convert": ("Convert", "转换"),
+    "fix_delete": ("Delete", "删除"),
+    "fixed": ("Fixed parcel {label}.", "已修复地块{label}。"),
     "parcels": ("Parcels", "地块"),
     "none_yet": ("No parcels yet: draw one on the map or upload a file.", "尚无地块：请在地图上绘制或上传文件。"),
-    "scenario": ("Scenario", "方案"),
-    "scenario_name": ("Scenario name", "方案名称"),
-    "save": ("Save as", "另存为"),
-    "active": ("Editing scenario '{name}' (version {version}); every change is saved.",
-               "正在编辑方案“{name}”（第{version}版），所有修改自动保存。"),
-    "new": ("New empty scenario", "新建空白方案"),
-    "load": ("Load", "载入"),
-    "saved": ("Saved '{name}' (version {version}).", "已保存“{name}”（第{version}版）。"),
-    "loaded": ("Loaded '{name}' (version {version}).", "已载入“{name}”（第{version}版）。"),
-    "store_at": ("Scenarios are stored in {path} (set PHARMA_MAP_DATA_DIR to move them).",
-                 "方案保存在 {path}（可通过环境变量 PHARMA_MAP_DATA_DIR 修改）。"),
-    "by_hub": ("Totals per hub", "分核心区统计"),
-    "download": ("Download parcels (GeoJSON)", "下载地块（GeoJSON）"),
-    "too_big": ("The file is {size:,} bytes; the limit is {limit:,} bytes.", "文件大小为{size:,}字节，上限为{limit:,}字节。"),
-    "clear": ("Clear all parcels", "清空地块"),
-    "target_new_industrial_land": ("New industrial land", "新增产业用地"),
-    "target_standard_factory_completed": ("Standard factories completed", "建成标准厂房"),
-    "target_standard_factory_started": ("Standard factories started (under construction)", "新开工标准厂房（在建）"),
-    "repaired": ("Repaired before measuring: {message}", "量算前已修复：{message}"),
-    "status": ("Status", "状态"),
-    "use": ("Use", "用途"),
+    "total_land": ("Land (overlaps counted once)", "用地面积（重叠只计一次）"),
+    "overlap": ("Overlap", "重叠面积"),
+    "overlaps_found": ("{n} overlap(s) between parcels: {mu} counted once in the totals.",
+                       "地块之间有{n}处重叠：合计中只计一次，重叠面积{mu}。"),
+    "overlap_a": ("Parcel", "地块"),
+    "overlap_b": ("overlaps parcel", "与地块"),
     "floor_given": ("Floor area given (m²)", "已知建筑面积（m²）"),
     "plot_ratio": ("Plot ratio", "容积率"),
     "floor_used": ("Floor area counted (m²)", "计入建筑面积（m²）"),
+    "counted": ("Counted (mu)", "计入（亩）"),
+    "overlaps_with": ("Overlaps", "重叠地块"),
+    "park_share": ("Share in park", "位于园区内比例"),
+    "number": ("No.", "编号"),
+    "targets": ("Progress against the 2024-2026 city targets (parcels in this scenario)",
+                "2024—2026年全市目标完成情况（本方案地块）"),
+    "target_sources": ("Targets: {source}. Land counts industrial land and standard-factory parcels (overlaps "
+                       "once); factory space counts floor area of standard-factory parcels completed or under "
+                       "construction (given, else land × plot ratio).",
+                       "目标来源：{source}。产业用地计入产业用地及标准厂房地块（重叠只计一次）；厂房面积计入已建成或在建的标准厂房"
+                       "地块建筑面积（已知值，否则按用地×容积率）。"),
+    "per_district": ("Per district", "分区"),
+    "per_hub": ("Per hub", "分核心区/多点"),
+    "chart_title": ("{target} per {scope} (city target: {value})", "各{scope}{target}（全市目标：{value}）"),
+    "scope_district": ("district", "区"),
+    "scope_hub": ("hub", "核心区/多点"),
+    "unassigned": ("outside every district", "不在任何区内"),
+    "download": ("Download the parcels with their measurements", "下载地块及量算结果"),
+    "format": ("Format", "格式"),
+    "scenarios_table": ("Every scenario", "全部方案"),
+    "open": ("Open", "打开"),
+    "last_change": ("Last change", "最近修改"),
+    "version": ("Version", "版本"),
+    "deleted_list": ("Deleted scenarios (restorable for {days} days)", "已删除的方案（{days}天内可恢复）"),
+    "restore": ("Restore “{name}”", "恢复“{name}”"),
+    "restored": ("Restored “{name}”.", "已恢复“{name}”。"),
+    "first": ("First scenario", "方案一"),
+    "second": ("Second scenario", "方案二"),
+    "need_two": ("Save at least two scenarios to compare them.", "至少需要两个方案才能对比。"),
+    "difference": ("Second − first", "方案二 − 方案一"),
+    "target": ("Target", "目标"),
 }
-STATUS_LABELS = {"planned": ("planned", "规划"), "under_construction": ("under construction", "在建"),
-                 "completed": ("completed", "建成")}
-USE_LABELS = {"industrial_land": ("industrial land", "产业用地"), "standard_factory": ("standard factory", "标准厂房"),
-              "other": ("other", "其他")}
-
+FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
+SECOND_COLOUR = "#8e44ad"
 
 tr = translator(TEXT)
 
 
-def active_scenario() -> str | None:
+# ------------------------------------------------------------------ state
+
+def current_name() -> str | None:
     """The scenario being edited lives in the URL (?scenario=...), so a reload keeps it; the session
     remembers it too, since moving to another page drops the URL's parameters."""
     name = st.query_params.get("scenario") or None
@@ -76,29 +144,465 @@ def active_scenario() -> str | None:
     return name
 
 
-def load_active(store: ScenarioStore) -> tuple[gpd.GeoDataFrame, int | None]:
-    name = active_scenario()
-    if name is None:
-        return parcels_from_features([]), None
-    try:
-        return store.load(name)
-    except ScenarioError:
-        return parcels_from_features([]), None
+def open_scenario(name: str | None) -> None:
+    st.session_state["planner_scenario"] = name
+    if name:
+        st.query_params["scenario"] = name
+    elif "scenario" in st.query_params:
+        del st.query_params["scenario"]
 
 
-def save_active(store: ScenarioStore, parcels: gpd.GeoDataFrame, version: int | None) -> None:
-    """Every change is saved at once; a change based on an outdated version is refused."""
-    name = active_scenario()
-    if name is None:
-        name = "draft " + dt.datetime.now().strftime("%Y-%m-%d %H.%M.%S")
-        version = None
-    try:
-        store.save(name, parcels, expected_version=version)
-    except ScenarioConflictError as exc:
-        st.session_state["planner_flash"] = ("error", str(exc))
+def flash(level: str, text: str) -> None:
+    st.session_state.setdefault("planner_flash", []).append((level, text))
+
+
+def show_flash() -> None:
+    for level, text in st.session_state.pop("planner_flash", []):
+        getattr(st, level)(text)
+
+
+def default_new_name(lang: str) -> str:
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    return f"方案 {stamp}" if lang == "zh" else f"Scenario {stamp}"
+
+
+def report_intake(intake: ParcelIntake, lang: str) -> None:
+    if intake.refused:
+        lines = "\n".join(f"- {markdown_text(r.label)}: **{markdown_text(term_of('problem', r.code, lang))}**"
+                          f" — {markdown_text(r.message)}" for r in intake.refused[:50])
+        flash("error", f"{tr('refused', lang, n=len(intake.refused))}\n{lines}")
+    if intake.notes:
+        flash("warning", tr("repaired", lang) + "\n" + "\n".join(f"- {markdown_text(n)}" for n in intake.notes[:50]))
+
+
+def add_to_scenario(store: ScenarioStore, intake: ParcelIntake, lang: str, author: str) -> None:
+    """New parcels go into the open scenario, or create one under the chosen (unique) name."""
+    report_intake(intake, lang)
+    if intake.parcels.empty:
+        flash("info", tr("nothing_added", lang))
         return
-    st.query_params["scenario"] = name
+    name = current_name()
+    if name is None or not store.exists(name):
+        wanted = name or st.session_state.get("planner_new_name") or default_new_name(lang)
+        name, _ = store.create(wanted, intake.parcels, author=author, unique=True)
+    else:
+        store.append(name, intake.parcels, author=author or "")
+    open_scenario(name)
+    flash("success", markdown_text(tr("added", lang, n=len(intake.parcels), name=name)))
 
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _measured(key: str, _parcels: gpd.GeoDataFrame, _data) -> gpd.GeoDataFrame:
+    del key  # store, scenario, version and snapshot: everything the measurement depends on
+    return measure_parcels(_parcels, parks=_data.parks, districts=_data.districts, hubs=_data.hubs)
+
+
+def measured_scenario(store: ScenarioStore, name: str, data) -> tuple[gpd.GeoDataFrame, int]:
+    parcels, version = store.load(name)
+    key = f"{store.path}|{name}|{version}|{common.parks_key()}"
+    return _measured(key, parcels, data), version
+
+
+def name_maps(data, lang: str) -> dict[str, dict[str, str]]:
+    column = "name_zh" if lang == "zh" else "name_en"
+    return {"district": dict(zip(data.districts["district_id"], data.districts[column], strict=False)),
+            "hub": dict(zip(data.hubs["hub_id"], data.hubs[column], strict=False)),
+            "park": dict(zip(data.parks["park_id"], data.parks[column], strict=False))}
+
+
+# ------------------------------------------------------------------ sections
+
+def scenario_bar(store: ScenarioStore, name: str | None, version: int | None, lang: str) -> None:
+    saved = store.list_scenarios()
+    names = [s.name for s in saved]
+    left, middle, right = st.columns([3, 1, 1])
+    if names:
+        options = names if name in names else [""] + names
+        pick = left.selectbox(tr("scenario", lang), options, index=options.index(name) if name in options else 0,
+                              key=f"planner_pick_{hashlib.sha256(str(name).encode()).hexdigest()[:8]}",
+                              format_func=lambda n: n or "—")
+        if pick and pick != name:
+            open_scenario(pick)
+            st.rerun()
+    if middle.button(tr("new", lang), key="planner_new", width="stretch"):
+        open_scenario(None)
+        st.rerun()
+    if name and version is not None and right.button(tr("undo", lang), key="planner_undo", width="stretch"):
+        try:
+            flash("success", tr("undone", lang, version=store.undo(name, expected_version=version)))
+        except ScenarioError as exc:
+            flash("error", markdown_text(str(exc)))
+        st.rerun()
+    if name is not None and version is None:
+        st.info(markdown_text(tr("not_yet", lang, name=name)))
+        return
+    if name is None:
+        st.info(markdown_text(tr("no_scenario", lang, name=st.session_state.get("planner_new_name")
+                                 or default_new_name(lang))))
+        st.text_input(tr("new_name", lang), value=default_new_name(lang), key="planner_new_name",
+                      max_chars=MAX_NAME_CHARS)
+        return
+    info = store.info(name)
+    author = tr("by", lang, author=info.author) if info.author else ""
+    st.caption(markdown_text(tr("editing", lang, name=name, version=version, when=info.updated_at.replace("T", " "),
+                                author=author)))
+    with st.expander(tr("manage", lang)):
+        c1, c2 = st.columns(2)
+        key = hashlib.sha256(f"{name}|{version}".encode()).hexdigest()[:8]
+        new = c1.text_input(tr("rename_to", lang), value=name, key=f"planner_rename_{key}", max_chars=MAX_NAME_CHARS)
+        if c1.button(tr("rename", lang), key="planner_rename", disabled=new.strip() == name):
+            try:
+                store.rename(name, new, expected_version=version)
+                open_scenario(new.strip())
+                flash("success", markdown_text(tr("renamed", lang, name=new.strip())))
+            except ScenarioError as exc:
+                flash("error", markdown_text(str(exc)))
+            st.rerun()
+        author_text = c2.text_input(tr("author", lang), value=info.author, key=f"planner_author_{key}", max_chars=80)
+        if author_text.strip() != info.author:
+            store.set_author(name, author_text, expected_version=version)
+            st.rerun()
+        if c2.button(tr("duplicate", lang), key="planner_duplicate"):
+            copy, _ = store.duplicate(name, name[:MAX_NAME_CHARS - 8] + tr("copy_suffix", lang), author=info.author)
+            open_scenario(copy)
+            flash("success", markdown_text(tr("duplicated", lang, name=copy)))
+            st.rerun()
+        sure = c2.checkbox(tr("delete_confirm", lang, days=RETENTION_DAYS), key=f"planner_delete_sure_{key}")
+        if c2.button(tr("delete", lang), key="planner_delete", disabled=not sure, type="primary"):
+            try:
+                store.delete(name, expected_version=version)
+                open_scenario(None)
+                flash("success", markdown_text(tr("deleted", lang, name=name, days=RETENTION_DAYS)))
+            except ScenarioError as exc:
+                flash("error", markdown_text(str(exc)))
+            st.rerun()
+
+
+def map_section(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: str | None, version: int | None,
+                data, settings, lang: str, author: str) -> None:
+    st.caption(tr("draw_hint", lang))
+    names = name_maps(data, lang)
+    shown_ids = [] if measured is None else measured.loc[measured["problem"].isna(), "parcel_id"].tolist()
+
+    def build():
+        fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key, zoom_start=10)
+        parks_layer(data.parks, lang=lang, datum=settings.datum).add_to(fmap)
+        editable = None
+        if measured is not None and shown_ids:
+            editable = parcels_layer(measured, lang=lang, datum=settings.datum, names=names)
+            editable.add_to(fmap)
+            minx, miny, maxx, maxy = measured[measured["problem"].isna()].total_bounds
+            fmap.fit_bounds([[miny, minx], [maxy, maxx]], max_zoom=15)
+        parcel_draw_control(editable, lang=lang).add_to(fmap)
+        ParcelLegend(lang=lang).add_to(fmap)
+        return fmap
+
+    key = "planner_map_" + hashlib.sha256(f"{store.path}|{name}|{version}|{settings.basemap}|{lang}".encode()
+                                          ).hexdigest()[:12]
+    result = common.show_map(build, key=key, height=520, returned_objects=["all_drawings"],
+                             cache_key=(key, common.parks_key()))
+    drawings = result.get("all_drawings")
+    if drawings is None:
+        return
+    current = measured[["parcel_id", *[c for c in measured.columns if c in (
+        "number", "name", "status", "use", "floor_area_m2", "plot_ratio")], "geometry"]] if measured is not None else None
+    if current is None:
+        add_to_scenario(store, intake_features(drawings, datum=settings.datum), lang, author)
+        st.rerun()
+    edit = apply_map_edits(current, drawings, shown_ids=shown_ids, datum=settings.datum)
+    if not edit.changed and not edit.refused:
+        return
+    report_intake(ParcelIntake(edit.parcels.iloc[0:0], edit.refused, edit.notes), lang)
+    if edit.changed:
+        try:
+            store.save(name, edit.parcels, expected_version=version, change="map edit")
+            flash("success", tr("map_changed", lang, added=edit.added, edited=edit.edited, deleted=edit.deleted))
+        except ScenarioError as exc:
+            flash("error", markdown_text(str(exc)))
+    st.rerun()
+
+
+def upload_section(store: ScenarioStore, lang: str, author: str) -> None:
+    with st.expander(tr("upload", lang)):
+        upload = st.file_uploader(tr("upload", lang), key="planner_upload", label_visibility="collapsed",
+                                  type=["geojson", "json", "gpkg", "zip", "kml", "kmz", "csv", "tsv", "txt", "xlsx"])
+        if upload is None:
+            return
+        data_bytes = upload.getvalue()
+        try:
+            inspection = inspect_upload(data_bytes, filename=upload.name)
+        except ImportRefusedError as exc:
+            st.error(markdown_text(str(exc)))
+            return
+        options = ([] if inspection.is_table else [""]) + list(INPUT_DATUMS)
+        suggested = inspection.suggestion.datum if inspection.suggestion is not None else None
+        index = options.index(suggested) if inspection.is_table and suggested in options else 0
+        c1, c2 = st.columns(2)
+        datum = c1.selectbox(tr("file_datum", lang), options, index=index, key="planner_upload_datum",
+                             format_func=lambda d: term(INPUT_DATUMS[d], lang) if d else tr("as_declared", lang))
+        if inspection.suggestion is not None:
+            c1.caption(markdown_text(tr("suggested", lang, datum=term(INPUT_DATUMS[inspection.suggestion.datum], lang)
+                                        if inspection.suggestion.datum in INPUT_DATUMS else inspection.suggestion.datum,
+                                        why="; ".join(inspection.suggestion.reasons)[:200])))
+        columns = [c for c in inspection.columns if c not in ("geometry",)]
+        guess = suggest_name_column(columns)
+        name_column = c2.selectbox(tr("name_column", lang), [""] + columns, key="planner_upload_name",
+                                   index=columns.index(guess) + 1 if guess else 0,
+                                   format_func=lambda c: c or tr("no_name_column", lang))
+        if st.button(tr("add_from_file", lang), key="planner_upload_add", type="primary"):
+            try:
+                intake = intake_upload(data_bytes, filename=upload.name, datum=datum or None,
+                                       name_column=name_column or None)
+            except (ImportRefusedError, GeoError) as exc:
+                flash("error", markdown_text(str(exc)))
+                st.rerun()
+            add_to_scenario(store, intake, lang, author)
+            swap_rows = intake.rows_with_fix("swap_axes")
+            st.session_state["planner_swap_fix"] = ({"sha": hashlib.sha256(data_bytes).hexdigest(), "rows": swap_rows,
+                                                     "datum": datum or None, "name_column": name_column or None}
+                                                    if swap_rows else None)
+            st.rerun()
+        pending = st.session_state.get("planner_swap_fix")
+        if pending and pending["sha"] == hashlib.sha256(data_bytes).hexdigest():
+            rows = ", ".join(map(str, pending["rows"][:12]))
+            label = f"{inspection.source_format} #{rows}" if inspection.is_table else f"feature {rows}"
+            if st.button(tr("swap_fix", lang, rows=label), key="planner_upload_swap"):
+                intake = intake_upload(data_bytes, filename=upload.name, datum=pending["datum"], swap_axes=True,
+                                       rows=tuple(pending["rows"]), name_column=pending["name_column"])
+                st.session_state["planner_swap_fix"] = None
+                add_to_scenario(store, intake, lang, author)
+                st.rerun()
+
+
+def problems_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str, version: int, lang: str) -> None:
+    problems = measured[measured["problem"].notna()]
+    if problems.empty:
+        return
+    st.warning(tr("problems", lang, n=len(problems)))
+    for row in problems.itertuples():
+        label = parcel_label(row.number, row.name, lang)
+        problem = term_of("problem", row.problem, lang)
+        hint = PARCEL_PROBLEMS[row.problem]
+        with st.container(border=True):
+            st.markdown(f"**{markdown_text(label)}**: {markdown_text(problem)} — {markdown_text(row.problem_message)}. "
+                        f"{markdown_text(hint.description_zh if lang == 'zh' else hint.description_en)}")
+            c1, c2, c3, c4 = st.columns([1, 2, 1, 1])
+            fix, datum = None, None
+            if row.problem_fix == "swap_axes" and c1.button(tr("fix_swap", lang), key=f"planner_fix_swap_{row.parcel_id}"):
+                fix = "swap_axes"
+            if row.problem_fix == "choose_datum":
+                datum = c2.selectbox(tr("fix_datum", lang), list(INPUT_DATUMS), key=f"planner_fix_datum_{row.parcel_id}",
+                                     format_func=lambda d: term(INPUT_DATUMS[d], lang))
+                if c3.button(tr("fix_convert", lang), key=f"planner_fix_convert_{row.parcel_id}"):
+                    fix = "choose_datum"
+            if c4.button(tr("fix_delete", lang), key=f"planner_fix_delete_{row.parcel_id}"):
+                fix = "delete"
+            if fix is None:
+                continue
+            parcels, _ = store.load(name)
+            try:
+                if fix == "delete":
+                    fixed = parcels[parcels["parcel_id"] != row.parcel_id]
+                else:
+                    fixed = fix_parcels(parcels, [row.parcel_id], fix=fix, datum=datum)
+                store.save(name, fixed, expected_version=version, change=f"{fix}: parcel {row.number}")
+                flash("success", markdown_text(tr("fixed", lang, label=label)))
+            except GeoError as exc:
+                flash("error", markdown_text(str(exc)))
+            st.rerun()
+
+
+def parcels_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str, version: int, data,
+                    lang: str) -> None:
+    names = name_maps(data, lang)
+    summary = totals(measured)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(tr("parcels", lang), format_number(summary.parcels, lang))
+    c2.metric(tr("total_land", lang), format_quantity(summary.area_mu, "mu", lang),
+              help=f"{format_quantity(summary.area_m2 / 10_000, 'ha', lang)} · {format_quantity(summary.area_m2, 'm2', lang)}")
+    c3.metric(tr("overlap", lang), format_quantity(summary.overlap_mu, "mu", lang))
+    pairs = measured.attrs.get("overlaps")
+    if pairs is not None and len(pairs):
+        st.warning(tr("overlaps_found", lang, n=len(pairs), mu=format_quantity(summary.overlap_mu, "mu", lang)))
+        labels = dict(zip(measured["number"], [parcel_label(n, m, lang) for n, m in
+                                                zip(measured["number"], measured["name"], strict=True)], strict=True))
+        st.dataframe(pd.DataFrame({tr("overlap_a", lang): pairs["a"].map(labels),
+                                   tr("overlap_b", lang): pairs["b"].map(labels),
+                                   f"{tr('overlap', lang)} ({t('parcel', lang)}, {'亩' if lang == 'zh' else 'mu'})":
+                                       pairs["overlap_mu"], f"{tr('overlap', lang)} (m²)": pairs["overlap_m2"]}),
+                     hide_index=True, width="stretch")
+    ok = measured[measured["problem"].isna()]
+    unit_mu = "亩" if lang == "zh" else "mu"
+    table = pd.DataFrame({
+        "parcel_id": ok["parcel_id"], "number": ok["number"], "name": ok["name"], "status": ok["status"],
+        "use": ok["use"], "floor_area_m2": ok["floor_area_m2"], "plot_ratio": ok["plot_ratio"],
+        "area_mu": ok["area_mu"], "area_ha": ok["area_ha"], "area_m2": ok["area_m2"], "counted_mu": ok["counted_mu"],
+        "overlaps_with": ok["overlaps_with"], "floor_area_effective_m2": ok["floor_area_effective_m2"],
+        "district": ok["district_id"].map(names["district"]), "hub": ok["hub_id"].map(names["hub"]),
+        "park": ok["park_id"].map(names["park"]), "park_share": ok["park_share"] * 100,
+    }).reset_index(drop=True)
+    read_only = ["parcel_id", "number", "area_mu", "area_ha", "area_m2", "counted_mu", "overlaps_with",
+                 "floor_area_effective_m2", "district", "hub", "park", "park_share"]
+    edited = st.data_editor(
+        table, key=f"planner_table_{hashlib.sha256(f'{name}|{version}|{lang}'.encode()).hexdigest()[:10]}",
+        hide_index=True, width="stretch", num_rows="delete", disabled=read_only,
+        column_order=[c for c in table.columns if c != "parcel_id"],
+        column_config={
+            "number": st.column_config.NumberColumn(tr("number", lang), format="%d", width="small"),
+            "name": st.column_config.TextColumn(t("name", lang), max_chars=120),
+            "status": st.column_config.SelectboxColumn(t("parcel_status", lang), options=list(STATUSES), required=True,
+                                                       format_func=lambda c: term_of("status", c, lang)),
+            "use": st.column_config.SelectboxColumn(t("parcel_use", lang), options=list(USES), required=True,
+                                                    format_func=lambda c: term_of("use", c, lang)),
+            "floor_area_m2": st.column_config.NumberColumn(tr("floor_given", lang), min_value=0.0, format="%.0f"),
+            "plot_ratio": st.column_config.NumberColumn(tr("plot_ratio", lang), min_value=0.0, max_value=20.0,
+                                                        format="%.2f"),
+            "area_mu": st.column_config.NumberColumn(f"{t('area', lang)} ({unit_mu})", format="%.2f"),
+            "area_ha": st.column_config.NumberColumn(f"{t('area', lang)} (ha)", format="%.2f"),
+            "area_m2": st.column_config.NumberColumn(f"{t('area', lang)} (m²)", format="%.0f"),
+            "counted_mu": st.column_config.NumberColumn(tr("counted", lang), format="%.2f"),
+            "overlaps_with": st.column_config.TextColumn(tr("overlaps_with", lang)),
+            "floor_area_effective_m2": st.column_config.NumberColumn(tr("floor_used", lang), format="%.0f"),
+            "district": st.column_config.TextColumn(t("district", lang)),
+            "hub": st.column_config.TextColumn(t("hub", lang)),
+            "park": st.column_config.TextColumn(t("park", lang)),
+            "park_share": st.column_config.NumberColumn(tr("park_share", lang), format="%.0f%%"),
+        })
+    editable = ["parcel_id", "name", "status", "use", "floor_area_m2", "plot_ratio"]
+    if edited[editable].reset_index(drop=True).equals(table[editable].reset_index(drop=True)):
+        return
+    parcels, _ = store.load(name)
+    problem_ids = set(measured.loc[measured["problem"].notna(), "parcel_id"])
+    kept = parcels[parcels["parcel_id"].isin(set(edited["parcel_id"]) | problem_ids)].set_index("parcel_id")
+    updates = edited.set_index("parcel_id")[editable[1:]]
+    kept.loc[updates.index, editable[1:]] = updates.to_numpy()
+    try:
+        store.save(name, gpd.GeoDataFrame(kept.reset_index(), geometry="geometry", crs=4326),
+                   expected_version=version, change="table edit")
+    except GeoError as exc:
+        flash("error", markdown_text(str(exc)))
+    st.rerun()
+
+
+def download_section(name: str, version: int, parcels_loader, data, lang: str) -> None:
+    c1, c2 = st.columns([1, 2])
+    fmt = c1.radio(tr("format", lang), list(FORMATS), format_func=FORMAT_LABELS.get, horizontal=True,
+                   key="planner_download_format")
+    # Built on click: a scenario of 2,000 parcels takes a moment to export.
+    c2.download_button(tr("download", lang), lambda: export_scenario(
+        parcels_loader(), scenario=name, version=version, snapshot=data, fmt=fmt).data,
+        file_name=export_scenario_filename(name, version=version, snapshot=data, fmt=fmt),
+        mime=MEDIA_TYPES[fmt], key="planner_download")
+
+
+def progress_section(measured: gpd.GeoDataFrame | None, data, lang: str) -> None:
+    facts = data.facts.set_index("fact_id")
+    names = name_maps(data, lang)
+    st.subheader(tr("targets", lang))
+    source = measured if measured is not None else pd.DataFrame(
+        {"use": [], "status": [], "area_mu": [], "floor_area_effective_m2": [], "problem": []})
+    city = progress(source)
+    for row in city.itertuples():
+        fact = facts.loc[row.fact_id] if row.fact_id in facts.index else None
+        target_text = common.fact_text(fact, lang) if fact is not None else format_quantity(row.target_value, row.unit, lang)
+        st.progress(min(float(row.share), 1.0),
+                    text=f"{metric_label(row.target, lang)}: "
+                         f"{format_quantity(row.achieved, row.unit, lang)} / {target_text} ({row.share:.1%})")
+    first = facts.loc[TARGETS[0].fact_id] if TARGETS[0].fact_id in facts.index else None
+    if first is not None:
+        st.caption(tr("target_sources", lang, source=common.source_label(first["source_id"])
+                      + f" ({t('as_of', lang)} {first['as_of']})"))
+    if measured is None or measured["problem"].isna().sum() == 0:
+        return
+    for scope, column, label in (("district_id", "district", tr("per_district", lang)),
+                                 ("hub_id", "hub", tr("per_hub", lang))):
+        st.markdown(f"#### {label}")
+        table = progress(measured, by=scope)
+        table["scope"] = table["scope"].map(lambda v: names[column].get(v, tr("unassigned", lang)))
+        charts = st.columns(len(TARGETS))
+        for chart, target in zip(charts, TARGETS, strict=True):
+            part = table[table["target"] == target.key]
+            unit = {"mu": "亩" if lang == "zh" else "mu", "m2": "m²"}[target.unit]
+            chart.markdown(f"**{markdown_text(tr('chart_title', lang, target=metric_label(target.key, lang), scope=tr('scope_' + column, lang), value=format_quantity(target.value, target.unit, lang)))}**")
+            chart.bar_chart(part.rename(columns={"scope": tr("scope_" + column, lang), "achieved": unit}),
+                            x=tr("scope_" + column, lang), y=unit, x_label=tr("scope_" + column, lang),
+                            y_label=f"{metric_label(target.key, lang)} ({unit})", height=240)
+        wide = table.pivot(index="scope", columns="target", values="achieved")
+        wide.columns = [metric_label(c, lang) for c in wide.columns]
+        st.dataframe(wide, width="stretch")
+
+
+def scenarios_tab(store: ScenarioStore, lang: str) -> None:
+    saved = store.list_scenarios()
+    st.subheader(tr("scenarios_table", lang))
+    if saved:
+        unit_mu = "亩" if lang == "zh" else "mu"
+        st.dataframe(pd.DataFrame({
+            tr("scenario", lang): [s.name for s in saved], tr("parcels", lang): [s.parcels for s in saved],
+            f"{t('area', lang)} ({unit_mu})": [round(s.area_mu, 2) if s.area_mu is not None else None for s in saved],
+            f"{t('area', lang)} (m²)": [round(s.area_m2) if s.area_m2 is not None else None for s in saved],
+            tr("last_change", lang): [s.updated_at.replace("T", " ") for s in saved],
+            tr("author", lang): [s.author for s in saved], tr("version", lang): [s.version for s in saved],
+        }), hide_index=True, width="stretch")
+        c1, c2 = st.columns([3, 1])
+        pick = c1.selectbox(tr("scenario", lang), [s.name for s in saved], key="planner_list_pick")
+        if c2.button(tr("open", lang), key="planner_list_open"):
+            open_scenario(pick)
+            st.rerun()
+    deleted = store.list_deleted()
+    if deleted:
+        st.markdown(f"**{tr('deleted_list', lang, days=RETENTION_DAYS)}**")
+        for number, info in enumerate(deleted[:30]):
+            c1, c2 = st.columns([3, 1])
+            c1.caption(markdown_text(f"{info.name} · {info.parcels} · {(info.deleted_at or '').replace('T', ' ')}"))
+            if c2.button(tr("restore", lang, name=info.name[:30]), key=f"planner_restore_{number}"):
+                try:
+                    restored, _ = store.restore(info.name)
+                except ScenarioError:
+                    restored, _ = store.restore(info.name, new_name=f"{info.name[:MAX_NAME_CHARS - 12]} (restored)")
+                open_scenario(restored)
+                flash("success", markdown_text(tr("restored", lang, name=restored)))
+                st.rerun()
+
+
+def compare_tab(store: ScenarioStore, data, settings, lang: str) -> None:
+    saved = [s.name for s in store.list_scenarios()]
+    if len(saved) < 2:
+        st.info(tr("need_two", lang))
+        return
+    c1, c2 = st.columns(2)
+    first = c1.selectbox(tr("first", lang), saved, key="planner_compare_first")
+    second = c2.selectbox(tr("second", lang), [s for s in saved if s != first], key="planner_compare_second")
+    a, version_a = measured_scenario(store, first, data)
+    b, version_b = measured_scenario(store, second, data)
+    names = name_maps(data, lang)
+    for scope, column, label in (("district_id", "district", tr("per_district", lang)),
+                                 ("hub_id", "hub", tr("per_hub", lang))):
+        table = compare(a, b, by=scope)
+        table["scope"] = table["scope"].map(lambda v: names[column].get(v, tr("unassigned", lang)))
+        table["target"] = [metric_label(k, lang) for k in table["target"]]
+        st.markdown(f"**{label}**")
+        st.dataframe(table.rename(columns={"scope": tr("scope_" + column, lang), "target": tr("target", lang),
+                                           "first": first, "second": second, "difference": tr("difference", lang)}),
+                     hide_index=True, width="stretch")
+
+    def build():
+        fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key, zoom_start=10)
+        parcels_layer(a, lang=lang, datum=settings.datum, names=names, labels=False, layer_name=first).add_to(fmap)
+        parcels_layer(b, lang=lang, datum=settings.datum, names=names, labels=False, colour=SECOND_COLOUR,
+                      layer_name=second).add_to(fmap)
+        both = pd.concat([a[a["problem"].isna()], b[b["problem"].isna()]])
+        if len(both):
+            minx, miny, maxx, maxy = gpd.GeoDataFrame(both, geometry="geometry", crs=4326).total_bounds
+            fmap.fit_bounds([[miny, minx], [maxy, maxx]], max_zoom=15)
+        return fmap
+
+    key = "planner_compare_" + hashlib.sha256(f"{first}|{version_a}|{second}|{version_b}|{settings.basemap}|{lang}"
+                                              .encode()).hexdigest()[:12]
+    common.show_map(build, key=key, height=420, cache_key=(key, str(store.path), common.parks_key()))
+
+
+# ------------------------------------------------------------------ page
 
 settings = common.settings()
 lang = settings.lang
@@ -107,165 +611,26 @@ with common.friendly_errors(lang):
     data = common.snapshot()
     store = ScenarioStore()
     st.title(tr("title", lang))
-    flash = st.session_state.pop("planner_flash", None)
-    if flash:
-        getattr(st, flash[0])(flash[1])
-
-    parcels, version = load_active(store)
-    if active_scenario() and version is not None:
-        st.caption(tr("active", lang, name=active_scenario(), version=version))
-
-    # Saved parcels are shown as a layer; the Draw tool adds new ones. Every change gives the map
-    # a new key, so the drawing layer starts empty and nothing is counted twice.
-    st.caption(tr("draw_hint", lang))
-    measured = (measure_parcels(parcels, parks=data.parks, districts=data.districts, hubs=data.hubs)
-                if not parcels.empty else None)
-    fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key, zoom_start=10)
-    parks_layer(data.parks, lang=lang, datum=settings.datum).add_to(fmap)
-    if measured is not None:
-        parcels_layer(measured, lang=lang, datum=settings.datum).add_to(fmap)
-        minx, miny, maxx, maxy = measured.total_bounds
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]], max_zoom=15)
-    folium.plugins.Draw(
-        export=False, position="topleft",
-        draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
-                      "polygon": {"allowIntersection": False, "showArea": False}, "rectangle": True},
-        edit_options={"edit": False, "remove": False},
-    ).add_to(fmap)
-    map_key = "planner_map_" + hashlib.sha256(
-        f"{active_scenario()}|{version}|{settings.datum}|{lang}".encode()).hexdigest()[:10]
-    result = common.show_map(fmap, key=map_key, height=520, returned_objects=["all_drawings"])
-    drawings = (result or {}).get("all_drawings")
-    if drawings:
-        added = parcels_from_features(drawings, datum=settings.datum)
-        save_active(store, pd.concat([parcels, added], ignore_index=True), version)
-        st.rerun()
-
-    with st.expander(tr("upload", lang)):
-        datum = st.radio(tr("upload_datum", lang), ["wgs84", "gcj02"], horizontal=True, key="planner_upload_datum",
-                         format_func={"wgs84": "WGS84", "gcj02": "GCJ-02"}.get)
-        upload = st.file_uploader(tr("upload", lang), type=["geojson", "json"], key="planner_upload")
-        if upload is not None and st.session_state.get("planner_upload_seen") != upload.file_id:
-            st.session_state["planner_upload_seen"] = upload.file_id
-            raw = upload.getvalue()
-            if len(raw) > MAX_UPLOAD_BYTES:
-                st.error(tr("too_big", lang, size=len(raw), limit=MAX_UPLOAD_BYTES))
-            else:
-                try:
-                    document = json.loads(raw.decode("utf-8"))
-                    features = document.get("features", []) if isinstance(document, dict) else []
-                    added = parcels_from_features(features, datum=datum)
-                    save_active(store, pd.concat([parcels, added], ignore_index=True), version)
-                    st.rerun()
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    st.error(t("error_generic", lang, message=f"not a GeoJSON file ({exc})"))
-
-    st.subheader(f"{tr('parcels', lang)} ({len(parcels)})")
-    if measured is None:
-        st.info(tr("none_yet", lang))
-    else:
-        repairs = measured.attrs.get("repairs")
-        if repairs:
-            st.warning(tr("repaired", lang, message=repairs.message()))
-        name_col = "name_zh" if lang == "zh" else "name_en"
-        hub_names = dict(zip(data.hubs["hub_id"], data.hubs[name_col], strict=False))
-        park_names = dict(zip(data.parks["park_id"], data.parks[name_col], strict=False))
-        district_names = dict(zip(data.districts["district_id"], data.districts[name_col], strict=False))
-        table = pd.DataFrame({
-            "parcel_id": measured["parcel_id"], "name": measured["name"], "status": measured["status"],
-            "use": measured["use"], "floor_area_m2": measured["floor_area_m2"],
-            "plot_ratio": measured["plot_ratio"],
-            "area_m2": measured["area_m2"], "area_ha": measured["area_ha"], "area_mu": measured["area_mu"],
-            "floor_area_effective_m2": measured["floor_area_effective_m2"],
-            "district": measured["district_id"].map(district_names),
-            "hub": measured["hub_id"].map(hub_names), "park": measured["park_id"].map(park_names),
-        })
-        edited = st.data_editor(
-            table, key=f"planner_table_{map_key}", hide_index=True, width="stretch",
-            num_rows="delete",
-            disabled=["parcel_id", "area_m2", "area_ha", "area_mu", "floor_area_effective_m2",
-                      "district", "hub", "park"],
-            column_config={
-                "parcel_id": st.column_config.TextColumn("ID"),
-                "name": st.column_config.TextColumn(t("name", lang)),
-                "status": st.column_config.SelectboxColumn(tr("status", lang), options=list(STATUSES), required=True),
-                "use": st.column_config.SelectboxColumn(tr("use", lang), options=list(USES), required=True),
-                "floor_area_m2": st.column_config.NumberColumn(tr("floor_given", lang), min_value=0.0, format="%.0f"),
-                "plot_ratio": st.column_config.NumberColumn(tr("plot_ratio", lang), min_value=0.0, max_value=20.0,
-                                                            format="%.2f"),
-                "area_m2": st.column_config.NumberColumn(f"{t('area', lang)} (m²)", format="%.0f"),
-                "area_ha": st.column_config.NumberColumn(f"{t('area', lang)} (ha)", format="%.2f"),
-                "area_mu": st.column_config.NumberColumn(f"{t('area', lang)} ({'亩' if lang == 'zh' else 'mu'})",
-                                                         format="%.2f"),
-                "floor_area_effective_m2": st.column_config.NumberColumn(tr("floor_used", lang), format="%.0f"),
-                "district": st.column_config.TextColumn(t("district", lang)),
-                "hub": st.column_config.TextColumn(t("hub", lang)),
-                "park": st.column_config.TextColumn(t("park", lang)),
-            })
-        for _, row in measured.iterrows():
-            st.text(f"{row['name']}: {format_quantity(row['area_mu'], 'mu', lang)} · "
-                    f"{format_quantity(row['area_ha'], 'ha', lang)} · {format_quantity(row['area_m2'], 'm2', lang)}"
-                    f" · {district_names.get(row['district_id'], '-')} · {hub_names.get(row['hub_id'], '-')}")
-        editable = ["parcel_id", "name", "status", "use", "floor_area_m2", "plot_ratio"]
-        if not edited[editable].reset_index(drop=True).equals(table[editable].reset_index(drop=True)):
-            updated = parcels.set_index("parcel_id").loc[edited["parcel_id"]].reset_index()
-            for column in editable[1:]:
-                updated[column] = edited[column].to_numpy()
-            save_active(store, gpd.GeoDataFrame(updated, geometry="geometry", crs=4326), version)
-            st.rerun()
-
-    st.subheader(tr("targets", lang))
-    facts = data.facts.set_index("fact_id")
-    source = measured if measured is not None else pd.DataFrame(
-        {"use": [], "status": [], "area_mu": [], "floor_area_effective_m2": []})
-    for _, row in progress(source).iterrows():
-        achieved = format_quantity(row["achieved"], row["unit"], lang)
-        if row["fact_id"] in facts.index:
-            fact = facts.loc[row["fact_id"]]
-            target, cited = common.fact_text(fact, lang), common.fact_help(fact, lang).split("\n")[0]
+    name = current_name()
+    measured, version = measured_scenario(store, name, data) if name and store.exists(name) else (None, None)
+    scenario_bar(store, name, version, lang)
+    show_flash()
+    author = store.info(name).author if version is not None else ""
+    tab_map, tab_progress, tab_scenarios, tab_compare = st.tabs(
+        [tr("tab_map", lang), tr("tab_progress", lang), tr("tab_scenarios", lang), tr("tab_compare", lang)])
+    with tab_map:
+        map_section(store, measured, name, version, data, settings, lang, author)
+        upload_section(store, lang, author)
+        st.subheader(tr("parcels", lang))
+        if measured is None or measured.empty or version is None:
+            st.info(tr("none_yet", lang))
         else:
-            target, cited = format_quantity(row["target_value"], row["unit"], lang), row["fact_id"]
-        st.progress(min(float(row["share"]), 1.0),
-                    text=f"{tr('target_' + row['target'], lang)}: {achieved} / {target} ({row['share']:.1%})")
-        st.caption(cited)
-    if measured is not None:
-        st.markdown(f"**{tr('by_hub', lang)}**")
-        by_hub = progress(measured, by="hub_id")
-        by_hub["scope"] = by_hub["scope"].map(lambda h: hub_names.get(h, h))
-        by_hub["target"] = [tr("target_" + k, lang) for k in by_hub["target"]]
-        st.dataframe(by_hub.pivot(index="scope", columns="target", values="achieved"), width="stretch")
-
-    st.subheader(tr("scenario", lang))
-    st.caption(tr("store_at", lang, path=str(store.path)))
-    left, right = st.columns(2)
-    with left:
-        name = st.text_input(tr("scenario_name", lang), key="planner_save_name", max_chars=80)
-        if st.button(tr("save", lang), key="planner_save", disabled=not name.strip() or parcels.empty):
-            try:
-                saved_version = store.save(name, parcels, expected_version=None)
-                st.query_params["scenario"] = name.strip()
-                st.session_state["planner_flash"] = ("success", tr("saved", lang, name=name.strip(),
-                                                                   version=saved_version))
-                st.rerun()
-            except ScenarioConflictError as exc:
-                st.error(str(exc))
-    with right:
-        saved = store.list_scenarios()
-        if saved:
-            names = [s.name for s in saved]
-            pick = st.selectbox(tr("scenario", lang), names, key="planner_pick",
-                                format_func=lambda n: f"{n} (v{saved[names.index(n)].version}, "
-                                                      f"{saved[names.index(n)].parcels})")
-            if st.button(tr("load", lang), key="planner_load"):
-                st.query_params["scenario"] = pick
-                st.rerun()
-        if st.button(tr("new", lang), key="planner_new"):
-            st.session_state.pop("planner_scenario", None)
-            st.query_params.clear()
-            st.rerun()
-    if measured is not None:
-        exported = export_frame(measured, fmt="geojson", metadata=ExportMetadata(
-            layer=f"parcels_{active_scenario() or 'draft'}", snapshot_version=data.version),
-            id_column="parcel_id")
-        st.download_button(tr("download", lang), exported.data, file_name=exported.filename,
-                           mime=exported.media_type, key="planner_download")
+            problems_section(store, measured, name, version, lang)
+            parcels_section(store, measured, name, version, data, lang)
+            download_section(name, version, lambda: store.load(name)[0], data, lang)
+    with tab_progress:
+        progress_section(measured, data, lang)
+    with tab_scenarios:
+        scenarios_tab(store, lang)
+    with tab_compare:
+        compare_tab(store, data, settings, lang)

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from layers.i18n import parcel_label
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 60
 
@@ -202,7 +204,9 @@ def test_import_page_saves_the_layer_and_adds_polygons_to_a_scenario(tmp_path):
     at.button(key="import_add_parcels").click().run()
     assert not at.error, [e.value for e in at.error]
     parcels, _ = store.load("from import")
-    assert parcels["name"].tolist() == ["Parcel 1"]
+    # No label column chosen: the parcel is numbered, and shown as "Parcel 1"
+    assert parcels["number"].tolist() == [1] and parcels["name"].tolist() == [""]
+    assert parcel_label(1, parcels["name"].iloc[0], "en") == "Parcel 1"
     assert parcels.geometry.iloc[0].equals(layer.frame.geometry.iloc[1])
 
 

@@ -104,10 +104,21 @@ def test_two_sessions_never_silently_overwrite_each_other(tmp_path):
         store.save("shared", parcels, expected_version=version_b)
 
 
-def test_hostile_scenario_names_are_refused(tmp_path):
-    store = ScenarioStore(tmp_path)
-    with pytest.raises(ScenarioError, match="not allowed"):
-        store.save("../../etc/passwd", parcels_from_features([_feature(SQUARE)]), expected_version=None)
+def test_path_like_scenario_names_are_plain_text_never_paths(tmp_path):
+    store = ScenarioStore(tmp_path / "store")
+    name = "../../etc/passwd"
+    store.save(name, parcels_from_features([_feature(SQUARE)]), expected_version=None)
+    assert [s.name for s in store.list()] == [name]
+    assert sorted(p.name for p in (tmp_path / "store").iterdir() if not p.name.startswith("planner.sqlite")) == []
+    assert not (tmp_path / "etc").exists()
+
+
+@pytest.mark.parametrize(("name", "match"), [("", "needs a name"), ("   ", "needs a name"),
+                                              ("x" * 101, "101 characters; the limit is 100"),
+                                              ("a\x00b", "control character"), ("line\nbreak", "control character")])
+def test_scenario_names_that_cannot_be_stored_are_refused_with_the_rule(tmp_path, name, match):
+    with pytest.raises(ScenarioError, match=match):
+        ScenarioStore(tmp_path).save(name, parcels_from_features([_feature(SQUARE)]), expected_version=None)
 
 
 def _save_forever(directory):
@@ -121,7 +132,15 @@ def _save_forever(directory):
 def test_killed_writer_leaves_a_complete_scenario(tmp_path):
     process = multiprocessing.get_context("spawn").Process(target=_save_forever, args=(str(tmp_path),))
     process.start()
-    time.sleep(3.0)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait for the burst of saves to be under way, then kill mid-burst
+        try:
+            if ScenarioStore(tmp_path).info("crash").version >= 3:
+                break
+        except ScenarioError:
+            pass
+        time.sleep(0.1)
+    time.sleep(0.3)
     os.kill(process.pid, signal.SIGKILL)
     process.join()
     loaded, version = ScenarioStore(tmp_path).load("crash")

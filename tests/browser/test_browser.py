@@ -149,7 +149,7 @@ def test_uploaded_file_with_script_payloads_is_mapped_inert(page, server):
         if box:
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             page.wait_for_timeout(150)
-            tooltips.update(t.inner_text() for t in frame.locator(".leaflet-tooltip").all())
+            tooltips.update(frame.locator(".leaflet-tooltip").evaluate_all("els => els.map(e => e.innerText)"))
     screenshot(page, "import_xss")
     assert any("onerror=alert(1)" in text for text in tooltips), tooltips
     assert dialogs == []

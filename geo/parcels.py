@@ -1,0 +1,554 @@
+"""Planner parcels: the parcel table, and the door every parcel passes through.
+
+A parcel enters a scenario drawn on the map, uploaded in a file (through the one importer,
+``geo.imports.read_upload``), taken from an imported layer, or edited on the map. Every way in
+goes through the same check (``geo.geometry_check.diagnose`` plus the attribute rules here):
+a parcel with swapped axes, metres read as degrees, NaN/Infinity, no area, too many vertices,
+a location outside Beijing or an unknown status is refused with a message that names the parcel
+and the fix; an invalid ring is repaired and the repair is reported by the parcel's name.
+
+A scenario stored by an older version or another tool may still hold such a parcel:
+``parcels_from_geojson`` reads it anyway and ``diagnose_parcels`` says what is wrong, so the
+page can show it as a problem row with its fix instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.datums import convert_geometries
+from geo.errors import GeoError, NoUsableRowsError
+from geo.geometry_check import DEFAULT_MAX_VERTICES, GeometryProblem, diagnose, swap_axes
+from geo.imports import LIMITS, ImportedLayer, ImportLimits, read_upload
+from geo.measure import repair_geometries
+from geo.tables import check_input_datum, to_wgs84
+
+STATUSES: tuple[str, ...] = ("planned", "under_construction", "completed")
+USES: tuple[str, ...] = ("industrial_land", "standard_factory", "other")
+LAND_USES: tuple[str, ...] = ("industrial_land", "standard_factory")
+PARCEL_COLUMNS: tuple[str, ...] = ("parcel_id", "number", "name", "status", "use", "floor_area_m2",
+                                   "plot_ratio")
+DEFAULT_PLOT_RATIO = 2.0
+MAX_PARCELS = 2_000
+MAX_VERTICES_PER_PARCEL = DEFAULT_MAX_VERTICES
+MAX_NAME_CHARS = 120
+# Parcel names read from columns with these names (case-insensitive), in this order.
+NAME_COLUMNS: tuple[str, ...] = ("name", "名称", "地块名称", "地块", "parcel", "label", "title", "编号", "id")
+# Keys the map's Draw layer matches on: geometries within this many degrees (~0.2 m) are unchanged.
+_UNCHANGED_TOLERANCE_DEG = 2e-6
+
+
+class ParcelError(GeoError, ValueError):
+    """A parcel that cannot be used: not a polygon, bad status, use or floor figures."""
+
+
+@dataclass(frozen=True)
+class RefusedParcel:
+    """A parcel kept out of a scenario: how the user knows it, what is wrong, and the fix."""
+
+    label: str
+    code: str
+    message: str
+    fix: str | None = None
+    row: int | None = None  # the file's feature/row number, for a second import with the fix
+
+    def text(self) -> str:
+        return f"{self.label}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ParcelIntake:
+    """Parcels that passed the door (normalised, WGS84), those refused, and notes on repairs."""
+
+    parcels: gpd.GeoDataFrame
+    refused: tuple[RefusedParcel, ...] = ()
+    notes: tuple[str, ...] = ()
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def rows_with_fix(self, fix: str) -> tuple[int, ...]:
+        return tuple(r.row for r in self.refused if r.fix == fix and r.row is not None)
+
+
+def new_parcel_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def empty_parcels() -> gpd.GeoDataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in PARCEL_COLUMNS})
+    return normalise(gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=4326), crs=4326))
+
+
+# ----------------------------------------------------------------------------- attributes
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (
+        isinstance(value, str) and not value.strip()) or value is pd.NA
+
+
+def _number_or_problem(value: object, name: str) -> tuple[float, str | None]:
+    if _missing(value):
+        return np.nan, None
+    try:
+        number = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return np.nan, f"{name} {value!r} is not a number"
+    if not np.isfinite(number):
+        return np.nan, f"{name} {value!r} is not a finite number"
+    if number < 0:
+        return np.nan, f"{name} must not be negative, got {number!r}"
+    return number, None
+
+
+def _attribute_problem(props: dict[str, Any]) -> str | None:
+    """The first attribute a parcel cannot keep, as a sentence (None: all fine)."""
+    for column, allowed in (("status", STATUSES), ("use", USES)):
+        value = props.get(column)
+        if not _missing(value) and value not in allowed:
+            return f"unknown parcel {column} {value!r}: use one of {', '.join(allowed)}"
+    for column in ("floor_area_m2", "plot_ratio"):
+        _, problem = _number_or_problem(props.get(column), column)
+        if problem:
+            return problem
+    return None
+
+
+def _clean_name(value: object) -> str:
+    if _missing(value):
+        return ""
+    text = "".join(ch for ch in str(value) if ch.isprintable()).strip()
+    return text[:MAX_NAME_CHARS]
+
+
+def normalise(parcels: gpd.GeoDataFrame, *, strict: bool = True) -> gpd.GeoDataFrame:
+    """Fill defaults (id, number, status, use, plot ratio) and check every value.
+
+    With ``strict=False`` (stored scenarios, which must always open) unknown codes fall back to
+    the defaults instead of raising.
+
+    Raises
+    ------
+    ParcelError
+        Over ``MAX_PARCELS`` parcels, or (strict) an unknown status/use or a bad number.
+    """
+    if len(parcels) > MAX_PARCELS:
+        raise ParcelError(f"{len(parcels):,} parcels in one scenario; the limit is {MAX_PARCELS:,}:"
+                          " split the plan into several scenarios")
+    out = parcels.copy()
+    for column in PARCEL_COLUMNS:
+        if column not in out:
+            out[column] = None
+    out["parcel_id"] = [p if isinstance(p, str) and p else new_parcel_id() for p in out["parcel_id"]]
+    out["name"] = [_clean_name(n) for n in out["name"]]
+    for column, allowed, default in (("status", STATUSES, "planned"), ("use", USES, "standard_factory")):
+        values = []
+        for value in out[column]:
+            if _missing(value):
+                values.append(default)
+            elif value in allowed:
+                values.append(value)
+            elif strict:
+                raise ParcelError(f"unknown parcel {column} {value!r}: use one of {', '.join(allowed)}")
+            else:
+                values.append(default)
+        out[column] = values
+    for column in ("floor_area_m2", "plot_ratio"):
+        numbers = []
+        for value in out[column]:
+            number, problem = _number_or_problem(value, column)
+            if problem and strict:
+                raise ParcelError(problem)
+            numbers.append(number)
+        out[column] = np.array(numbers, dtype=float)
+    out["plot_ratio"] = np.where(np.isnan(out["plot_ratio"]), DEFAULT_PLOT_RATIO, out["plot_ratio"])
+    out["number"] = _numbers(out["number"])
+    return gpd.GeoDataFrame(out[[*PARCEL_COLUMNS]], geometry=out.geometry.values, crs=4326)
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """Keep each parcel's number; give unnumbered (or duplicate) parcels the next free ones."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    out = np.zeros(len(numbers), dtype=np.int64)
+    seen: set[int] = set()
+    pending = []
+    for position, number in enumerate(numbers):
+        if np.isfinite(number) and number >= 1 and int(number) == number and int(number) not in seen:
+            out[position] = int(number)
+            seen.add(int(number))
+        else:
+            pending.append(position)
+    next_number = max(seen, default=0) + 1
+    for position in pending:
+        out[position] = next_number
+        next_number += 1
+    return out
+
+
+def add_parcels(current: gpd.GeoDataFrame, added: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The scenario's parcels with ``added`` appended, numbered after the highest number so far."""
+    start = int(current["number"].max()) + 1 if len(current) else 1
+    added = added.copy()
+    added["number"] = np.arange(start, start + len(added), dtype=np.int64)
+    frames = [f for f in (current, added) if len(f)]
+    if not frames:
+        return empty_parcels()
+    combined = pd.concat(frames, ignore_index=True)
+    return normalise(gpd.GeoDataFrame(combined, geometry="geometry", crs=4326), strict=False)
+
+
+# ----------------------------------------------------------------------------- the door
+
+def _label(row: int | None, row_label: str, name: str) -> str:
+    where = f"{row_label} {row}" if row is not None else row_label
+    return f"{where} ({name!r})" if name else where
+
+
+def _door(frame: gpd.GeoDataFrame, *, rows: list[int | None], row_label: str
+          ) -> tuple[gpd.GeoDataFrame, list[RefusedParcel], list[str]]:
+    """Check every candidate parcel: attributes, then geometry; repair invalid rings."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    problems = diagnose(geoms, polygons_only=True, beijing=True, max_vertices=MAX_VERTICES_PER_PARCEL)
+    names = [_clean_name(n) for n in frame["name"]] if "name" in frame else [""] * len(frame)
+    refused: list[RefusedParcel] = []
+    keep = np.ones(len(frame), dtype=bool)
+    for position, (problem, (_, record)) in enumerate(zip(problems, frame.drop(columns=frame.geometry.name)
+                                                          .iterrows(), strict=True)):
+        label = _label(rows[position], row_label, names[position])
+        attribute = _attribute_problem(record.to_dict())
+        if problem is not None:
+            refused.append(RefusedParcel(label, problem.code, problem.message, problem.fix, rows[position]))
+        elif attribute is not None:
+            refused.append(RefusedParcel(label, "attribute", attribute, None, rows[position]))
+        else:
+            continue
+        keep[position] = False
+    notes: list[str] = []
+    kept = geoms[keep].copy()
+    if len(kept):
+        fixed, report = repair_geometries(kept)
+        kept_positions = np.flatnonzero(keep)
+        reasons = "; ".join(sorted({r.split("[")[0].strip() for r in report.reasons}))
+        for local in report.repaired:
+            position = kept_positions[local]
+            notes.append(f"{_label(rows[position], row_label, names[position])}: invalid outline repaired"
+                         f" ({reasons})")
+        emptied = shapely.is_empty(fixed)
+        for local in np.flatnonzero(emptied):
+            position = kept_positions[local]
+            refused.append(RefusedParcel(_label(rows[position], row_label, names[position]), "empty",
+                                         "its outline encloses no area once repaired", None, rows[position]))
+            keep[position] = False
+        geoms = geoms.copy()
+        geoms[kept_positions] = fixed
+    accepted = frame[keep].copy()
+    accepted[frame.geometry.name] = geoms[keep]
+    accepted = gpd.GeoDataFrame(accepted, geometry=frame.geometry.name, crs=4326)
+    return normalise(accepted.reset_index(drop=True)), refused, notes
+
+
+def intake_features(features: list[dict[str, Any]], *, datum: str = "wgs84",
+                    row_label: str = "drawn parcel") -> ParcelIntake:
+    """Parcels from GeoJSON features drawn on the map (or given as plain dicts), in ``datum``.
+
+    Features drawn on a GCJ-02 basemap come back in GCJ-02: pass ``datum="gcj02"`` so they are
+    converted before anything is checked or measured.
+    """
+    rows, geoms = [], []
+    for feature in features:
+        props = dict(feature.get("properties") or {}) if isinstance(feature, dict) else {}
+        rows.append({c: props.get(c) for c in PARCEL_COLUMNS})
+        geometry = None
+        document = feature.get("geometry") if isinstance(feature, dict) else None
+        if isinstance(document, dict):
+            try:
+                geometry = shapely.geometry.shape(document)
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError):
+                geometry = None
+        geoms.append(geometry)
+    converted = _convert(np.array(geoms, dtype=object), datum)
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(PARCEL_COLUMNS)), geometry=list(converted), crs=4326)
+    accepted, refused, notes = _door(frame, rows=list(range(1, len(frame) + 1)), row_label=row_label)
+    return ParcelIntake(accepted, tuple(refused), tuple(notes))
+
+
+def _convert(geoms: np.ndarray, datum: str) -> np.ndarray:
+    if datum == "wgs84" or not len(geoms):
+        return geoms
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    out = geoms.copy()
+    if present.any():
+        out[present] = convert_geometries(geoms[present], source=datum, target="wgs84")
+    return out
+
+
+def parcels_from_features(features: list[dict[str, Any]], *, datum: str = "wgs84") -> gpd.GeoDataFrame:
+    """Parcels from GeoJSON features, all or nothing: the first refused parcel raises.
+
+    Raises
+    ------
+    ParcelError
+        Naming the first feature that cannot be a parcel and why.
+    """
+    intake = intake_features(features, datum=datum, row_label="feature")
+    if intake.refused:
+        raise ParcelError(intake.refused[0].text())
+    return intake.parcels
+
+
+def suggest_name_column(columns: list[str] | tuple[str, ...]) -> str | None:
+    """The column a file most likely keeps its parcel names in (``NAME_COLUMNS``), or None."""
+    lowered = {str(c).strip().lower(): c for c in columns}
+    return next((lowered[c] for c in NAME_COLUMNS if c in lowered), None)
+
+
+def _name_column(frame: pd.DataFrame, chosen: str | None) -> str | None:
+    if chosen is not None and chosen not in frame:
+        raise ParcelError(f"there is no column {chosen!r} to take parcel names from; the columns are"
+                          f" {[c for c in frame.columns if c != 'geometry'][:20]}")
+    return chosen
+
+
+def intake_frame(frame: gpd.GeoDataFrame, *, name_column: str | None = None, row_label: str = "feature",
+                 polygons_only: bool = False) -> ParcelIntake:
+    """Parcels from a WGS84 layer (an imported layer's frame): every feature passes the door;
+    points, lines and anything unusable are refused by their ``source_row`` number.
+
+    With ``polygons_only`` a layer's points and lines are left out without a word (a layer of
+    sites and parcels together): only its polygons are candidates.
+    """
+    if polygons_only:
+        types = shapely.get_type_id(np.asarray(frame.geometry.values, dtype=object))
+        frame = frame[np.isin(types, [3, 6])]
+    column = _name_column(frame, name_column)
+    candidates = gpd.GeoDataFrame(
+        {"name": frame[column].to_numpy() if column else [None] * len(frame),
+         **{c: frame[c].to_numpy() for c in ("status", "use", "floor_area_m2", "plot_ratio") if c in frame}},
+        geometry=np.asarray(frame.geometry.values, dtype=object), crs=4326)
+    numbers = ([int(r) for r in frame["source_row"]] if "source_row" in frame
+               else list(range(1, len(frame) + 1)))
+    accepted, refused, notes = _door(candidates, rows=numbers, row_label=row_label)
+    return ParcelIntake(accepted, tuple(refused), tuple(notes))
+
+
+def parcels_from_layer(layer: gpd.GeoDataFrame, *, name_column: str | None = None) -> gpd.GeoDataFrame:
+    """The polygons of a WGS84 layer that pass the door, as parcels (other features are left out).
+
+    Raises
+    ------
+    ParcelError
+        If the layer has no polygons.
+    """
+    types = shapely.get_type_id(np.asarray(layer.geometry.values, dtype=object))
+    if not np.isin(types, [3, 6]).any():
+        raise ParcelError("the layer has no polygons: parcels must be polygons (points and lines cannot be parcels)")
+    return intake_frame(layer, name_column=name_column).parcels
+
+
+def intake_layer(layer: ImportedLayer, *, name_column: str | None = None,
+                 rows: tuple[int, ...] | None = None) -> ParcelIntake:
+    """Parcels from an imported layer (``geo.imports.read_upload``): its polygons pass the door,
+    anything else is refused by its feature/row number; rows the importer skipped are listed too.
+
+    ``rows`` keeps only those feature/row numbers (a second import with a fix applied).
+    """
+    frame = layer.frame
+    if rows is not None:
+        frame = frame[frame["source_row"].isin(rows)]
+    intake = intake_frame(frame, name_column=name_column, row_label=layer.row_label)
+    skipped = [RefusedParcel(_label(row, layer.row_label, ""), "import", reason,
+                             _fix_of(reason), row)
+               for row, reason in layer.refused if rows is None or row in rows]
+    # The importer's own repairs and warnings (e.g. a ring repaired at feature 5), not its skipped rows,
+    # which are listed above with their reasons.
+    warnings = tuple(n.text for n in layer.notes if n.level == "warning" and not n.text.startswith("skipped "))
+    return ParcelIntake(intake.parcels, tuple(skipped) + intake.refused, warnings + intake.notes,
+                        source={"name": layer.name, "sha256": layer.sha256, "format": layer.source_format,
+                                "datum": layer.source_datum})
+
+
+def _fix_of(reason: str) -> str | None:
+    if "axes are swapped" in reason:
+        return "swap_axes"
+    if "look like metres" in reason:
+        return "choose_datum"
+    return None
+
+
+def intake_upload(data: bytes, *, filename: str, datum: str | None = None, swap_axes: bool = False,
+                  rows: tuple[int, ...] | None = None, name_column: str | None = None,
+                  limits: ImportLimits = LIMITS) -> ParcelIntake:
+    """Parcels from an uploaded file's bytes, through the one importer and the one door.
+
+    Raises
+    ------
+    ImportRefusedError
+        What the importer refuses for the whole file (format, size, a table without a datum...);
+        a file none of whose rows is usable gives an intake with every row refused instead.
+    """
+    try:
+        layer = read_upload(data, filename=filename, datum=datum, swap_axes=swap_axes, limits=limits)
+    except NoUsableRowsError as exc:
+        return ParcelIntake(empty_parcels(), tuple(
+            RefusedParcel(_label(row, exc.row_label, ""), "import", reason, _fix_of(reason), row)
+            for row, reason in exc.refused if rows is None or row in rows))
+    return intake_layer(layer, name_column=name_column, rows=rows)
+
+
+# ----------------------------------------------------------------------------- stored scenarios
+
+def diagnose_parcels(parcels: gpd.GeoDataFrame) -> list[GeometryProblem | None]:
+    """What stops each stored parcel from being measured (None: nothing)."""
+    return diagnose(np.asarray(parcels.geometry.values, dtype=object), polygons_only=True, beijing=True,
+                    max_vertices=MAX_VERTICES_PER_PARCEL)
+
+
+def fix_parcels(parcels: gpd.GeoDataFrame, parcel_ids: list[str], *, fix: str,
+                datum: str | None = None) -> gpd.GeoDataFrame:
+    """Apply a fix to the chosen parcels: ``swap_axes``, or ``choose_datum`` (their coordinates are
+    read in ``datum``, e.g. ``gcj02`` or ``epsg:4548``, and converted to WGS84).
+
+    Raises
+    ------
+    ParcelError
+        For an unknown fix, a missing datum, or a fix that still leaves a parcel unusable.
+    """
+    out = parcels.copy()
+    chosen = out["parcel_id"].isin(parcel_ids).to_numpy()
+    geoms = np.asarray(out.geometry.values, dtype=object)
+    if fix == "swap_axes":
+        fixed = swap_axes(geoms[chosen])
+    elif fix == "choose_datum":
+        if not datum:
+            raise ParcelError("choose the coordinate system the parcel's coordinates are in")
+        code = check_input_datum(datum)
+        fixed = np.array([None if g is None else shapely.transform(
+            g, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], datum=code))) for g in geoms[chosen]],
+            dtype=object)
+    else:
+        raise ParcelError(f"unknown fix {fix!r}: use swap_axes or choose_datum")
+    still = [(pid, p) for pid, p in zip(out.loc[chosen, "parcel_id"], diagnose(
+        fixed, polygons_only=True, beijing=True, max_vertices=MAX_VERTICES_PER_PARCEL), strict=True)
+        if p is not None]
+    if still:
+        raise ParcelError(f"after the fix, parcel {still[0][0]!r} is still unusable: {still[0][1].message}")
+    repaired, _ = repair_geometries(fixed)
+    geoms = geoms.copy()
+    geoms[chosen] = repaired
+    out[out.geometry.name] = gpd.GeoSeries(geoms, index=out.index, crs=4326)
+    return out
+
+
+def parcels_to_geojson(parcels: gpd.GeoDataFrame) -> str:
+    """Parcels as a GeoJSON FeatureCollection string (WGS84), for storage."""
+    features = []
+    for record, geometry in zip(parcels[list(PARCEL_COLUMNS)].to_dict(orient="records"),
+                                parcels.geometry.values, strict=True):
+        properties = {k: (None if isinstance(v, float) and not np.isfinite(v) else
+                          int(v) if isinstance(v, np.integer) else float(v) if isinstance(v, np.floating) else v)
+                      for k, v in record.items()}
+        features.append({"type": "Feature", "properties": properties,
+                         "geometry": None if geometry is None else _mapping(geometry)})
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
+                      allow_nan=True)
+
+
+def _mapping(geometry: shapely.Geometry) -> dict[str, Any]:
+    return shapely.geometry.mapping(geometry)  # type: ignore[no-any-return]
+
+
+def parcels_from_geojson(text: str) -> gpd.GeoDataFrame:
+    """A stored scenario's parcels, whatever they hold: unreadable geometries become None and
+    unknown codes their defaults, so a scenario always opens (``diagnose_parcels`` says what is
+    wrong with which parcel)."""
+    document = json.loads(text)
+    features = document.get("features", []) if isinstance(document, dict) else []
+    rows, geoms = [], []
+    for feature in features:
+        props = dict(feature.get("properties") or {}) if isinstance(feature, dict) else {}
+        rows.append({c: props.get(c) for c in PARCEL_COLUMNS})
+        try:
+            geoms.append(shapely.geometry.shape(feature["geometry"]) if feature.get("geometry") else None)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError):
+            geoms.append(None)
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(PARCEL_COLUMNS)),
+                             geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
+    return normalise(frame, strict=False)
+
+
+# ----------------------------------------------------------------------------- edits on the map
+
+@dataclass(frozen=True)
+class MapEdit:
+    """What the map's drawing tools changed: the new parcel table and what happened."""
+
+    parcels: gpd.GeoDataFrame
+    added: int
+    edited: int
+    deleted: int
+    refused: tuple[RefusedParcel, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.edited or self.deleted)
+
+
+def apply_map_edits(parcels: gpd.GeoDataFrame, features: list[dict[str, Any]], *, shown_ids: list[str],
+                    datum: str = "wgs84") -> MapEdit:
+    """Merge what the Draw layer returns (every feature it holds) into the scenario's parcels.
+
+    ``shown_ids`` are the parcels that were put on the map as editable: those missing from
+    ``features`` were deleted, those whose outline moved were edited (and pass the door again),
+    features without a ``parcel_id`` are new. Parcels not shown (problem rows) are never touched.
+    Outlines that came back unchanged (within ~0.2 m, the map rounds coordinates) keep their
+    stored coordinates exactly.
+    """
+    by_id = {str((f.get("properties") or {}).get("parcel_id")): f for f in features
+             if isinstance(f, dict) and (f.get("properties") or {}).get("parcel_id")}
+    new_features = [f for f in features if isinstance(f, dict) and not (f.get("properties") or {}).get("parcel_id")]
+    shown = set(shown_ids)
+    deleted_ids = [pid for pid in shown_ids if pid not in by_id]
+    out = parcels[~parcels["parcel_id"].isin(deleted_ids)].copy()
+    edited, refused, notes = 0, [], []
+    candidates = [(pid, f) for pid, f in by_id.items() if pid in shown]
+    if candidates:
+        positions = {pid: i for i, pid in enumerate(out["parcel_id"])}
+        check = intake_features([{"type": "Feature", "properties": {}, "geometry": f.get("geometry")}
+                                 for _, f in candidates], datum=datum, row_label="edited parcel")
+        stored = np.asarray(out.geometry.values, dtype=object).copy()
+        refused_rows = {r.row for r in check.refused}
+        accepted = iter(check.parcels.geometry.values)
+        for number, (pid, _) in enumerate(candidates, start=1):
+            if number in refused_rows:
+                problem = next(r for r in check.refused if r.row == number)
+                refused.append(RefusedParcel(f"parcel {_display(out, positions[pid])}", problem.code,
+                                             problem.message + " (the edit was not saved)", problem.fix))
+                continue
+            geometry = next(accepted)
+            old = stored[positions[pid]]
+            if old is not None and shapely.equals_exact(shapely.normalize(old), shapely.normalize(geometry),
+                                                        tolerance=_UNCHANGED_TOLERANCE_DEG):
+                continue
+            stored[positions[pid]] = geometry
+            edited += 1
+        notes.extend(check.notes)
+        out[out.geometry.name] = gpd.GeoSeries(stored, index=out.index, crs=4326)
+    added = intake_features(new_features, datum=datum)
+    refused.extend(added.refused)
+    notes.extend(added.notes)
+    result = add_parcels(gpd.GeoDataFrame(out.reset_index(drop=True), geometry=out.geometry.name, crs=4326),
+                         added.parcels) if len(added.parcels) else out.reset_index(drop=True)
+    return MapEdit(result, len(added.parcels), edited, len(deleted_ids), tuple(refused), tuple(notes))
+
+
+def _display(parcels: pd.DataFrame, position: int) -> str:
+    number, name = parcels["number"].iloc[position], parcels["name"].iloc[position]
+    return f"{number} ({name!r})" if name else str(number)
+
