@@ -86,7 +86,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> dict[str, Any]:
-    from geo.planner import measure_parcels, progress, totals
+    from geo.planner import measure_parcels, overlap_table, progress, totals
 
     parcels, version = _store(args).load(args.name)
     snapshot = _snapshot(args)
@@ -95,7 +95,7 @@ def _show(args: argparse.Namespace) -> dict[str, Any]:
                "overlaps_with", "district_id", "hub_id", "park_id", "park_share", "floor_area_m2", "plot_ratio",
                "floor_area_effective_m2", "problem", "problem_message"]
     records = json.loads(measured[columns].to_json(orient="records", force_ascii=False))
-    pairs = measured.attrs["overlaps"]
+    pairs = overlap_table(measured)
     return {
         "scenario": args.name, "version": version, "snapshot_version": snapshot.version,
         "totals": totals(measured).as_dict(),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,7 @@ import shapely
 
 from geo.datums import convert_geometries
 from geo.errors import GeoError, NoUsableRowsError
-from geo.geometry_check import DEFAULT_MAX_VERTICES, GeometryProblem, diagnose, swap_axes
+from geo.geometry_check import DEFAULT_MAX_VERTICES, FIXES, GeometryProblem, diagnose, swap_axes
 from geo.imports import LIMITS, ImportedLayer, ImportLimits, read_upload
 from geo.measure import repair_geometries
 from geo.tables import check_input_datum, to_wgs84
@@ -264,18 +265,24 @@ def intake_features(features: list[dict[str, Any]], *, datum: str = "wgs84",
     for feature in features:
         props = dict(feature.get("properties") or {}) if isinstance(feature, dict) else {}
         rows.append({c: props.get(c) for c in PARCEL_COLUMNS})
-        geometry = None
-        document = feature.get("geometry") if isinstance(feature, dict) else None
-        if isinstance(document, dict):
-            try:
-                geometry = shapely.geometry.shape(document)
-            except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError):
-                geometry = None
-        geoms.append(geometry)
+        geoms.append(_shape(feature.get("geometry") if isinstance(feature, dict) else None))
     converted = _convert(np.array(geoms, dtype=object), datum)
     frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(PARCEL_COLUMNS)), geometry=list(converted), crs=4326)
     accepted, refused, notes = _door(frame, rows=list(range(1, len(frame) + 1)), row_label=row_label)
     return ParcelIntake(accepted, tuple(refused), tuple(notes))
+
+
+def _shape(document: object) -> shapely.Geometry | None:
+    """A GeoJSON geometry object as shapely, None if it cannot be read (NaN coordinates are read:
+    the door reports them per parcel, not as a warning)."""
+    if not isinstance(document, dict):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return shapely.geometry.shape(document)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, shapely.errors.ShapelyError):
+        return None
 
 
 def _convert(geoms: np.ndarray, datum: str) -> np.ndarray:
@@ -362,9 +369,8 @@ def intake_layer(layer: ImportedLayer, *, name_column: str | None = None,
     if rows is not None:
         frame = frame[frame["source_row"].isin(rows)]
     intake = intake_frame(frame, name_column=name_column, row_label=layer.row_label)
-    skipped = [RefusedParcel(_label(row, layer.row_label, ""), "import", reason,
-                             _fix_of(reason), row)
-               for row, reason in layer.refused if rows is None or row in rows]
+    skipped = [_refused_row(row, reason, layer.row_label) for row, reason in layer.refused
+               if rows is None or row in rows]
     # The importer's own repairs and warnings (e.g. a ring repaired at feature 5), not its skipped rows,
     # which are listed above with their reasons.
     warnings = tuple(n.text for n in layer.notes if n.level == "warning" and not n.text.startswith("skipped "))
@@ -373,12 +379,15 @@ def intake_layer(layer: ImportedLayer, *, name_column: str | None = None,
                                 "datum": layer.source_datum})
 
 
-def _fix_of(reason: str) -> str | None:
-    if "axes are swapped" in reason:
-        return "swap_axes"
-    if "look like metres" in reason:
-        return "choose_datum"
-    return None
+# The importer reports unusable rows with geo.geometry_check's sentences: these recognise them.
+_IMPORT_PROBLEMS = (("axes are swapped", "swapped_axes"), ("look like metres", "projected"),
+                    ("NaN or Infinity", "non_finite"), ("has no geometry", "missing"),
+                    ("geometry is missing", "missing"), ("geometry is empty", "empty"))
+
+
+def _refused_row(row: int, reason: str, row_label: str) -> RefusedParcel:
+    code = next((code for text, code in _IMPORT_PROBLEMS if text in reason), "import")
+    return RefusedParcel(_label(row, row_label, ""), code, reason, FIXES.get(code), row)
 
 
 def intake_upload(data: bytes, *, filename: str, datum: str | None = None, swap_axes: bool = False,
@@ -395,9 +404,8 @@ def intake_upload(data: bytes, *, filename: str, datum: str | None = None, swap_
     try:
         layer = read_upload(data, filename=filename, datum=datum, swap_axes=swap_axes, limits=limits)
     except NoUsableRowsError as exc:
-        return ParcelIntake(empty_parcels(), tuple(
-            RefusedParcel(_label(row, exc.row_label, ""), "import", reason, _fix_of(reason), row)
-            for row, reason in exc.refused if rows is None or row in rows))
+        return ParcelIntake(empty_parcels(), tuple(_refused_row(row, reason, exc.row_label)
+                                                   for row, reason in exc.refused if rows is None or row in rows))
     return intake_layer(layer, name_column=name_column, rows=rows)
 
 
@@ -447,6 +455,7 @@ def fix_parcels(parcels: gpd.GeoDataFrame, parcel_ids: list[str], *, fix: str,
 
 def parcels_to_geojson(parcels: gpd.GeoDataFrame) -> str:
     """Parcels as a GeoJSON FeatureCollection string (WGS84), for storage."""
+    parcels = normalise(parcels, strict=False)
     features = []
     for record, geometry in zip(parcels[list(PARCEL_COLUMNS)].to_dict(orient="records"),
                                 parcels.geometry.values, strict=True):
@@ -473,10 +482,7 @@ def parcels_from_geojson(text: str) -> gpd.GeoDataFrame:
     for feature in features:
         props = dict(feature.get("properties") or {}) if isinstance(feature, dict) else {}
         rows.append({c: props.get(c) for c in PARCEL_COLUMNS})
-        try:
-            geoms.append(shapely.geometry.shape(feature["geometry"]) if feature.get("geometry") else None)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError):
-            geoms.append(None)
+        geoms.append(_shape(feature.get("geometry") if isinstance(feature, dict) else None))
     frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(PARCEL_COLUMNS)),
                              geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
     return normalise(frame, strict=False)

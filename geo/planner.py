@@ -137,8 +137,8 @@ def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
     (the park it overlaps most and the share of the parcel inside it) and
     ``floor_area_effective_m2`` (the floor area given, else counted land x plot ratio).
     A parcel that cannot be measured keeps NaN figures and says why in ``problem`` (a code),
-    ``problem_message`` and ``problem_fix``. The overlapping pairs are in ``.attrs["overlaps"]``
-    (parcel numbers and overlap in m2 and mu), repairs in ``.attrs["repairs"]``.
+    ``problem_message`` and ``problem_fix``. The overlapping pairs are in ``overlap_table(measured)``,
+    the numbers of repaired parcels in ``.attrs["repairs"]``.
     """
     out = normalise(parcels, strict=False)
     problems = diagnose_parcels(out)
@@ -201,10 +201,19 @@ def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
     measured["problem"] = [p.code if p else None for p in problems]
     measured["problem_message"] = [p.message if p else None for p in problems]
     measured["problem_fix"] = [p.fix if p else None for p in problems]
-    pairs["overlap_mu"] = (pairs["overlap_m2"].astype(float) / M2_PER_MU).round(2)
-    measured.attrs["overlaps"] = pairs
-    measured.attrs["repairs"] = repairs
+    # Plain tuples in attrs: pandas compares and copies attrs in many operations (concat among them).
+    measured.attrs["overlaps"] = tuple((int(a), int(b), float(m2)) for a, b, m2 in
+                                       zip(pairs["a"], pairs["b"], pairs["overlap_m2"], strict=True))
+    measured.attrs["repairs"] = tuple(repairs)
     return measured
+
+
+def overlap_table(measured: pd.DataFrame) -> pd.DataFrame:
+    """The overlapping pairs of a measured scenario: parcel numbers ``a`` < ``b`` and the overlap in
+    m2 and mu."""
+    pairs = pd.DataFrame(list(measured.attrs.get("overlaps", ())), columns=["a", "b", "overlap_m2"])
+    pairs["overlap_mu"] = (pairs["overlap_m2"].astype(float) / M2_PER_MU).round(2)
+    return pairs.astype({"a": np.int64, "b": np.int64, "overlap_m2": float})
 
 
 def usable(measured: pd.DataFrame) -> pd.DataFrame:
@@ -212,17 +221,27 @@ def usable(measured: pd.DataFrame) -> pd.DataFrame:
     return measured[measured["problem"].isna()]
 
 
+def scenario_bounds(*measured: pd.DataFrame) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the usable parcels of one or more measured scenarios."""
+    geoms = [np.asarray(usable(m).geometry.values, dtype=object) for m in measured]
+    joined = np.concatenate(geoms) if geoms else np.array([], dtype=object)
+    if not len(joined):
+        return None
+    west, south, east, north = shapely.total_bounds(joined)
+    return float(west), float(south), float(east), float(north)
+
+
 def totals(measured: gpd.GeoDataFrame) -> ScenarioTotals:
     """Totals of a measured scenario (``measure_parcels``), overlaps counted once."""
     ok = usable(measured)
     union_m2 = float(ok["counted_m2"].sum())
     sum_m2 = float(ok["area_m2"].sum())
-    pairs = measured.attrs.get("overlaps")
+    pairs = measured.attrs.get("overlaps", ())
     return ScenarioTotals(parcels=len(ok), problems=len(measured) - len(ok), area_m2=round(union_m2, 1),
                           area_mu=round(union_m2 / M2_PER_MU, 2), area_sum_m2=round(sum_m2, 1),
                           overlap_m2=round(sum_m2 - union_m2, 1),
                           overlap_mu=round((sum_m2 - union_m2) / M2_PER_MU, 2),
-                          overlapping_pairs=0 if pairs is None else len(pairs))
+                          overlapping_pairs=len(pairs))
 
 
 def progress(measured: gpd.GeoDataFrame | pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:

@@ -61,10 +61,32 @@ def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = 
         style_function=lambda f: {"color": colour or status_colours.get(f["properties"]["status"], "#5dade2"),
                                   "weight": 2, "fillOpacity": 0.35},
         popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False, permanent=labels, direction="center",
-                                      class_name="parcel-label", sticky=False) if len(frame) else None,
+        tooltip=None if labels else folium.GeoJsonTooltip(fields=["label"], labels=False),
     )
+    if labels and len(frame):
+        _ParcelLabels(layer).add_to(layer)
     return layer
+
+
+class _ParcelLabels(MacroElement):
+    """A permanent label on each parcel (its number and name, already escaped in the layer's data).
+
+    Bound per parcel: a permanent tooltip bound to the whole GeoJSON layer would label only one.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.layer.get_name() }}.eachLayer(function (parcel) {
+            parcel.bindTooltip(parcel.feature.properties.label,
+                               {permanent: true, direction: "center", className: "parcel-label"});
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer: folium.GeoJson) -> None:
+        super().__init__()
+        self._name = "ParcelLabels"
+        self.layer = layer
 
 
 def parcel_draw_control(parcels: folium.GeoJson | None, *, lang: str = "en") -> folium.plugins.Draw:
@@ -81,12 +103,12 @@ def parcel_draw_control(parcels: folium.GeoJson | None, *, lang: str = "en") -> 
 
 
 class ParcelLegend(MacroElement):
-    """The parcel status colours, collapsible, in the map's bottom-right corner."""
+    """The parcel status colours, collapsible, in the map's top-right corner."""
 
     _template = Template("""
         {% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
         {% macro html(this, kwargs) %}
-        <details class="parcel-legend" open style="position:absolute;bottom:24px;right:10px;z-index:900;
+        <details class="parcel-legend" open style="position:absolute;top:10px;right:10px;z-index:900;
             background:rgba(255,255,255,.94);padding:4px 8px;border-radius:6px;font:12px/1.35 sans-serif;
             box-shadow:0 1px 4px rgba(0,0,0,.3)">
           <summary style="font-weight:600;cursor:pointer">{{ this.title }}</summary>{{ this.body }}

@@ -13,7 +13,8 @@ from geo.export import FORMATS, MEDIA_TYPES
 from geo.imports import inspect_upload
 from geo.parcels import (STATUSES, USES, ParcelIntake, apply_map_edits, fix_parcels, intake_features,
                          intake_upload, suggest_name_column)
-from geo.planner import TARGETS, compare, export_scenario, export_scenario_filename, measure_parcels, progress, totals
+from geo.planner import (TARGETS, compare, export_scenario, export_scenario_filename, measure_parcels,
+                         overlap_table, progress, scenario_bounds, totals)
 from geo.scenarios import MAX_NAME_CHARS, RETENTION_DAYS, ScenarioError, ScenarioStore
 from geo.tables import INPUT_DATUMS
 from geo.vocab import PARCEL_PROBLEMS
@@ -56,11 +57,12 @@ TEXT = {
     "tab_progress": ("Progress against the plan", "目标完成情况"),
     "tab_scenarios": ("Scenarios", "方案"),
     "tab_compare": ("Compare two scenarios", "方案对比"),
-    "draw_hint": ("Draw parcels with the polygon ⬠ or rectangle ▭ tool. To move vertices use ✎ (edit), to delete "
-                  "parcels use 🗑 (delete), then press “Save” in the toolbar. Each parcel is measured on the "
-                  "ellipsoid and placed in its district, hub and park.",
-                  "用多边形⬠或矩形▭工具绘制地块；用✎（编辑）移动顶点，用🗑（删除）删除地块，然后点击工具栏中的“Save”保存。"
-                  "每个地块按椭球面计算面积，并匹配所在区、核心区和园区。"),
+    "draw_hint": ("Draw parcels with the polygon or rectangle tool (first toolbar group). To move vertices use the "
+                  "edit tool, to delete parcels the bin (second group), then press “Save” next to it. Click a parcel "
+                  "for its measurements. Each parcel is measured on the ellipsoid and placed in its district, hub "
+                  "and park.",
+                  "用多边形或矩形工具（第一组按钮）绘制地块；用编辑工具移动顶点、用垃圾桶删除地块（第二组按钮），然后点击旁边的"
+                  "“Save”保存。点击地块查看量算结果。每个地块按椭球面计算面积，并匹配所在区、核心区和园区。"),
     "map_changed": ("Map: {added} added, {edited} reshaped, {deleted} deleted.", "地图：新增{added}个，修改形状{edited}个，删除{deleted}个。"),
     "upload": ("Upload parcels (GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ, CSV/XLSX with WKT)",
                "上传地块（GeoJSON、GeoPackage、Shapefile压缩包、KML/KMZ、含WKT的CSV/XLSX）"),
@@ -74,6 +76,11 @@ TEXT = {
     "nothing_added": ("No parcel was added.", "没有加入任何地块。"),
     "refused": ("{n} parcel(s) were not added:", "{n}个地块未加入："),
     "repaired": ("Repaired before measuring:", "量算前已修复："),
+    "looks_swapped": ("The coordinates look like (latitude, longitude). If every parcel in the file is written "
+                      "that way, tick the box below; otherwise add the file and fix the parcels it names.",
+                      "坐标看起来是（纬度, 经度）。如果文件中所有地块都是这样，请勾选下方选项；否则直接加入，再修复被指出的地块。"),
+    "swap_all": ("The file's coordinates are (latitude, longitude): swap the axes",
+                 "文件坐标为（纬度, 经度）：交换坐标轴"),
     "swap_fix": ("Swap the axes of {rows} and add them", "交换{rows}的坐标轴后加入"),
     "problems": ("{n} parcel(s) in this scenario cannot be measured; the rest of the scenario is measured "
                  "without them.", "本方案中有{n}个地块无法量算，其余地块照常量算。"),
@@ -291,7 +298,7 @@ def map_section(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: s
         if measured is not None and shown_ids:
             editable = parcels_layer(measured, lang=lang, datum=settings.datum, names=names)
             editable.add_to(fmap)
-            minx, miny, maxx, maxy = measured[measured["problem"].isna()].total_bounds
+            minx, miny, maxx, maxy = scenario_bounds(measured)
             fmap.fit_bounds([[miny, minx], [maxy, maxx]], max_zoom=15)
         parcel_draw_control(editable, lang=lang).add_to(fmap)
         ParcelLegend(lang=lang).add_to(fmap)
@@ -323,12 +330,14 @@ def map_section(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: s
 
 
 def upload_section(store: ScenarioStore, lang: str, author: str) -> None:
-    with st.expander(tr("upload", lang)):
-        upload = st.file_uploader(tr("upload", lang), key="planner_upload", label_visibility="collapsed",
+    # A plain section, not an expander: an expander closes whenever the page above it changes shape.
+    with st.container(border=True):
+        upload = st.file_uploader(tr("upload", lang), key="planner_upload",
                                   type=["geojson", "json", "gpkg", "zip", "kml", "kmz", "csv", "tsv", "txt", "xlsx"])
         if upload is None:
             return
         data_bytes = upload.getvalue()
+        file_key = hashlib.sha256(data_bytes).hexdigest()[:10]  # widgets per file: their options differ
         try:
             inspection = inspect_upload(data_bytes, filename=upload.name)
         except ImportRefusedError as exc:
@@ -338,7 +347,7 @@ def upload_section(store: ScenarioStore, lang: str, author: str) -> None:
         suggested = inspection.suggestion.datum if inspection.suggestion is not None else None
         index = options.index(suggested) if inspection.is_table and suggested in options else 0
         c1, c2 = st.columns(2)
-        datum = c1.selectbox(tr("file_datum", lang), options, index=index, key="planner_upload_datum",
+        datum = c1.selectbox(tr("file_datum", lang), options, index=index, key=f"planner_upload_datum_{file_key}",
                              format_func=lambda d: term(INPUT_DATUMS[d], lang) if d else tr("as_declared", lang))
         if inspection.suggestion is not None:
             c1.caption(markdown_text(tr("suggested", lang, datum=term(INPUT_DATUMS[inspection.suggestion.datum], lang)
@@ -346,13 +355,18 @@ def upload_section(store: ScenarioStore, lang: str, author: str) -> None:
                                         why="; ".join(inspection.suggestion.reasons)[:200])))
         columns = [c for c in inspection.columns if c not in ("geometry",)]
         guess = suggest_name_column(columns)
-        name_column = c2.selectbox(tr("name_column", lang), [""] + columns, key="planner_upload_name",
+        name_column = c2.selectbox(tr("name_column", lang), [""] + columns, key=f"planner_upload_name_{file_key}",
                                    index=columns.index(guess) + 1 if guess else 0,
                                    format_func=lambda c: c or tr("no_name_column", lang))
+        swap = False
+        if not inspection.is_table:  # tables find swapped columns themselves
+            if inspection.suggestion is not None and inspection.suggestion.swapped:
+                c1.warning(tr("looks_swapped", lang))
+            swap = c1.checkbox(tr("swap_all", lang), key=f"planner_upload_swap_{file_key}")
         if st.button(tr("add_from_file", lang), key="planner_upload_add", type="primary"):
             try:
                 intake = intake_upload(data_bytes, filename=upload.name, datum=datum or None,
-                                       name_column=name_column or None)
+                                       name_column=name_column or None, swap_axes=swap)
             except (ImportRefusedError, GeoError) as exc:
                 flash("error", markdown_text(str(exc)))
                 st.rerun()
@@ -421,7 +435,7 @@ def parcels_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str,
     c2.metric(tr("total_land", lang), format_quantity(summary.area_mu, "mu", lang),
               help=f"{format_quantity(summary.area_m2 / 10_000, 'ha', lang)} · {format_quantity(summary.area_m2, 'm2', lang)}")
     c3.metric(tr("overlap", lang), format_quantity(summary.overlap_mu, "mu", lang))
-    pairs = measured.attrs.get("overlaps")
+    pairs = overlap_table(measured)
     if pairs is not None and len(pairs):
         st.warning(tr("overlaps_found", lang, n=len(pairs), mu=format_quantity(summary.overlap_mu, "mu", lang)))
         labels = dict(zip(measured["number"], [parcel_label(n, m, lang) for n, m in
@@ -591,9 +605,9 @@ def compare_tab(store: ScenarioStore, data, settings, lang: str) -> None:
         parcels_layer(a, lang=lang, datum=settings.datum, names=names, labels=False, layer_name=first).add_to(fmap)
         parcels_layer(b, lang=lang, datum=settings.datum, names=names, labels=False, colour=SECOND_COLOUR,
                       layer_name=second).add_to(fmap)
-        both = pd.concat([a[a["problem"].isna()], b[b["problem"].isna()]])
-        if len(both):
-            minx, miny, maxx, maxy = gpd.GeoDataFrame(both, geometry="geometry", crs=4326).total_bounds
+        bounds = scenario_bounds(a, b)
+        if bounds is not None:
+            minx, miny, maxx, maxy = bounds
             fmap.fit_bounds([[miny, minx], [maxy, maxx]], max_zoom=15)
         return fmap
 

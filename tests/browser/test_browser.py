@@ -82,11 +82,14 @@ def test_drawn_parcel_is_measured_in_mu_and_survives_a_reload(page, server):
     page.mouse.down()
     page.mouse.move(x + 60, y + 40, steps=8)
     page.mouse.up()
-    page.wait_for_function("() => /Parcel 1: [0-9,.]+ mu/.test(document.body.innerText)", timeout=60_000)
+    measured = "() => /Land \\(overlaps counted once\\)\\s*[0-9,.]+ mu/.test(document.body.innerText)"
+    page.wait_for_function(measured, timeout=60_000)
+    _map(page).locator(".parcel-label", has_text="Parcel 1").wait_for(timeout=60_000)
     screenshot(page, "planner_drawn")
     assert re.search(r"scenario=", page.url)
     page.reload(wait_until="domcontentloaded")
-    page.wait_for_function("() => /Parcel 1: [0-9,.]+ mu/.test(document.body.innerText)", timeout=60_000)
+    page.wait_for_function(measured, timeout=60_000)
+    _map(page).locator(".parcel-label", has_text="Parcel 1").wait_for(timeout=60_000)
     screenshot(page, "planner_reloaded")
 
 
@@ -215,3 +218,63 @@ def test_removing_an_uploaded_layer_removes_it(page, server, tmp_path):
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
     page.wait_for_timeout(1000)
     assert page.get_by_role("heading", name="Your layers (kept for this session)").count() == 0
+
+
+def _feature_collection(*polygons) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": name}, "geometry": shapely.geometry.mapping(polygon)}
+        for name, polygon in polygons]}).encode()
+
+
+def _upload_parcels(page, name: str, data: bytes) -> None:
+    page.locator("input[type=file]").first.set_input_files({"name": name, "mimeType": "application/geo+json",
+                                                            "buffer": data})
+    page.get_by_text(name, exact=True).wait_for(timeout=60_000)
+    _settled(page)
+    page.get_by_role("button", name="Add the file's parcels").click()
+
+
+def _settled(page) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def _metric(page, label: str) -> str:
+    metric = page.locator("[data-testid=stMetric]", has_text=label).first
+    return metric.locator("[data-testid=stMetricValue]").inner_text()
+
+
+def test_a_swapped_upload_is_named_fixed_and_counted_while_the_scenario_keeps_working(page, server):
+    from pyproj import Geod
+
+    good = [("Lot A", shapely.box(116.25, 40.05, 116.26, 40.06)), ("Lot B", shapely.box(116.30, 40.00, 116.31, 40.01))]
+    swapped = ("Lot C", shapely.box(40.05, 116.30, 40.06, 116.31))  # written (lat, lon)
+    _open(page, server, "planner")
+    _map(page)
+    page.get_by_label("Name of the new scenario").fill("Swap test, north/south")
+    page.get_by_label("Name of the new scenario").press("Enter")
+    _settled(page)
+    _upload_parcels(page, "good.geojson", _feature_collection(*good))
+    page.wait_for_function("() => document.body.innerText.includes('Added 2 parcel(s)')", timeout=60_000)
+    assert "Editing “Swap test, north/south”" in page.locator("body").inner_text()
+    _map(page).locator(".parcel-label", has_text="Lot B").wait_for(timeout=60_000)
+    _upload_parcels(page, "swapped.geojson", _feature_collection(swapped))
+    page.wait_for_function("() => document.body.innerText.includes('1 parcel(s) were not added')", timeout=60_000)
+    _settled(page)
+    text = page.locator("body").inner_text()
+    assert "feature 1" in text and "latitude and longitude swapped" in text
+    assert _metric(page, "Parcels") == "2"  # the scenario keeps working: its two parcels are still measured
+    _map(page).locator(".parcel-label", has_text="Lot B").wait_for(timeout=60_000)
+    screenshot(page, "planner_swapped_refused")
+    page.get_by_role("button", name="Swap the axes of feature 1 and add them").click()
+    page.wait_for_function("() => document.body.innerText.includes('Added 1 parcel(s)')", timeout=60_000)
+    _settled(page)
+    assert _metric(page, "Parcels") == "3"
+    geod = Geod(ellps="WGS84")
+    expected_mu = sum(abs(geod.geometry_area_perimeter(p)[0]) for _, p in
+                      [*good, ("Lot C", shapely.box(116.30, 40.05, 116.31, 40.06))]) * 15 / 10_000
+    shown_mu = float(_metric(page, "Land (overlaps counted once)").replace(" mu", "").replace(",", ""))
+    assert shown_mu == pytest.approx(expected_mu, rel=1e-3)
+    _map(page).locator(".parcel-label", has_text="Lot C").wait_for(timeout=60_000)
+    screenshot(page, "planner_swapped_fixed")
+    assert not page.dialogs and not _external(page.blocked)
