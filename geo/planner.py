@@ -12,6 +12,7 @@ parcels and with parks, and its *counted* area, the part not already counted by 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 
 import geopandas as gpd
@@ -19,11 +20,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.geometry_check import GeometryProblem, diagnose
 from geo.export import ExportedFile, ExportMetadata, export_filename, export_frame, source_records
 from geo.joins import assign_areas
 from geo.measure import M2_PER_MU, project_equal_area, repair_geometries
 from geo.parcels import (  # noqa: F401  re-exported: the planner's public names
-    DEFAULT_PLOT_RATIO, LAND_USES, MAX_PARCELS, PARCEL_COLUMNS, STATUSES, USES, ParcelError, empty_parcels,
+    DEFAULT_PLOT_RATIO, LAND_USES, MAX_PARCELS, MAX_VERTICES_PER_PARCEL, PARCEL_COLUMNS, STATUSES, USES, ParcelError, empty_parcels,
     diagnose_parcels, new_parcel_id, normalise, parcels_from_features, parcels_from_geojson, parcels_from_layer,
     parcels_to_geojson)
 from geo.shapes import is_drawn
@@ -52,13 +54,15 @@ MEASURED_COLUMNS: tuple[str, ...] = (
 
 
 def union_area_m2(parcels: gpd.GeoDataFrame) -> float:
-    """The area (m2) of the union of a scenario's usable parcels: each square metre counted once."""
+    """The area (m2) of the union of a scenario's usable parcels: each square metre counted once
+    (the sum of the parcels' counted areas, as ``measure_parcels`` computes them)."""
     problems = diagnose_parcels(parcels)
     geoms = np.asarray(parcels.geometry.values, dtype=object)[[p is None for p in problems]]
     if not len(geoms):
         return 0.0
     fixed, _ = repair_geometries(geoms)
-    return float(shapely.area(shapely.union_all(project_equal_area(fixed))))
+    _, counted, _ = _own_and_counted(project_equal_area(fixed))
+    return float(counted.sum())
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,70 @@ def _park_shares(projected: np.ndarray, parks_projected: np.ndarray) -> tuple[np
     return best, share
 
 
-def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
-                    districts: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+@dataclass(frozen=True)
+class GeometryMeasures:
+    """What the measurement of a scenario takes from its outlines alone (positions, not parcel
+    numbers), so attribute edits (names, status, floor figures) reuse it: see ``geometry_key``."""
+
+    geometries: np.ndarray  # repaired where usable
+    problems: tuple[GeometryProblem | None, ...]
+    area_m2: np.ndarray
+    counted_m2: np.ndarray
+    park_share: np.ndarray
+    park_ids: np.ndarray
+    district_ids: np.ndarray
+    hub_ids: np.ndarray
+    pairs: tuple[tuple[int, int, float], ...]  # (earlier position, later position, overlap m2)
+    repaired: tuple[int, ...]
+
+
+def geometry_key(parcels: gpd.GeoDataFrame) -> str:
+    """A fingerprint of a scenario's outlines (sha256 of their WKB, in order)."""
+    wkb = shapely.to_wkb(np.asarray(parcels.geometry.values, dtype=object))
+    digest = hashlib.sha256()
+    for item in wkb:
+        digest.update(b"\x00" if item is None else len(item).to_bytes(8, "little") + item)
+    return digest.hexdigest()
+
+
+def measure_geometries(geometries: np.ndarray, *, parks: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
+                       hubs: gpd.GeoDataFrame) -> GeometryMeasures:
+    """Areas, overlaps, park shares and the district/hub of each outline (see ``measure_parcels``)."""
+    geoms = np.asarray(geometries, dtype=object).copy()
+    problems = tuple(diagnose(geoms, polygons_only=True, beijing=True, max_vertices=MAX_VERTICES_PER_PARCEL))
+    usable_mask = np.array([p is None for p in problems], dtype=bool)
+    n = len(geoms)
+    area, counted, share = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    park_ids, district_ids, hub_ids = (np.full(n, None, dtype=object) for _ in range(3))
+    pairs: tuple[tuple[int, int, float], ...] = ()
+    repaired: tuple[int, ...] = ()
+    if usable_mask.any():
+        positions = np.flatnonzero(usable_mask)
+        fixed, report = repair_geometries(geoms[usable_mask])
+        geoms[usable_mask] = fixed
+        repaired = tuple(int(positions[p]) for p in report.repaired)
+        drawn_parks = parks[is_drawn(parks.geometry.values)] if len(parks) else parks
+        park_geoms, _ = repair_geometries(np.asarray(drawn_parks.geometry.values, dtype=object))
+        projected_all = project_equal_area(np.concatenate([fixed, park_geoms]))
+        projected, parks_projected = projected_all[:len(fixed)], projected_all[len(fixed):]
+        own, net, local_pairs = _own_and_counted(projected)
+        area[positions], counted[positions] = own, net
+        best, fraction = _park_shares(projected, parks_projected)
+        in_park = best >= 0
+        park_ids[positions[in_park]] = drawn_parks["park_id"].to_numpy()[best[in_park]]
+        share[positions] = fraction
+        joined = assign_areas(gpd.GeoDataFrame(geometry=gpd.GeoSeries(fixed, crs=4326), crs=4326),
+                              parks=parks, districts=districts, hubs=hubs)
+        district_ids[positions] = joined["district_id_joined"].to_numpy()
+        hub_ids[positions] = joined["hub_id_joined"].to_numpy()
+        pairs = tuple((int(positions[a]), int(positions[b]), float(m2)) for a, b, m2 in
+                      zip(local_pairs["a"], local_pairs["b"], local_pairs["overlap_m2"], strict=True))
+    return GeometryMeasures(geoms, problems, area, counted, share, park_ids, district_ids, hub_ids, pairs,
+                            repaired)
+
+
+def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
+                    hubs: gpd.GeoDataFrame, geometry: GeometryMeasures | None = None) -> gpd.GeoDataFrame:
     """Measure a scenario's parcels.
 
     Adds, per usable parcel: ``area_m2/ha/mu`` (its own area), ``counted_m2/mu`` (the part not
@@ -139,72 +205,43 @@ def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
     A parcel that cannot be measured keeps NaN figures and says why in ``problem`` (a code),
     ``problem_message`` and ``problem_fix``. The overlapping pairs are in ``overlap_table(measured)``,
     the numbers of repaired parcels in ``.attrs["repairs"]``.
+
+    ``geometry`` is ``measure_geometries`` of these parcels' outlines, when the caller kept it
+    (same ``geometry_key``): only the attribute figures are computed again.
     """
     out = normalise(parcels, strict=False)
-    problems = diagnose_parcels(out)
-    usable = np.array([p is None for p in problems], dtype=bool)
-    n = len(out)
-    figures = {c: np.full(n, np.nan) for c in ("area_m2", "counted_m2", "park_share", "floor_area_effective_m2")}
-    district_ids = np.full(n, None, dtype=object)
-    hub_ids = np.full(n, None, dtype=object)
-    park_ids = np.full(n, None, dtype=object)
-    overlaps_with = np.full(n, "", dtype=object)
-    pairs = pd.DataFrame(columns=["a", "b", "overlap_m2"])
-    repairs = []
-    geoms = np.asarray(out.geometry.values, dtype=object).copy()
-    if usable.any():
-        fixed, report = repair_geometries(geoms[usable])
-        geoms[usable] = fixed
-        numbers_usable = out["number"].to_numpy()[usable]
-        repairs = [int(numbers_usable[p]) for p in report.repaired]
-        drawn_parks = parks[is_drawn(parks.geometry.values)] if len(parks) else parks
-        park_geoms, _ = repair_geometries(np.asarray(drawn_parks.geometry.values, dtype=object))
-        projected_all = project_equal_area(np.concatenate([fixed, park_geoms]))
-        projected, parks_projected = projected_all[:len(fixed)], projected_all[len(fixed):]
-        own, counted, local_pairs = _own_and_counted(projected)
-        figures["area_m2"][usable] = own
-        figures["counted_m2"][usable] = counted
-        best, share = _park_shares(projected, parks_projected)
-        positions = np.flatnonzero(usable)
-        in_park = best >= 0
-        park_ids[positions[in_park]] = drawn_parks["park_id"].to_numpy()[best[in_park]]
-        figures["park_share"][positions] = share
-        joined = assign_areas(gpd.GeoDataFrame(geometry=gpd.GeoSeries(fixed, crs=4326), crs=4326),
-                              parks=parks, districts=districts, hubs=hubs)
-        district_ids[usable] = joined["district_id_joined"].to_numpy()
-        hub_ids[usable] = joined["hub_id_joined"].to_numpy()
-        if len(local_pairs):
-            pairs = pd.DataFrame({"a": numbers_usable[local_pairs["a"]], "b": numbers_usable[local_pairs["b"]],
-                                  "overlap_m2": local_pairs["overlap_m2"].round(1).to_numpy()})
-            partners: dict[int, list[int]] = {}
-            for a, b in zip(pairs["a"], pairs["b"], strict=True):
-                partners.setdefault(int(a), []).append(int(b))
-                partners.setdefault(int(b), []).append(int(a))
-            numbers = out["number"].to_numpy()
-            overlaps_with = np.array([", ".join(map(str, sorted(partners.get(int(k), [])))) for k in numbers],
-                                     dtype=object)
+    if geometry is None or len(geometry.geometries) != len(out):
+        geometry = measure_geometries(np.asarray(out.geometry.values, dtype=object), parks=parks,
+                                      districts=districts, hubs=hubs)
+    numbers = out["number"].to_numpy()
+    usable_mask = np.array([p is None for p in geometry.problems], dtype=bool)
+    partners: dict[int, list[int]] = {}
+    for a, b, _ in geometry.pairs:
+        partners.setdefault(a, []).append(int(numbers[b]))
+        partners.setdefault(b, []).append(int(numbers[a]))
     measured = out.copy()
-    measured[measured.geometry.name] = gpd.GeoSeries(geoms, index=measured.index, crs=4326)
-    measured["area_m2"] = figures["area_m2"].round(1)
-    measured["area_ha"] = (figures["area_m2"] / 10_000).round(4)
-    measured["area_mu"] = (figures["area_m2"] / M2_PER_MU).round(2)
-    measured["counted_m2"] = figures["counted_m2"].round(1)
-    measured["counted_mu"] = (figures["counted_m2"] / M2_PER_MU).round(2)
-    measured["overlaps_with"] = overlaps_with
-    measured["district_id"] = district_ids
-    measured["hub_id"] = hub_ids
-    measured["park_id"] = park_ids
-    measured["park_share"] = figures["park_share"].round(4)
+    measured[measured.geometry.name] = gpd.GeoSeries(geometry.geometries, index=measured.index, crs=4326)
+    measured["area_m2"] = geometry.area_m2.round(1)
+    measured["area_ha"] = (geometry.area_m2 / 10_000).round(4)
+    measured["area_mu"] = (geometry.area_m2 / M2_PER_MU).round(2)
+    measured["counted_m2"] = geometry.counted_m2.round(1)
+    measured["counted_mu"] = (geometry.counted_m2 / M2_PER_MU).round(2)
+    measured["overlaps_with"] = [", ".join(map(str, sorted(partners.get(i, [])))) for i in range(len(out))]
+    measured["district_id"] = geometry.district_ids
+    measured["hub_id"] = geometry.hub_ids
+    measured["park_id"] = geometry.park_ids
+    measured["park_share"] = geometry.park_share.round(4)
     given = measured["floor_area_m2"].to_numpy(dtype=float)
-    derived = measured["counted_m2"].to_numpy(dtype=float) * measured["plot_ratio"].to_numpy(dtype=float)
-    measured["floor_area_effective_m2"] = np.where(usable, np.where(np.isnan(given), derived, given), np.nan).round(1)
-    measured["problem"] = [p.code if p else None for p in problems]
-    measured["problem_message"] = [p.message if p else None for p in problems]
-    measured["problem_fix"] = [p.fix if p else None for p in problems]
+    derived = geometry.counted_m2 * measured["plot_ratio"].to_numpy(dtype=float)
+    measured["floor_area_effective_m2"] = np.where(usable_mask, np.where(np.isnan(given), derived, given),
+                                                   np.nan).round(1)
+    measured["problem"] = [p.code if p else None for p in geometry.problems]
+    measured["problem_message"] = [p.message if p else None for p in geometry.problems]
+    measured["problem_fix"] = [p.fix if p else None for p in geometry.problems]
     # Plain tuples in attrs: pandas compares and copies attrs in many operations (concat among them).
-    measured.attrs["overlaps"] = tuple((int(a), int(b), float(m2)) for a, b, m2 in
-                                       zip(pairs["a"], pairs["b"], pairs["overlap_m2"], strict=True))
-    measured.attrs["repairs"] = tuple(repairs)
+    measured.attrs["overlaps"] = tuple(sorted((int(numbers[a]), int(numbers[b]), round(m2, 1))
+                                              for a, b, m2 in geometry.pairs))
+    measured.attrs["repairs"] = tuple(int(numbers[p]) for p in geometry.repaired)
     return measured
 
 

@@ -28,7 +28,8 @@ import geopandas as gpd
 from geo import storage
 from geo.errors import GeoError
 from geo.measure import M2_PER_MU
-from geo.planner import parcels_from_geojson, parcels_to_geojson, union_area_m2
+from geo.parcels import pack_parcels, parcels_from_geojson, unpack_parcels
+from geo.planner import union_area_m2
 from geo.snapshot import PROJECT_ROOT
 
 DATA_DIR_ENV = "PHARMA_MAP_DATA_DIR"
@@ -49,7 +50,7 @@ CREATE TABLE IF NOT EXISTS scenario (
     features INTEGER NOT NULL DEFAULT 0,
     area_m2 REAL,
     deleted_at TEXT,
-    geojson TEXT NOT NULL
+    content BLOB NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS scenario_live_name ON scenario(name) WHERE deleted_at IS NULL;
 CREATE TABLE IF NOT EXISTS scenario_history (
@@ -58,7 +59,7 @@ CREATE TABLE IF NOT EXISTS scenario_history (
     saved_at TEXT NOT NULL,
     author TEXT NOT NULL DEFAULT '',
     change TEXT NOT NULL DEFAULT '',
-    geojson TEXT NOT NULL,
+    content BLOB NOT NULL,
     PRIMARY KEY (scenario_id, version)
 );
 """
@@ -207,11 +208,20 @@ class ScenarioStore:
         """The scenario's parcels (every one, problem parcels included) and its version."""
         name = check_name(name)
         with closing(self._connect()) as connection:
-            row = connection.execute("SELECT geojson, version, kind FROM scenario WHERE name = ?"
+            row = connection.execute("SELECT content, version, kind FROM scenario WHERE name = ?"
                                      " AND deleted_at IS NULL", (name,)).fetchone()
         if row is None or row[2] == "import":
             raise ScenarioError(f"no scenario named {name!r}")
-        return parcels_from_geojson(row[0]), int(row[1])
+        return unpack_parcels(row[0]), int(row[1])
+
+    def load_version(self, scenario_id: int, version: int) -> gpd.GeoDataFrame:
+        """The parcels of one saved version of a scenario (from its history), exactly as saved."""
+        with closing(self._connect()) as connection:
+            row = connection.execute("SELECT content FROM scenario_history WHERE scenario_id = ? AND version = ?",
+                                     (scenario_id, version)).fetchone()
+        if row is None:
+            raise ScenarioError(f"version {version} of scenario {scenario_id} is not in the history")
+        return unpack_parcels(row[0])
 
     def history(self, name: str) -> list[HistoryEntry]:
         """Every saved version of a scenario, newest first."""
@@ -225,11 +235,11 @@ class ScenarioStore:
         """An imported layer saved with ``save_layer`` and its version."""
         name = check_name(name)
         with closing(self._connect()) as connection:
-            row = connection.execute("SELECT geojson, version, kind FROM scenario WHERE name = ?"
+            row = connection.execute("SELECT content, version, kind FROM scenario WHERE name = ?"
                                      " AND deleted_at IS NULL", (name,)).fetchone()
         if row is None or row[2] != "import":
             raise ScenarioError(f"no saved imported layer named {name!r}")
-        document = json.loads(row[0])
+        document = json.loads(row[0] if isinstance(row[0], str) else row[0].decode("utf-8"))
         frame = gpd.GeoDataFrame.from_features(document.get("features", []), crs=4326)
         columns = [c for c in _column_order(document) if c in frame]
         return frame[[*columns, "geometry"]], int(row[1])
@@ -254,13 +264,13 @@ class ScenarioStore:
         """
         if kind == "import":
             return self.save_layer(name, parcels, expected_version=expected_version)
-        return self._write(name, parcels_to_geojson(parcels), kind="parcels", expected_version=expected_version,
+        return self._write(name, pack_parcels(parcels), kind="parcels", expected_version=expected_version,
                            features=len(parcels), area_m2=union_area_m2(parcels), author=author, change=change)
 
     def save_layer(self, name: str, layer: gpd.GeoDataFrame, *, expected_version: int | None) -> int:
         """Save an imported layer (any geometry, any attributes) under a name; same rules as ``save``."""
         frame = layer.to_crs(4326) if layer.crs is not None and layer.crs.to_epsg() != 4326 else layer
-        return self._write(name, frame.to_json(na="null", drop_id=True), kind="import",
+        return self._write(name, frame.to_json(na="null", drop_id=True).encode("utf-8"), kind="import",
                            expected_version=expected_version, features=len(frame), area_m2=None, author=None,
                            change="saved layer")
 
@@ -292,18 +302,18 @@ class ScenarioStore:
             if row is not None and row["kind"] != "parcels":
                 raise ScenarioExistsError(f"the name {name!r} is already used by a saved imported layer:"
                                           " choose another name")
-            current = parcels_from_geojson(row["geojson"]) if row is not None else None
+            current = unpack_parcels(row["content"]) if row is not None else None
             combined = add_parcels(current if current is not None else empty_parcels(), parcels)
-            return tx.write(name, parcels_to_geojson(combined), kind="parcels",
+            return tx.write(name, pack_parcels(combined), kind="parcels",
                             expected_version=None if row is None else row["version"], features=len(combined),
                             area_m2=union_area_m2(combined), author=author or None,
                             change=f"added {len(parcels)} parcels")
 
-    def _write(self, name: str, text: str, *, kind: str, expected_version: int | None, features: int,
+    def _write(self, name: str, content: bytes, *, kind: str, expected_version: int | None, features: int,
                area_m2: float | None, author: str | None, change: str) -> int:
         name = check_name(name)
         with self._transaction() as tx:
-            return tx.write(name, text, kind=kind, expected_version=expected_version, features=features,
+            return tx.write(name, content, kind=kind, expected_version=expected_version, features=features,
                             area_m2=area_m2, author=author, change=change)
 
     def set_author(self, name: str, author: str, *, expected_version: int) -> int:
@@ -329,7 +339,7 @@ class ScenarioStore:
             now = _now()
             tx.connection.execute("UPDATE scenario SET name = ?, version = ?, updated_at = ? WHERE id = ?",
                                   (new, version, now, row["id"]))
-            tx.history(row["id"], version, now, row["author"], f"renamed from {old!r}", row["geojson"])
+            tx.history(row["id"], version, now, row["author"], f"renamed from {old!r}", row["content"])
             return version
 
     def duplicate(self, name: str, new: str, *, author: str = "") -> tuple[str, int]:
@@ -361,7 +371,7 @@ class ScenarioStore:
         target = check_name(new_name) if new_name else name
         with self._transaction() as tx:
             row = tx.connection.execute(
-                "SELECT id, version, author, geojson FROM scenario WHERE name = ? AND deleted_at IS NOT NULL"
+                "SELECT id, version, author, content FROM scenario WHERE name = ? AND deleted_at IS NOT NULL"
                 " AND kind = 'parcels' ORDER BY deleted_at DESC LIMIT 1", (name,)).fetchone()
             if row is None:
                 raise ScenarioError(f"no deleted scenario named {name!r} (deleted scenarios are kept"
@@ -369,12 +379,12 @@ class ScenarioStore:
             if tx.live(target) is not None:
                 raise ScenarioExistsError(f"a scenario named {target!r} exists: restore the deleted one under"
                                           " another name")
-            scenario_id, version, author, geojson = row
+            scenario_id, version, author, content = row
             version += 1
             now = _now()
             tx.connection.execute("UPDATE scenario SET deleted_at = NULL, name = ?, version = ?, updated_at = ?"
                                   " WHERE id = ?", (target, version, now, scenario_id))
-            tx.history(scenario_id, version, now, author, "restored", geojson)
+            tx.history(scenario_id, version, now, author, "restored", content)
             return target, version
 
     def undo(self, name: str, *, expected_version: int) -> int:
@@ -394,12 +404,12 @@ class ScenarioStore:
             if row["version"] != expected_version:
                 raise _conflict(name, row["version"], expected_version)
             previous = tx.connection.execute(
-                "SELECT geojson, version FROM scenario_history WHERE scenario_id = ? AND version < ?"
-                " AND geojson != ? ORDER BY version DESC LIMIT 1",
-                (row["id"], row["version"], row["geojson"])).fetchone()
+                "SELECT content, version FROM scenario_history WHERE scenario_id = ? AND version < ?"
+                " AND content != ? ORDER BY version DESC LIMIT 1",
+                (row["id"], row["version"], row["content"])).fetchone()
             if previous is None:
                 raise ScenarioError(f"scenario {name!r} has no earlier version to go back to")
-            parcels = parcels_from_geojson(previous[0])
+            parcels = unpack_parcels(previous[0])
             return tx.write(name, previous[0], kind="parcels", expected_version=expected_version,
                             features=len(parcels), area_m2=union_area_m2(parcels), author=None,
                             change=f"undo: back to version {previous[1]}")
@@ -442,12 +452,12 @@ class _Transaction:
                                        (name,)).fetchone()
 
     def history(self, scenario_id: int, version: int, saved_at: str, author: str, change: str,
-                geojson: str) -> None:
+                content: bytes) -> None:
         self.connection.execute("INSERT OR REPLACE INTO scenario_history(scenario_id, version, saved_at, author,"
-                                " change, geojson) VALUES (?,?,?,?,?,?)",
-                                (scenario_id, version, saved_at, author or "", change, geojson))
+                                " change, content) VALUES (?,?,?,?,?,?)",
+                                (scenario_id, version, saved_at, author or "", change, content))
 
-    def write(self, name: str, text: str, *, kind: str, expected_version: int | None, features: int,
+    def write(self, name: str, content: bytes, *, kind: str, expected_version: int | None, features: int,
               area_m2: float | None, author: str | None, change: str) -> int:
         row = self.live(name)
         if row is not None and row["kind"] != kind:
@@ -465,17 +475,17 @@ class _Transaction:
         if row is None:
             cursor = self.connection.execute(
                 "INSERT INTO scenario(name, kind, version, created_at, updated_at, author, features, area_m2,"
-                " geojson) VALUES (?,?,?,?,?,?,?,?,?)",
-                (name, kind, 1, now, now, author or "", features, area_m2, text))
+                " content) VALUES (?,?,?,?,?,?,?,?,?)",
+                (name, kind, 1, now, now, author or "", features, area_m2, content))
             scenario_id, version, kept_author = int(cursor.lastrowid or 0), 1, author or ""
         else:
             scenario_id, version = int(row["id"]), int(row["version"]) + 1
             kept_author = row["author"] if author is None else author
             self.connection.execute(
                 "UPDATE scenario SET version = ?, updated_at = ?, author = ?, features = ?, area_m2 = ?,"
-                " geojson = ? WHERE id = ?", (version, now, kept_author, features, area_m2, text, scenario_id))
+                " content = ? WHERE id = ?", (version, now, kept_author, features, area_m2, content, scenario_id))
         if kind == "parcels":
-            self.history(scenario_id, version, now, kept_author, change, text)
+            self.history(scenario_id, version, now, kept_author, change, content)
         return version
 
 
@@ -496,15 +506,19 @@ def _migrate(connection: sqlite3.Connection) -> None:
                 for name, kind, saved_version, updated, text in connection.execute(
                         "SELECT name, kind, version, updated_at, geojson FROM scenarios").fetchall():
                     features = text.count('"Feature"')
-                    area = None if kind == "import" else union_area_m2(parcels_from_geojson(text))
+                    if kind == "import":
+                        area, content = None, text.encode("utf-8")
+                    else:
+                        parcels = parcels_from_geojson(text)
+                        area, content = union_area_m2(parcels), pack_parcels(parcels)
                     cursor = connection.execute(
                         "INSERT INTO scenario(name, kind, version, created_at, updated_at, features, area_m2,"
-                        " geojson) VALUES (?,?,?,?,?,?,?,?)",
-                        (name, kind, saved_version, updated, updated, features, area, text))
+                        " content) VALUES (?,?,?,?,?,?,?,?)",
+                        (name, kind, saved_version, updated, updated, features, area, content))
                     if kind != "import":
                         connection.execute("INSERT INTO scenario_history(scenario_id, version, saved_at, change,"
-                                           " geojson) VALUES (?,?,?,?,?)",
-                                           (cursor.lastrowid, saved_version, updated, "migrated", text))
+                                           " content) VALUES (?,?,?,?,?)",
+                                           (cursor.lastrowid, saved_version, updated, "migrated", content))
                 connection.execute("DROP TABLE scenarios")
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         connection.execute("COMMIT")

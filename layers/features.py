@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
@@ -34,3 +35,16 @@ def display_frame(frame: gpd.GeoDataFrame, *, datum: str,
     out[out.geometry.name] = gpd.GeoSeries(
         shapely.transform(geoms, lambda xy: np.round(xy, DISPLAY_DECIMALS)), index=out.index, crs=out.crs)
     return out.reset_index(drop=True)
+
+
+def feature_collection_text(frame: gpd.GeoDataFrame, *, columns: Sequence[str]) -> str:
+    """A display frame (``display_frame``) as GeoJSON text for a ``<script>`` block, built whole-array:
+    geometries by GEOS (``shapely.to_geojson``), properties with ``json``. Much faster than
+    ``GeoDataFrame.to_json`` for thousands of polygons; ``</`` can never close the script."""
+    geometries = shapely.to_geojson(np.asarray(frame.geometry.values, dtype=object))
+    records = frame[list(columns)].to_dict(orient="records")
+    features = [f'{{"type":"Feature","properties":{json.dumps(record, ensure_ascii=False, default=str)},'
+                f'"geometry":{geometry if geometry is not None else "null"}}}'
+                for record, geometry in zip(records, geometries, strict=True)]
+    text = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")

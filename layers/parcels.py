@@ -3,13 +3,15 @@ with a legend of the status colours. Every string shown is escaped."""
 
 from __future__ import annotations
 
+import uuid
+
 import folium
 import folium.plugins
 import geopandas as gpd
 from branca.element import MacroElement, Template
 
 from geo.parcels import STATUSES
-from layers.features import display_frame
+from layers.features import display_frame, feature_collection_text
 from layers.html import escape, table
 from layers.i18n import format_quantity, parcel_label, t, term_of
 from layers.styles import PARCEL_STATUS_COLOURS
@@ -42,7 +44,7 @@ def _popup(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str
 
 def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs84",
                   names: dict[str, dict[str, str]] | None = None, labels: bool = True,
-                  colour: str | None = None, layer_name: str | None = None) -> folium.GeoJson:
+                  colour: str | None = None, layer_name: str | None = None) -> ParcelsLayer:
     """Measured parcels (``geo.planner.measure_parcels``) drawn by status, each labelled with its
     number and name, with a popup of its measurements; problem parcels are left off.
 
@@ -55,41 +57,53 @@ def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = 
     frame = display_frame(shown, datum=datum, properties={"label": labels_text},
                           raw={"status": shown["status"], "parcel_id": shown["parcel_id"],
                                "popup": _popup(shown, lang, names or {})})
-    status_colours = dict(PARCEL_STATUS_COLOURS)
-    layer = folium.GeoJson(
-        frame.to_json(), name=layer_name or t("layer_parcels", lang),
-        style_function=lambda f: {"color": colour or status_colours.get(f["properties"]["status"], "#5dade2"),
-                                  "weight": 2, "fillOpacity": 0.35},
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
-        tooltip=None if labels else folium.GeoJsonTooltip(fields=["label"], labels=False),
-    )
-    if labels and len(frame):
-        _ParcelLabels(layer).add_to(layer)
-    return layer
+    styles = {status: {"color": colour or PARCEL_STATUS_COLOURS[status], "weight": 2, "fillOpacity": 0.35}
+              for status in STATUSES}
+    styles[""] = {"color": colour or "#5dade2", "weight": 2, "fillOpacity": 0.35}
+    return ParcelsLayer(feature_collection_text(frame, columns=["label", "status", "parcel_id", "popup"]),
+                        styles=styles, labels=labels, name=layer_name or t("layer_parcels", lang))
 
 
-class _ParcelLabels(MacroElement):
-    """A permanent label on each parcel (its number and name, already escaped in the layer's data).
-
-    Bound per parcel: a permanent tooltip bound to the whole GeoJSON layer would label only one.
-    """
+class ParcelsLayer(MacroElement):
+    """The parcels as one Leaflet GeoJSON layer whose direct children are the parcels' polygons, so
+    Leaflet.draw can edit and delete them (``parcel_draw_control``). Its data is GeoJSON text made
+    whole-array (``layers.features.feature_collection_text``): folium's GeoJson would parse it,
+    map a style per feature and write it out again, seconds for thousands of parcels."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        {{ this.layer.get_name() }}.eachLayer(function (parcel) {
-            parcel.bindTooltip(parcel.feature.properties.label,
-                               {permanent: true, direction: "center", className: "parcel-label"});
-        });
+        var {{ this.get_name() }}_styles = {{ this.styles|tojson }};
+        var {{ this.get_name() }} = L.geoJson({{ this.data_token }}, {
+            style: function (feature) {
+                return {{ this.get_name() }}_styles[feature.properties.status] || {{ this.get_name() }}_styles[""];
+            },
+            onEachFeature: function (feature, layer) {
+                layer.bindPopup(feature.properties.popup, {maxWidth: 340});
+                {%- if this.labels %}
+                layer.bindTooltip(feature.properties.label,
+                                  {permanent: true, direction: "center", className: "parcel-label"});
+                {%- else %}
+                layer.bindTooltip(feature.properties.label, {sticky: true});
+                {%- endif %}
+            }
+        }).addTo({{ this._parent.get_name() }});
         {% endmacro %}
     """)
 
-    def __init__(self, layer: folium.GeoJson) -> None:
+    def __init__(self, data_text: str, *, styles: dict[str, dict[str, object]], labels: bool, name: str) -> None:
         super().__init__()
-        self._name = "ParcelLabels"
-        self.layer = layer
+        self._name = "ParcelsLayer"
+        self.data_text = data_text
+        # The data goes into the script after rendering (pages.common.render_map): folium and branca
+        # lex and rewrite every rendered script, seconds for the megabytes of thousands of parcels.
+        self.data_token = f"__deferred_payload_{uuid.uuid4().hex}__"
+        self.deferred_payloads = {self.data_token: data_text}
+        self.styles = styles
+        self.labels = labels
+        self.layer_name = name
 
 
-def parcel_draw_control(parcels: folium.GeoJson | None, *, lang: str = "en") -> folium.plugins.Draw:
+def parcel_draw_control(parcels: ParcelsLayer | None, *, lang: str = "en") -> folium.plugins.Draw:
     """Drawing tools for the planner: polygons and rectangles, and (when the scenario's parcels are
     given) moving vertices and deleting parcels. Changes come back to the page as the whole set
     of features (streamlit-folium's ``all_drawings``)."""

@@ -238,6 +238,15 @@ def _links(element) -> Iterator[tuple[list, list]]:
         yield from _links(child)
 
 
+def _deferred_payloads(element) -> Iterator[tuple[str, str]]:
+    """(token, text) of the elements whose data is put into the script after rendering (a layer's
+    ``deferred_payloads``, e.g. layers.parcels.ParcelsLayer): rendering megabytes through folium's
+    templates and streamlit-folium's rewriting costs seconds, a string replacement milliseconds."""
+    yield from getattr(element, "deferred_payloads", {}).items()
+    for child in getattr(element, "_children", {}).values():
+        yield from _deferred_payloads(child)
+
+
 def render_map(fmap: folium.Map, key: str) -> RenderedMap:
     """What ``streamlit_folium.st_folium`` (0.27.4) computes for a folium.Map before it calls its
     component, as a value that can be cached. tests/test_pages.py checks it against st_folium."""
@@ -251,6 +260,8 @@ def render_map(fmap: folium.Map, key: str) -> RenderedMap:
         bounds = fmap.get_bounds()
     except AttributeError:  # as st_folium: an element without bounds leaves them unknown
         bounds = [[None, None], [None, None]]
+    for token, payload in _deferred_payloads(fmap):
+        script = script.replace(token, payload)
     css: list[str] = []
     js: list[str] = []
     for element_css, element_js in _links(fmap):

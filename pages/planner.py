@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,8 +14,8 @@ from geo.export import FORMATS, MEDIA_TYPES
 from geo.imports import inspect_upload
 from geo.parcels import (STATUSES, USES, ParcelIntake, apply_map_edits, fix_parcels, intake_features,
                          intake_upload, suggest_name_column)
-from geo.planner import (TARGETS, compare, export_scenario, export_scenario_filename, measure_parcels,
-                         overlap_table, progress, scenario_bounds, totals)
+from geo.planner import (TARGETS, GeometryMeasures, compare, export_scenario, export_scenario_filename, geometry_key,
+                         measure_geometries, measure_parcels, overlap_table, progress, scenario_bounds, totals)
 from geo.scenarios import MAX_NAME_CHARS, RETENTION_DAYS, ScenarioError, ScenarioStore
 from geo.tables import INPUT_DATUMS
 from geo.vocab import PARCEL_PROBLEMS
@@ -199,15 +200,27 @@ def add_to_scenario(store: ScenarioStore, intake: ParcelIntake, lang: str, autho
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _measured(key: str, _parcels: gpd.GeoDataFrame, _data) -> gpd.GeoDataFrame:
-    del key  # store, scenario, version and snapshot: everything the measurement depends on
-    return measure_parcels(_parcels, parks=_data.parks, districts=_data.districts, hubs=_data.hubs)
+def _geometry(geometry_key: str, parks: str, _parcels: gpd.GeoDataFrame, _data) -> GeometryMeasures:
+    """The outline part of the measurement, kept while the outlines stay the same (a rename or a
+    status change measures only the attributes again)."""
+    del geometry_key, parks  # cache keys
+    return measure_geometries(np.asarray(_parcels.geometry.values, dtype=object), parks=_data.parks,
+                              districts=_data.districts, hubs=_data.hubs)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _measured(store_path: str, scenario_id: int, version: int, parks: str, _store: ScenarioStore,
+              _data) -> gpd.GeoDataFrame:
+    """One saved version of a scenario, measured; shared by every session and rerun until it changes."""
+    del store_path  # cache key
+    parcels = _store.load_version(scenario_id, version)
+    geometry = _geometry(geometry_key(parcels), parks, parcels, _data)
+    return measure_parcels(parcels, parks=_data.parks, districts=_data.districts, hubs=_data.hubs, geometry=geometry)
 
 
 def measured_scenario(store: ScenarioStore, name: str, data) -> tuple[gpd.GeoDataFrame, int]:
-    parcels, version = store.load(name)
-    key = f"{store.path}|{name}|{version}|{common.parks_key()}"
-    return _measured(key, parcels, data), version
+    info = store.info(name)
+    return _measured(str(store.path), info.scenario_id, info.version, common.parks_key(), store, data), info.version
 
 
 def name_maps(data, lang: str) -> dict[str, dict[str, str]]:
