@@ -1,0 +1,74 @@
+"""The Planner page's server time at 2,000 parcels of 100 vertices (issue 10): a first visit, a
+rerun with nothing changed, and the rerun after one parcel edit (a status change, then an outline
+moved), each the time Streamlit's script runner takes for the page (streamlit.testing AppTest,
+in-process, no browser). Target: the rerun after one parcel edit <= 0.3 s.
+
+    .venv/bin/python scripts/bench_planner_page.py [--parcels 2000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parcels", type=int, default=2_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    os.environ["PHARMA_MAP_DATA_DIR"] = tempfile.mkdtemp(prefix="bench_planner_")
+
+    import shapely
+    from streamlit.testing.v1 import AppTest
+
+    from geo.bench_planner import synthetic_scenario
+    from geo.scenarios import ScenarioStore
+
+    store = ScenarioStore()
+    store.save("bench", synthetic_scenario(args.parcels), expected_version=None)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    app.run()
+    app.switch_page("pages/planner.py")
+    app.query_params["scenario"] = "bench"
+
+    def timed() -> float:
+        start = time.perf_counter()
+        app.run()
+        if app.exception:
+            raise SystemExit(f"the page failed: {[e.value for e in app.exception]}")
+        return time.perf_counter() - start
+
+    first = timed()
+    unchanged = [timed() for _ in range(args.runs)]
+    status_edit, outline_edit = [], []
+    for run in range(args.runs):
+        parcels, version = store.load("bench")
+        parcels.loc[run, "status"] = "completed" if parcels.loc[run, "status"] != "completed" else "planned"
+        store.save("bench", parcels, expected_version=version, change="bench: status")
+        status_edit.append(timed())
+        parcels, version = store.load("bench")
+        geometry = parcels.geometry.iloc[run]
+        parcels.loc[run, "geometry"] = shapely.affinity.translate(geometry, xoff=0.0005)
+        store.save("bench", parcels, expected_version=version, change="bench: outline")
+        outline_edit.append(timed())
+    figures = {"parcels": args.parcels, "first_visit_s": first,
+               "rerun_unchanged_median_s": statistics.median(unchanged),
+               "rerun_after_status_edit_median_s": statistics.median(status_edit),
+               "rerun_after_outline_edit_median_s": statistics.median(outline_edit),
+               "target_rerun_after_edit_s": 0.3}
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
