@@ -112,7 +112,10 @@ def parcel_draw_control(parcels: ParcelsLayer | None, *, lang: str = "en") -> fo
         export=False, position="topleft", feature_group=parcels, show_geometry_on_click=False,
         draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
                       "polygon": {"allowIntersection": False, "showArea": False}, "rectangle": True},
-        edit_options={"edit": parcels is not None, "remove": parcels is not None, "poly": {"allowIntersection": False}},
+        # Leaflet.draw wants option objects ({} = defaults) or false: `true` leaves its edit mode
+        # without the selected-path style, and the first vertex handle throws.
+        edit_options=({"edit": {}, "remove": {}, "poly": {"allowIntersection": False}} if parcels is not None
+                      else {"edit": False, "remove": False}),
     )
 
 

@@ -169,6 +169,11 @@ def show_flash() -> None:
         getattr(st, level)(text)
 
 
+def when(timestamp: str | None) -> str:
+    """'2026-11-28 10:35 UTC' from a stored ISO timestamp."""
+    return (timestamp or "")[:16].replace("T", " ") + (" UTC" if timestamp else "")
+
+
 def default_new_name(lang: str) -> str:
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     return f"方案 {stamp}" if lang == "zh" else f"Scenario {stamp}"
@@ -264,7 +269,7 @@ def scenario_bar(store: ScenarioStore, name: str | None, version: int | None, la
         return
     info = store.info(name)
     author = tr("by", lang, author=info.author) if info.author else ""
-    st.caption(markdown_text(tr("editing", lang, name=name, version=version, when=info.updated_at.replace("T", " "),
+    st.caption(markdown_text(tr("editing", lang, name=name, version=version, when=when(info.updated_at),
                                 author=author)))
     with st.expander(tr("manage", lang)):
         c1, c2 = st.columns(2)
@@ -568,7 +573,7 @@ def scenarios_tab(store: ScenarioStore, lang: str) -> None:
             tr("scenario", lang): [s.name for s in saved], tr("parcels", lang): [s.parcels for s in saved],
             f"{t('area', lang)} ({unit_mu})": [round(s.area_mu, 2) if s.area_mu is not None else None for s in saved],
             f"{t('area', lang)} (m²)": [round(s.area_m2) if s.area_m2 is not None else None for s in saved],
-            tr("last_change", lang): [s.updated_at.replace("T", " ") for s in saved],
+            tr("last_change", lang): [when(s.updated_at) for s in saved],
             tr("author", lang): [s.author for s in saved], tr("version", lang): [s.version for s in saved],
         }), hide_index=True, width="stretch")
         c1, c2 = st.columns([3, 1])
@@ -581,7 +586,7 @@ def scenarios_tab(store: ScenarioStore, lang: str) -> None:
         st.markdown(f"**{tr('deleted_list', lang, days=RETENTION_DAYS)}**")
         for number, info in enumerate(deleted[:30]):
             c1, c2 = st.columns([3, 1])
-            c1.caption(markdown_text(f"{info.name} · {info.parcels} · {(info.deleted_at or '').replace('T', ' ')}"))
+            c1.caption(markdown_text(f"{info.name} · {info.parcels} · {when(info.deleted_at)}"))
             if c2.button(tr("restore", lang, name=info.name[:30]), key=f"planner_restore_{number}"):
                 try:
                     restored, _ = store.restore(info.name)
@@ -641,7 +646,10 @@ with common.friendly_errors(lang):
     name = current_name()
     measured, version = measured_scenario(store, name, data) if name and store.exists(name) else (None, None)
     scenario_bar(store, name, version, lang)
-    show_flash()
+    # Always one element here, messages or not: a message that comes and goes would move the map to
+    # another place in the page, and Streamlit would load it afresh (losing an edit in progress).
+    with st.container():
+        show_flash()
     author = store.info(name).author if version is not None else ""
     tab_map, tab_progress, tab_scenarios, tab_compare = st.tabs(
         [tr("tab_map", lang), tr("tab_progress", lang), tr("tab_scenarios", lang), tr("tab_compare", lang)])

@@ -278,3 +278,48 @@ def test_a_swapped_upload_is_named_fixed_and_counted_while_the_scenario_keeps_wo
     _map(page).locator(".parcel-label", has_text="Lot C").wait_for(timeout=60_000)
     screenshot(page, "planner_swapped_fixed")
     assert not page.dialogs and not _external(page.blocked)
+
+
+def test_parcels_are_reshaped_and_deleted_on_the_map_and_saved(page, server):
+    lots = [("Lot East", shapely.box(116.40, 39.80, 116.41, 39.81)), ("Lot West", shapely.box(116.38, 39.80, 116.39, 39.81))]
+    _open(page, server, "planner")
+    _map(page)
+    page.get_by_label("Name of the new scenario").fill("Map edits")
+    page.get_by_label("Name of the new scenario").press("Enter")
+    _settled(page)
+    _upload_parcels(page, "lots.geojson", _feature_collection(*lots))
+    page.wait_for_function("() => document.body.innerText.includes('Added 2 parcel(s)')", timeout=60_000)
+    _settled(page)
+    frame = _map(page)
+    frame.locator(".parcel-label", has_text="Lot West").wait_for(timeout=60_000)
+    before = float(_metric(page, "Land (overlaps counted once)").replace(" mu", "").replace(",", ""))
+    # delete Lot West: the bin, a click on the parcel, Save
+    frame.locator(".leaflet-draw-edit-remove").click()
+    label = frame.locator(".parcel-label", has_text="Lot West").bounding_box()
+    page.mouse.click(label["x"] + label["width"] / 2, label["y"] + label["height"] + 12)  # the parcel, below its label
+    frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
+    page.wait_for_function("() => document.body.innerText.includes('1 deleted')", timeout=60_000)
+    _settled(page)
+    assert _metric(page, "Parcels") == "1"
+    # reshape Lot East: drag one corner outwards, Save
+    frame = _map(page)
+    frame.locator(".parcel-label", has_text="Lot East").wait_for(timeout=60_000)
+    frame.locator(".leaflet-draw-edit-edit").click()
+    handle = frame.locator(".leaflet-editing-icon").first
+    handle.wait_for(timeout=30_000)
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 60, box["y"] + 60, steps=8)
+    page.mouse.up()
+    frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
+    page.wait_for_function("() => document.body.innerText.includes('1 reshaped')", timeout=60_000)
+    _settled(page)
+    after = float(_metric(page, "Land (overlaps counted once)").replace(" mu", "").replace(",", ""))
+    assert _metric(page, "Parcels") == "1" and after != pytest.approx(before / 2, rel=1e-3)
+    screenshot(page, "planner_map_edits")
+    page.get_by_role("button", name="Undo last change").click()
+    page.wait_for_function("() => document.body.innerText.includes('Undone')", timeout=60_000)
+    _settled(page)
+    assert float(_metric(page, "Land (overlaps counted once)").replace(" mu", "").replace(",", "")) == \
+        pytest.approx(before / 2, rel=2e-3)
