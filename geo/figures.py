@@ -163,3 +163,60 @@ def latest_figures(facts: pd.DataFrame, subject_id: str,
         return series
     newest = series.loc[series["date_start"].idxmax(), "date"]
     return series[[same_date(d, newest) for d in series["date"]]].reset_index(drop=True)
+
+
+#: The headline figures of a park, in the order they are compared.
+HEADLINE_FIGURES: tuple[str, ...] = ("area", "enterprises")
+_HEADLINE_COLUMNS = ["park_id", "figure", "fact_id", "metric", "value", "unit", "qualifier", "date",
+                     "source_id"]
+
+
+def park_headline_figures(facts: pd.DataFrame, parks: pd.DataFrame, park_ids: list[str]) -> pd.DataFrame:
+    """Each park's area and latest reported enterprises, each with what it measures, date and source.
+
+    The area is the figure the park's outline uses (``area_fact_id``: for Mentougou that is the
+    host park's area, and ``metric`` says so); the enterprises are ``latest_figures`` of
+    ``ENTERPRISE_METRICS`` (``metric`` says whether institutions are counted too). A park with
+    no such figure gets one row with ``fact_id`` None and ``value`` NaN: not reported.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``park_id``, ``figure`` ("area" or "enterprises"), ``fact_id``, ``metric``,
+        ``value``, ``unit``, ``qualifier``, ``date``, ``source_id``; rows in ``park_ids`` order.
+
+    Raises
+    ------
+    FigureError
+        For a park id that is not in ``parks``.
+    """
+    _check(facts)
+    by_id = parks.set_index("park_id")
+    unknown = [p for p in park_ids if p not in by_id.index]
+    if unknown:
+        raise FigureError(f"unknown park id(s) {', '.join(map(repr, unknown))}")
+    facts_by_id = facts.set_index("fact_id", drop=False)
+    rows: list[dict] = []
+
+    def add(park_id: str, figure: str, fact: pd.Series | None) -> None:
+        if fact is None:
+            rows.append({"park_id": park_id, "figure": figure, "fact_id": None, "metric": None,
+                         "value": math.nan, "unit": None, "qualifier": None, "date": None, "source_id": None})
+        else:
+            rows.append({"park_id": park_id, "figure": figure, "fact_id": fact["fact_id"],
+                         "metric": fact["metric"], "value": float(fact["value"]), "unit": fact["unit"],
+                         "qualifier": fact["qualifier"], "date": figure_date(fact), "source_id": fact["source_id"]})
+
+    for park_id in park_ids:
+        area_id = by_id.loc[park_id].get("area_fact_id")
+        add(park_id, "area", facts_by_id.loc[area_id] if isinstance(area_id, str) and area_id in facts_by_id.index
+            else None)
+        latest = latest_figures(facts[facts["subject_type"] == "park"], park_id)
+        if latest.empty:
+            add(park_id, "enterprises", None)
+        for _, fact in latest.iterrows():
+            add(park_id, "enterprises", fact)
+    table = pd.DataFrame(rows, columns=_HEADLINE_COLUMNS)
+    text = [c for c in _HEADLINE_COLUMNS if c != "value"]
+    table[text] = table[text].astype(object).where(table[text].notna(), None)
+    return table

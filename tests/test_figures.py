@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
 from geo.errors import GeoError
+from geo.figures import (FigureError, dated_series, disagreements, latest_figures, park_headline_figures,
+                         same_date, same_figure)
 from geo.snapshot import load_snapshot
-from geo.figures import (FigureError, dated_series, disagreements, latest_figures, same_date,
-                         same_figure)
 
 
 def _facts(*rows: tuple) -> pd.DataFrame:
@@ -101,3 +103,20 @@ def test_the_bundled_life_science_park_series_is_not_a_conflict():
     lsp = lsp[lsp["subject_id"] == "zgc_life_science_park"]
     assert disagreements(lsp).empty
     assert dated_series(lsp)["dates"].max() >= 4
+
+
+def test_park_headline_figures_keep_what_each_counts_and_say_not_reported():
+    facts = pd.concat([LIFE_SCIENCE_PARK, _facts(
+        ("area", "lsp", "area", 7.2, "km2", "exact", "2025", "feature"),
+        ("host", "mtg", "host_park_area", 189, "ha", "exact", "2020-12-29", "gov"),
+        ("dx", "dx", "enterprises_and_institutions", 4000, "count", "more_than", "2021-05-12", "xunjk"))],
+        ignore_index=True)
+    parks = pd.DataFrame({"park_id": ["lsp", "mtg", "dx"], "area_fact_id": ["area", "host", None]})
+    table = park_headline_figures(facts, parks, ["dx", "lsp", "mtg"]).set_index(["park_id", "figure"])
+    assert table.loc[("lsp", "enterprises"), ["value", "qualifier", "date"]].tolist() == [1000, "more_than", "2025"]
+    assert table.loc[("dx", "enterprises"), "metric"] == "enterprises_and_institutions"
+    assert table.loc[("mtg", "area"), "metric"] == "host_park_area"
+    assert table.loc[("mtg", "enterprises"), "fact_id"] is None
+    assert math.isnan(table.loc[("dx", "area"), "value"])
+    with pytest.raises(FigureError, match="'nowhere'"):
+        park_headline_figures(facts, parks, ["nowhere"])

@@ -1,0 +1,223 @@
+"""Reported figures in words and charts: every figure with its qualifier, date and source.
+
+Text helpers are shared by the Parks page and the park brief (geo.brief); the charts are Altair
+(Vega-Lite) specifications with a title, axis titles with units and the parks' full names.
+No Streamlit calls here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import altair as alt
+import pandas as pd
+
+from geo.figures import ENTERPRISE_METRICS
+from layers.i18n import format_compact, format_quantity, metric_label, translator
+
+TEXT = {
+    "not_reported": ("not reported", "未公布"),
+    "figure_dated": ("{value} ({date}; {source})", "{value}（{date}；{source}）"),
+    "counts": ("{value} {what}", "{value}{what}"),
+    "area_col": ("Area", "面积"),
+    "area_source_col": ("Area: date · source", "面积：时间 · 来源"),
+    "enterprises_col": ("Enterprises reported (latest)", "公开报道企业数（最新）"),
+    "enterprises_source_col": ("Enterprises: date · source", "企业数：时间 · 来源"),
+    "area_title": ("Reported area of each park", "各园区公开面积"),
+    "area_axis": ("Area (km²)", "面积（平方公里）"),
+    "enterprises_title": ("Enterprises reported, latest figure per park", "各园区最新公开企业数"),
+    "enterprises_axis": ("Number reported", "公开数量"),
+    "series_title": ("Reported enterprises over time", "历年公开企业数"),
+    "date_axis": ("Date of the figure", "数据时间"),
+    "orgs_title": ("Organisations on this map, per park", "各园区在本图上的机构数"),
+    "orgs_axis": ("Organisations (count)", "机构数（个）"),
+    "park_axis": ("Park", "园区"),
+    "what_counted": ("What is counted", "统计口径"),
+    "figure": ("Figure", "数据"),
+    "metric": ("Measures", "指标"),
+    "date": ("Date", "时间"),
+    "source": ("Source", "来源"),
+    "lower_bound": ("Bars of figures marked 'more than' or 'at least' are lower bounds.",
+                    "标有“超过”“不少于”的数值为下限。"),
+}
+tr = translator(TEXT)
+
+_COUNT_WORDS: dict[str, tuple[str, str]] = {
+    "enterprises": ("enterprises", "家企业"),
+    "enterprises_and_institutions": ("enterprises and institutions", "家企业和机构"),
+}
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def source_short(source_id: str | None, sources: pd.DataFrame) -> str:
+    """'Publisher (date)' of a source, the id if it is unknown."""
+    if _missing(source_id):
+        return ""
+    row = sources[sources["source_id"] == source_id]
+    if row.empty:
+        return str(source_id)
+    publisher, date = row.iloc[0]["publisher"], row.iloc[0].get("date")
+    return f"{publisher} ({date})" if isinstance(date, str) and date else str(publisher)
+
+
+def source_long(source_id: str | None, sources: pd.DataFrame) -> str:
+    """'Publisher, title (date)' of a source, the id if it is unknown."""
+    if _missing(source_id):
+        return ""
+    row = sources[sources["source_id"] == source_id]
+    if row.empty:
+        return str(source_id)
+    r = row.iloc[0]
+    date = r.get("date")
+    return f"{r['publisher']}, {r['title']}" + (f" ({date})" if isinstance(date, str) and date else "")
+
+
+def figure_value(fact: Mapping, lang: str) -> str:
+    """The figure with its qualifier and unit ('more than 1,000'); 'not reported' if there is none.
+
+    Counts of enterprises say what they count: 'more than 4,000 enterprises and institutions'.
+    """
+    if _missing(fact.get("value")):
+        return tr("not_reported", lang)
+    text = format_quantity(float(fact["value"]), str(fact["unit"]), lang, qualifier=str(fact["qualifier"]))
+    words = _COUNT_WORDS.get(str(fact.get("metric")))
+    if words is not None:
+        text = tr("counts", lang, value=text, what=words[1] if lang == "zh" else words[0])
+    return text
+
+
+def figure_dated(fact: Mapping, sources: pd.DataFrame, lang: str) -> str:
+    """'more than 1,000 enterprises (2025; Xinhua (2025))': value, date and source in one line."""
+    if _missing(fact.get("value")):
+        return tr("not_reported", lang)
+    return tr("figure_dated", lang, value=figure_value(fact, lang), date=fact["date"],
+              source=source_short(fact["source_id"], sources))
+
+
+def comparison_table(headline: pd.DataFrame, names: Mapping[str, str], sources: pd.DataFrame,
+                     lang: str) -> pd.DataFrame:
+    """One row per park: area and latest enterprises, each with qualifier, date and source.
+
+    ``headline`` is ``geo.figures.park_headline_figures``; an area that is not the park's own
+    (the host park's) names what it measures; disagreeing figures at one date are all listed.
+    """
+    rows = []
+    for park_id, group in headline.groupby("park_id", sort=False):
+        cells = {}
+        for figure, value_col, source_col in (("area", "area_col", "area_source_col"),
+                                              ("enterprises", "enterprises_col", "enterprises_source_col")):
+            facts = group[group["figure"] == figure].to_dict("records")
+            values, dated = [], []
+            for fact in facts:
+                text = figure_value(fact, lang)
+                if figure == "area" and fact.get("metric") not in (None, "area"):
+                    text = f"{text} ({metric_label(fact['metric'], lang)})"
+                values.append(text)
+                if not _missing(fact.get("value")):
+                    dated.append(f"{fact['date']} · {source_short(fact['source_id'], sources)}")
+            cells[tr(value_col, lang)] = " / ".join(values)
+            cells[tr(source_col, lang)] = " / ".join(dated) or "–"
+        rows.append({tr("park_axis", lang): names.get(park_id, park_id), **cells})
+    return pd.DataFrame(rows)
+
+
+def _chart_rows(headline: pd.DataFrame, figure: str, names: Mapping[str, str], sources: pd.DataFrame,
+                lang: str) -> pd.DataFrame:
+    chosen = headline[headline["figure"] == figure]
+    rows = []
+    for fact in chosen.to_dict("records"):
+        value = fact["value"]
+        if figure == "area" and not _missing(value):
+            value = float(value) * {"km2": 1.0, "ha": 0.01, "m2": 1e-6, "mu": 1 / 1500}.get(str(fact["unit"]), math.nan)
+        rows.append({
+            "park": names.get(fact["park_id"], fact["park_id"]),
+            "value": None if _missing(value) else float(value),
+            "label": figure_value(fact, lang),
+            "measures": metric_label(fact["metric"], lang) if fact.get("metric") else tr("not_reported", lang),
+            "date": fact.get("date") or "–",
+            "source": source_long(fact.get("source_id"), sources) or "–",
+        })
+    return pd.DataFrame(rows, columns=["park", "value", "label", "measures", "date", "source"])
+
+
+def _tooltip(lang: str) -> list[alt.Tooltip]:
+    return [alt.Tooltip("park:N", title=tr("park_axis", lang)), alt.Tooltip("label:N", title=tr("figure", lang)),
+            alt.Tooltip("measures:N", title=tr("metric", lang)), alt.Tooltip("date:N", title=tr("date", lang)),
+            alt.Tooltip("source:N", title=tr("source", lang))]
+
+
+def _bars(rows: pd.DataFrame, *, title: str, axis: str, lang: str, colour: str | None = None) -> alt.Chart:
+    """Horizontal bars with the figure's words (qualifier included) at the end of each bar."""
+    y = alt.Y("park:N", title=tr("park_axis", lang), sort=None, axis=alt.Axis(labelLimit=0))
+    base = alt.Chart(rows)
+    colour_enc = (alt.Color("measures:N", title=tr("what_counted", lang), legend=alt.Legend(orient="bottom"))
+                  if colour else alt.value("#7d3c98"))
+    bars = base.mark_bar().encode(x=alt.X("value:Q", title=axis), y=y, color=colour_enc, tooltip=_tooltip(lang))
+    labels = base.mark_text(align="left", dx=4, color="#333").encode(
+        x=alt.X("value_or_zero:Q"), y=y, text="label:N", tooltip=_tooltip(lang)
+    ).transform_calculate(value_or_zero="datum.value === null ? 0 : datum.value")
+    return (bars + labels).properties(title=alt.TitleParams(title, anchor="start"), height=alt.Step(28))
+
+
+def area_chart(headline: pd.DataFrame, names: Mapping[str, str], sources: pd.DataFrame, lang: str) -> alt.Chart:
+    """Bars of each park's reported area in km² (a host park's area is labelled as such)."""
+    rows = _chart_rows(headline, "area", names, sources, lang)
+    return _bars(rows, title=tr("area_title", lang), axis=tr("area_axis", lang), lang=lang)
+
+
+def enterprises_chart(headline: pd.DataFrame, names: Mapping[str, str], sources: pd.DataFrame,
+                      lang: str) -> alt.Chart:
+    """Bars of each park's latest reported enterprises, coloured by what the figure counts."""
+    rows = _chart_rows(headline, "enterprises", names, sources, lang)
+    return _bars(rows, title=tr("enterprises_title", lang), axis=tr("enterprises_axis", lang), lang=lang,
+                 colour="measures")
+
+
+def series_chart(series: pd.DataFrame, names: Mapping[str, str], sources: pd.DataFrame, lang: str) -> alt.Chart:
+    """Reported enterprises over time, one line per park, the point's shape saying what is counted.
+
+    ``series`` is ``geo.figures.dated_series`` of ``ENTERPRISE_METRICS``.
+    """
+    rows = pd.DataFrame({
+        "park": [names.get(p, p) for p in series["subject_id"]],
+        "when": series["date_start"],
+        "value": series["value"].astype(float),
+        "label": [format_compact(float(f["value"]), str(f["unit"]), lang, qualifier=str(f["qualifier"]))
+                  for f in series.to_dict("records")],
+        "measures": [metric_label(m, lang) for m in series["metric"]],
+        "date": series["date"],
+        "source": [source_long(s, sources) for s in series["source_id"]],
+    })
+    base = alt.Chart(rows)
+    x = alt.X("when:T", title=tr("date_axis", lang), axis=alt.Axis(format="%Y"))
+    y = alt.Y("value:Q", title=tr("enterprises_axis", lang))
+    colour = alt.Color("park:N", title=tr("park_axis", lang), legend=alt.Legend(orient="bottom", labelLimit=0))
+    line = base.mark_line(strokeDash=[4, 3]).encode(x=x, y=y, color=colour)
+    points = base.mark_point(size=80, filled=True).encode(
+        x=x, y=y, color=colour, shape=alt.Shape("measures:N", title=tr("what_counted", lang),
+                                                legend=alt.Legend(orient="bottom")),
+        tooltip=_tooltip(lang))
+    labels = base.mark_text(dy=-12, color="#333").encode(x=x, y=y, text="label:N")
+    return (line + points + labels).properties(title=alt.TitleParams(tr("series_title", lang), anchor="start"),
+                                              height=260)
+
+
+def organisations_chart(counts: pd.DataFrame, lang: str) -> alt.Chart:
+    """Bars of the organisations on this map per park (``park``, ``count``)."""
+    base = alt.Chart(counts)
+    y = alt.Y("park:N", title=tr("park_axis", lang), sort=None, axis=alt.Axis(labelLimit=0))
+    bars = base.mark_bar(color="#2471a3").encode(x=alt.X("count:Q", title=tr("orgs_axis", lang),
+                                                         axis=alt.Axis(tickMinStep=1)), y=y,
+                                                 tooltip=[alt.Tooltip("park:N", title=tr("park_axis", lang)),
+                                                          alt.Tooltip("count:Q", title=tr("orgs_axis", lang))])
+    labels = base.mark_text(align="left", dx=4, color="#333").encode(x="count:Q", y=y, text="count:Q")
+    return (bars + labels).properties(title=alt.TitleParams(tr("orgs_title", lang), anchor="start"),
+                                      height=alt.Step(28))
+
+
+__all__ = ["ENTERPRISE_METRICS", "area_chart", "comparison_table", "enterprises_chart", "figure_dated",
+           "figure_value", "organisations_chart", "series_chart", "source_long", "source_short"]
