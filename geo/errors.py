@@ -66,3 +66,7 @@ class DatumRequiredError(ImportRefusedError):
     def __init__(self, message: str, *, suggestion: object = None) -> None:
         self.suggestion = suggestion
         super().__init__(message)
+
+
+class BriefError(GeoError, ValueError):
+    """A park brief that cannot be made: an unknown park or language, or no CJK font to embed."""
