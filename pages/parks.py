@@ -6,6 +6,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
+from geo.brief import find_cjk_font, park_brief
 from geo.errors import GeoError
 from geo.figures import dated_series, disagreements, park_headline_figures
 from geo.shapes import is_drawn
@@ -62,6 +63,11 @@ TEXT = {
     "site_unlocated": ("No site metrics: the park has no location yet.", "暂无区位指标：园区尚无位置。"),
     "not_published": ("not published", "未公布"),
     "not_stated": ("not stated by the sources", "来源未说明"),
+    "brief": ("Park brief (PDF, A4)", "园区简报（PDF，A4）"),
+    "brief_help": ("One page to take away: map, figures with their sources, organisations{context}. Made when you "
+                   "click.", "一页纸简报：地图、注明来源的数据、机构{context}。点击时生成。"),
+    "brief_context": (" and the site context from “{name}”", "以及来自“{name}”的周边配套"),
+    "brief_unavailable": ("The park brief cannot be made here: {message}", "无法生成园区简报：{message}"),
 }
 
 
@@ -101,6 +107,13 @@ def _site_metrics(park_id: str, parks_key: str, extract_key: str | None, streets
 def _isochrones(extract_key: str, lon: float, lat: float, _graph) -> gpd.GeoDataFrame:
     del extract_key
     return isochrones(_graph, (lon, lat), minutes=ISOCHRONE_MINUTES)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _brief(park_id: str, lang: str, parks_key: str, extract_key: str | None, _data: Snapshot,
+           _context: gpd.GeoDataFrame | None, context_name: str | None) -> bytes:
+    del parks_key, extract_key  # cache keys (with park_id, lang and the extract's name)
+    return park_brief(_data, park_id, lang=lang, context=_context, context_name=context_name)
 
 
 def _street_network(extract: dict | None):
@@ -184,6 +197,17 @@ with common.friendly_errors(lang):
                     if pd.notna(park["official_area_km2"]) else tr("not_published", lang))
         mapped = format_quantity(park["area_km2"], "km2", lang) if located else "–"
         st.markdown(f"**{t('official_area', lang)}:** {official} · {t('mapped_area', lang)}: {mapped}")
+        try:
+            find_cjk_font()
+        except GeoError as exc:
+            st.warning(markdown_text(tr("brief_unavailable", lang, message=str(exc))))
+        else:
+            context_words = tr("brief_context", lang, name=extract["name"]) if context is not None else ""
+            st.download_button(
+                tr("brief", lang), key="parks_brief", mime="application/pdf", icon=":material/picture_as_pdf:",
+                file_name=f"brief_{park_id}_{lang}.pdf", help=tr("brief_help", lang, context=context_words),
+                data=lambda: _brief(park_id, lang, common.parks_key(), extract["key"] if extract else None, data,
+                                    context, extract["name"] if extract else None))
 
     st.subheader(tr("site", lang))
     if metrics is None:

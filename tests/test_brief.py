@@ -122,3 +122,51 @@ def test_unknown_parks_and_languages_are_refused_by_name():
 
 def test_the_brief_is_the_same_bytes_for_the_same_input():
     assert park_brief(SNAPSHOT, "zgc_bonded_zone", lang="zh") == park_brief(SNAPSHOT, "zgc_bonded_zone", lang="zh")
+
+
+def _parks_page_downloads(monkeypatch, lang: str, park_id: str):
+    """Run the Parks page; return it and the deferred downloads it registered (id -> (callable, name))."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.testing.v1 import AppTest
+
+    captured: dict[str, tuple] = {}
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self, data, mimetype, coordinates, file_name=None, element_id=""):
+        file_id = original(self, data, mimetype, coordinates, file_name=file_name, element_id=element_id)
+        captured[file_id] = (data, file_name)
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+    at.session_state["parks_pick"] = park_id
+    at.run()
+    if lang == "zh":
+        at.sidebar.radio(key="lang").set_value("zh").run()
+    at.switch_page("pages/parks.py")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    return at, captured
+
+
+@needs_poppler
+@pytest.mark.usefixtures("isolated_app")
+def test_the_parks_page_offers_the_brief_made_on_click(monkeypatch, tmp_path):
+    at, captured = _parks_page_downloads(monkeypatch, "zh", "cmu_science_park")
+    button = next(b for b in at.get("download_button") if b.proto.id.endswith("parks_brief"))
+    assert button.proto.label == "园区简报（PDF，A4）"
+    make, file_name = captured[button.proto.deferred_file_id]
+    assert file_name == "brief_cmu_science_park_zh.pdf"
+    out = tmp_path / file_name
+    out.write_bytes(make())
+    text = _text(out)
+    assert "首都医科大学大学科技园" in text and "未上图" in text
+
+
+@pytest.mark.usefixtures("isolated_app")
+def test_without_a_cjk_font_the_parks_page_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv(FONT_ENV, str(tmp_path / "missing.ttf"))
+    at, _ = _parks_page_downloads(monkeypatch, "en", "bda_yizhuang")
+    assert not at.get("download_button")
+    assert any("park brief cannot be made" in w.value and "missing.ttf" in w.value.replace("\\", "")
+               for w in at.warning)
