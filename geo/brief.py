@@ -102,6 +102,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "research_institute": ("Research institutes", "科研机构"),
     "airport": ("Airports", "机场"),
     "sources": ("Sources", "来源"),
+    "series_title": ("Reported enterprises over time", "历年公开企业数"),
+    "series_axis": ("Number reported", "公开数量"),
     "tier_nominal": ("A nominal circle: the circle on the map has the park's reported area and is centred on a "
                      "sourced anchor point. It shows the park's size, not its boundary.",
                      "示意范围：图上的圆按园区公开面积绘制，圆心为有出处的定位点，仅示意规模，并非园区边界。"),
@@ -357,7 +359,11 @@ class _MapFlowable(Flowable):
         if d.located:
             anchor = shapely.point_on_surface(d.park.geometry)
             px, py = project(np.array([[anchor.x, anchor.y]]))[0]
-            label(_short(d.names[d.park["park_id"]], 40), px, py + 7, 8, "#4a235a", halo=True)
+            for dy in (9, 17, -18):
+                before = len(placed)
+                label(_short(d.names[d.park["park_id"]], 40), px, py + dy, 8, "#4a235a", halo=True)
+                if len(placed) > before:
+                    break
         for row in d.parks.itertuples():
             if row.park_id == d.park["park_id"]:
                 continue
@@ -376,7 +382,11 @@ class _MapFlowable(Flowable):
                 continue
             point = shapely.point_on_surface(part)
             px, py = project(np.array([[point.x, point.y]]))[0]
-            label(d.names.get(f"district:{row.district_id}", ""), px, py, 7, "#8a9499")
+            for dx, dy in ((0, 0), (0, -40), (0, 40), (-60, -70), (60, 70), (-60, 70), (60, -70)):
+                before = len(placed)
+                label(d.names.get(f"district:{row.district_id}", ""), px + dx, py + dy, 7, "#8a9499")
+                if len(placed) > before:
+                    break
         c.restoreState()
         self._furniture(view, project)
 
@@ -465,6 +475,91 @@ class _LocatorFlowable(Flowable):
         c.setFillColor(colors.HexColor("#555555"))
         c.setFont(self.font, 7)
         c.drawString(0, self.height - 8, self.title)
+        c.restoreState()
+
+
+class _SeriesFlowable(Flowable):
+    """A small chart of one park's reported enterprises over time (a dated series, not a conflict).
+
+    The point's shape says what is counted (circle: enterprises; square: enterprises and
+    institutions); each point is labelled with its figure and qualifier (">600").
+    """
+
+    def __init__(self, series: pd.DataFrame, width: float, height: float, font: str, lang: str) -> None:
+        super().__init__()
+        self.series, self.width, self.height, self.font, self.lang = series, width, height, font, lang
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        from layers.i18n import format_compact
+
+        c, lang, s = self.canv, self.lang, self.series
+        left, bottom, right, top = 30.0, 30.0, self.width - 10, self.height - 16
+        years = s["date_start"].map(lambda d: d.year + (d.dayofyear - 1) / 365.25).to_numpy(dtype=float)
+        x0, x1 = math.floor(years.min()), math.ceil(years.max() + 0.01)
+        y1 = float(s["value"].max()) * 1.25
+        fx = lambda v: left + (v - x0) / max(x1 - x0, 1) * (right - left)  # noqa: E731
+        fy = lambda v: bottom + v / y1 * (top - bottom)  # noqa: E731
+        c.saveState()
+        c.setFont(self.font, 7.5)
+        c.setFillColor(colors.HexColor("#4a235a"))
+        c.drawString(0, self.height - 8, tr("series_title", lang))
+        c.setStrokeColor(colors.HexColor("#999999"))
+        c.setLineWidth(0.5)
+        c.line(left, bottom, right, bottom)
+        c.line(left, bottom, left, top)
+        c.setFont(self.font, 6)
+        c.setFillColor(colors.HexColor("#555555"))
+        step = max(1, round((x1 - x0) / 5))
+        for year in range(x0, x1 + 1, step):
+            c.line(fx(year), bottom, fx(year), bottom - 2)
+            c.drawCentredString(fx(year), bottom - 9, str(year))
+        magnitude = 10 ** math.floor(math.log10(max(y1 / 4, 1)))
+        tick = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if y1 / (m * magnitude) <= 5)
+        value = 0.0
+        while value <= y1:
+            c.line(left - 2, fy(value), left, fy(value))
+            c.drawRightString(left - 3, fy(value) - 2, f"{value:,.0f}".replace(",", "" if lang == "zh" else ","))
+            value += tick
+        c.drawCentredString((left + right) / 2, bottom - 19, tr("date", lang))
+        c.saveState()
+        c.translate(7, (bottom + top) / 2)
+        c.rotate(90)
+        c.drawCentredString(0, 0, tr("series_axis", lang))
+        c.restoreState()
+        points = [(fx(x), fy(float(v))) for x, v in zip(years, s["value"], strict=True)]
+        c.setStrokeColor(colors.HexColor("#7d3c98"))
+        c.setDash(3, 2)
+        c.setLineWidth(0.9)
+        for (ax, ay), (bx, by) in zip(points, points[1:]):
+            c.line(ax, ay, bx, by)
+        c.setDash()
+        for (px, py), fact in zip(points, s.to_dict("records"), strict=True):
+            c.setFillColor(colors.HexColor("#7d3c98"))
+            if fact["metric"] == "enterprises":
+                c.circle(px, py, 2.6, stroke=0, fill=1)
+            else:
+                c.rect(px - 2.6, py - 2.6, 5.2, 5.2, stroke=0, fill=1)
+            c.setFillColor(colors.HexColor("#333333"))
+            c.drawCentredString(px, py + 5, format_compact(float(fact["value"]), "count", lang,
+                                                           qualifier=str(fact["qualifier"])))
+        if s["metric"].nunique() > 1 or (s["metric"] != "enterprises").any():
+            ly = self.height - 8
+            lx = self.width - 4
+            for metric, shape in (("enterprises_and_institutions", "square"), ("enterprises", "circle")):
+                if metric not in set(s["metric"]):
+                    continue
+                text = metric_label(metric, lang)
+                lx -= pdfmetrics.stringWidth(text, self.font, 6) + 12
+                c.setFillColor(colors.HexColor("#7d3c98"))
+                if shape == "circle":
+                    c.circle(lx + 3, ly + 2, 2.4, stroke=0, fill=1)
+                else:
+                    c.rect(lx + 0.6, ly - 0.4, 4.8, 4.8, stroke=0, fill=1)
+                c.setFillColor(colors.HexColor("#555555"))
+                c.drawString(lx + 8, ly, text)
         c.restoreState()
 
 
@@ -749,8 +844,19 @@ def park_brief(snapshot: Snapshot, park_id: str, *, lang: str = "en",
             mark = " ≠" if f["fact_id"] in set(conflicts["fact_id"]) else ""
             rows.append([metric_label(f["metric"], lang), figure_value(f, lang) + mark, f["_date"],
                          refs.cite(f["source_id"])])
-        lower.append(_table(rows, [content_w * 0.40, content_w * 0.30, content_w * 0.14, content_w * 0.16],
-                            styles))
+        series = dated_series(facts)
+        if series["date"].nunique() > 1:
+            table_w, chart_w = content_w * 0.64, content_w * 0.36 - 10
+            figures_table = _table(rows, [table_w * 0.40, table_w * 0.32, table_w * 0.16, table_w * 0.12], styles)
+            chart = _SeriesFlowable(series, chart_w, 150, font, lang)
+            pair = Table([[figures_table, chart]], colWidths=[table_w + 10, chart_w], hAlign="LEFT")
+            pair.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                      ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0),
+                                      ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+            lower.append(pair)
+        else:
+            lower.append(_table(rows, [content_w * 0.40, content_w * 0.30, content_w * 0.14, content_w * 0.16],
+                                styles))
         notes = []
         if dated_series(facts)["date"].nunique() > 1 or ordered.groupby("metric")["_date"].nunique().gt(1).any():
             notes.append(tr("series_note", lang))
