@@ -497,7 +497,7 @@ class _SeriesFlowable(Flowable):
 
         c, lang, s = self.canv, self.lang, self.series
         left, bottom, right, top = 30.0, 30.0, self.width - 10, self.height - 16
-        years = s["date_start"].map(lambda d: d.year + (d.dayofyear - 1) / 365.25).to_numpy(dtype=float)
+        years = s["date_start"].map(lambda d: d.year + (d.day_of_year - 1) / 365.25).to_numpy(dtype=float)
         x0, x1 = math.floor(years.min()), math.ceil(years.max() + 0.01)
         y1 = float(s["value"].max()) * 1.25
         fx = lambda v: left + (v - x0) / max(x1 - x0, 1) * (right - left)  # noqa: E731
