@@ -144,6 +144,37 @@ def _chart_rows(headline: pd.DataFrame, figure: str, names: Mapping[str, str], s
     return pd.DataFrame(rows, columns=["park", "value", "label", "measures", "date", "source"])
 
 
+#: One colour and one point shape per thing counted, in every language and chart.
+COUNT_COLOURS: dict[str, str] = {"enterprises": "#4c78a8", "enterprises_and_institutions": "#f58518"}
+COUNT_SHAPES: dict[str, str] = {"enterprises": "circle", "enterprises_and_institutions": "square"}
+
+
+def _counted_scale(lang: str, values: dict[str, str]) -> alt.Scale:
+    return alt.Scale(domain=[metric_label(m, lang) for m in values], range=list(values.values()))
+
+
+def _finish(chart: alt.LayerChart, title: str, height: int | alt.Step) -> alt.LayerChart:
+    """Title, height of the plot itself (legends and axes are added around it: "fit-x") and the look.
+
+    The charts carry their whole configuration: show them with ``theme=None`` (Streamlit's theme
+    would shrink the plot to make room for the legends and cut long legend labels).
+    """
+    return (chart.properties(title=alt.TitleParams(title, anchor="start"), height=height,
+                             autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+            .configure(font="sans-serif")
+            .configure_title(fontSize=15, fontWeight="bold", color="#31333f", offset=12)
+            .configure_axis(labelColor="#555555", titleColor="#555555", titleFontWeight="normal", labelFontSize=12,
+                            titleFontSize=12, gridColor="#ececec", domainColor="#aaaaaa", tickColor="#aaaaaa")
+            .configure_legend(labelLimit=0, titleFontWeight="normal", titleColor="#555555", labelColor="#333333",
+                              labelFontSize=12, titleFontSize=12)
+            .configure_view(stroke=None))
+
+
+def _park_axis(lang: str) -> alt.Axis:
+    """The parks' full names, never cut, with the axis title above them rather than across them."""
+    return alt.Axis(labelLimit=0, titleAngle=0, titleAlign="right", titleAnchor="end", titleY=-6, titleX=-4)
+
+
 def _tooltip(lang: str) -> list[alt.Tooltip]:
     return [alt.Tooltip("park:N", title=tr("park_axis", lang)), alt.Tooltip("label:N", title=tr("figure", lang)),
             alt.Tooltip("measures:N", title=tr("metric", lang)), alt.Tooltip("date:N", title=tr("date", lang)),
@@ -152,15 +183,16 @@ def _tooltip(lang: str) -> list[alt.Tooltip]:
 
 def _bars(rows: pd.DataFrame, *, title: str, axis: str, lang: str, colour: str | None = None) -> alt.Chart:
     """Horizontal bars with the figure's words (qualifier included) at the end of each bar."""
-    y = alt.Y("park:N", title=tr("park_axis", lang), sort=None, axis=alt.Axis(labelLimit=0))
+    y = alt.Y("park:N", title=tr("park_axis", lang), sort=None, axis=_park_axis(lang))
     base = alt.Chart(rows)
-    colour_enc = (alt.Color("measures:N", title=tr("what_counted", lang), legend=alt.Legend(orient="bottom"))
+    colour_enc = (alt.Color("measures:N", title=tr("what_counted", lang), scale=_counted_scale(lang, COUNT_COLOURS),
+                            legend=alt.Legend(orient="bottom", labelLimit=0))
                   if colour else alt.value("#7d3c98"))
     bars = base.mark_bar().encode(x=alt.X("value:Q", title=axis), y=y, color=colour_enc, tooltip=_tooltip(lang))
     labels = base.mark_text(align="left", dx=4, color="#333").encode(
         x=alt.X("value_or_zero:Q"), y=y, text="label:N", tooltip=_tooltip(lang)
     ).transform_calculate(value_or_zero="datum.value === null ? 0 : datum.value")
-    return (bars + labels).properties(title=alt.TitleParams(title, anchor="start"), height=alt.Step(28))
+    return _finish(bars + labels, title, alt.Step(28))
 
 
 def area_chart(headline: pd.DataFrame, names: Mapping[str, str], sources: pd.DataFrame, lang: str) -> alt.Chart:
@@ -193,30 +225,31 @@ def series_chart(series: pd.DataFrame, names: Mapping[str, str], sources: pd.Dat
         "source": [source_long(s, sources) for s in series["source_id"]],
     })
     base = alt.Chart(rows)
-    x = alt.X("when:T", title=tr("date_axis", lang), axis=alt.Axis(format="%Y"))
+    x = alt.X("when:T", title=tr("date_axis", lang), axis=alt.Axis(format="%Y", tickCount="year"))
     y = alt.Y("value:Q", title=tr("enterprises_axis", lang))
-    colour = alt.Color("park:N", title=tr("park_axis", lang), legend=alt.Legend(orient="bottom", labelLimit=0))
+    colour = alt.Color("park:N", title=tr("park_axis", lang),
+                       legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0))
     line = base.mark_line(strokeDash=[4, 3]).encode(x=x, y=y, color=colour)
     points = base.mark_point(size=80, filled=True).encode(
         x=x, y=y, color=colour, shape=alt.Shape("measures:N", title=tr("what_counted", lang),
-                                                legend=alt.Legend(orient="bottom")),
+                                                scale=_counted_scale(lang, COUNT_SHAPES),
+                                                legend=alt.Legend(orient="bottom", direction="vertical",
+                                                                  labelLimit=0)),
         tooltip=_tooltip(lang))
     labels = base.mark_text(dy=-12, color="#333").encode(x=x, y=y, text="label:N")
-    return (line + points + labels).properties(title=alt.TitleParams(tr("series_title", lang), anchor="start"),
-                                              height=260)
+    return _finish(line + points + labels, tr("series_title", lang), 240)
 
 
 def organisations_chart(counts: pd.DataFrame, lang: str) -> alt.Chart:
     """Bars of the organisations on this map per park (``park``, ``count``)."""
     base = alt.Chart(counts)
-    y = alt.Y("park:N", title=tr("park_axis", lang), sort=None, axis=alt.Axis(labelLimit=0))
+    y = alt.Y("park:N", title=tr("park_axis", lang), sort=None, axis=_park_axis(lang))
     bars = base.mark_bar(color="#2471a3").encode(x=alt.X("count:Q", title=tr("orgs_axis", lang),
                                                          axis=alt.Axis(tickMinStep=1)), y=y,
                                                  tooltip=[alt.Tooltip("park:N", title=tr("park_axis", lang)),
                                                           alt.Tooltip("count:Q", title=tr("orgs_axis", lang))])
     labels = base.mark_text(align="left", dx=4, color="#333").encode(x="count:Q", y=y, text="count:Q")
-    return (bars + labels).properties(title=alt.TitleParams(tr("orgs_title", lang), anchor="start"),
-                                      height=alt.Step(28))
+    return _finish(bars + labels, tr("orgs_title", lang), alt.Step(28))
 
 
 __all__ = ["ENTERPRISE_METRICS", "area_chart", "comparison_table", "enterprises_chart", "figure_dated",

@@ -249,7 +249,7 @@ with common.friendly_errors(lang):
 
         series = dated_series(facts)
         if series["date"].nunique() > 1:
-            st.altair_chart(series_chart(series, names, data.sources, lang), width="stretch")
+            st.altair_chart(series_chart(series, names, data.sources, lang), width="stretch", theme=None)
 
     st.subheader(f"{tr('orgs', lang)} ({len(park_orgs)})")
     if len(park_orgs):
@@ -276,12 +276,12 @@ with common.friendly_errors(lang):
                                              or tr("not_stated", lang) for v in chosen["specialisations"]]
         st.dataframe(table, hide_index=True, width="stretch")
         st.caption(tr("lower_bound", lang))
-        st.altair_chart(area_chart(headline, names, data.sources, lang), width="stretch")
-        st.altair_chart(enterprises_chart(headline, names, data.sources, lang), width="stretch")
+        st.altair_chart(area_chart(headline, names, data.sources, lang), width="stretch", theme=None)
+        st.altair_chart(enterprises_chart(headline, names, data.sources, lang), width="stretch", theme=None)
         series = dated_series(data.facts[(data.facts["subject_type"] == "park")
                                          & data.facts["subject_id"].isin(compared)])
         if series["date"].nunique() > 1:
-            st.altair_chart(series_chart(series, names, data.sources, lang), width="stretch")
+            st.altair_chart(series_chart(series, names, data.sources, lang), width="stretch", theme=None)
         counts = pd.DataFrame({"park": [names[p] for p in compared],
                                "count": [int((data.organisations["park_id"] == p).sum()) for p in compared]})
-        st.altair_chart(organisations_chart(counts, lang), width="stretch")
+        st.altair_chart(organisations_chart(counts, lang), width="stretch", theme=None)
