@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 
 from geo.figures import ENTERPRISE_METRICS
-from layers.i18n import format_compact, format_quantity, metric_label, translator
+from layers.i18n import format_compact, format_quantity, metric_label, t, translator
 
 TEXT = {
     "not_reported": ("not reported", "未公布"),
@@ -123,6 +123,21 @@ def comparison_table(headline: pd.DataFrame, names: Mapping[str, str], sources: 
             cells[tr(source_col, lang)] = " / ".join(dated) or "–"
         rows.append({tr("park_axis", lang): names.get(park_id, park_id), **cells})
     return pd.DataFrame(rows)
+
+
+def reported_comparison(comparison: pd.DataFrame, names: Mapping[str, str], sources: pd.DataFrame,
+                        lang: str) -> pd.DataFrame:
+    """``geo.joins.compare_with_reported`` for display: each reported figure in words with its
+    qualifier and what it counts ('more than 4,000 enterprises and institutions'), its date and
+    source; 'not reported' where there is none."""
+    rows = []
+    for row in comparison.to_dict("records"):
+        reported = {**row, "value": row.get("reported"), "unit": row.get("unit") or "count"}
+        rows.append({t("park", lang): names.get(row["subject"], row["subject"]), t("mapped", lang): row["mapped"],
+                     t("reported", lang): figure_value(reported, lang),
+                     t("as_of", lang): row.get("as_of") or "–",
+                     t("source", lang): source_long(row.get("source_id"), sources) or "–"})
+    return pd.DataFrame(rows, columns=[t(k, lang) for k in ("park", "mapped", "reported", "as_of", "source")])
 
 
 def _chart_rows(headline: pd.DataFrame, figure: str, names: Mapping[str, str], sources: pd.DataFrame,
@@ -253,4 +268,5 @@ def organisations_chart(counts: pd.DataFrame, lang: str) -> alt.Chart:
 
 
 __all__ = ["ENTERPRISE_METRICS", "area_chart", "comparison_table", "enterprises_chart", "figure_dated",
-           "figure_value", "organisations_chart", "series_chart", "source_long", "source_short"]
+           "figure_value", "organisations_chart", "reported_comparison", "series_chart", "source_long",
+           "source_short"]

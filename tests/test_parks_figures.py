@@ -137,3 +137,16 @@ def test_two_sources_at_one_date_are_still_said_to_disagree(tmp_path, monkeypatc
     at = _parks_page(parks_pick="lsp")
     warnings = [w.value for w in at.warning]
     assert any("Sources disagree on Enterprises (2025" in w for w in warnings), warnings
+
+
+def test_the_organisations_pages_reported_counts_say_qualifier_and_what_they_count():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/organisations.py")
+    at.run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "Reported" in d.value.columns)
+    reported = dict(zip(table["Reported"], table["Source"], strict=True))
+    assert "more than 1,000 enterprises" in reported
+    assert "more than 4,000 enterprises and institutions" in reported
+    assert "more_than" not in table.to_string() and "None" not in table.to_string()
