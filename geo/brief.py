@@ -54,6 +54,9 @@ FONT_CANDIDATES: tuple[tuple[str, int, str], ...] = (
     ("/usr/share/fonts/truetype/arphic/uming.ttc", 0, "fonts-arphic-uming"),
 )
 FONT = "BriefCJK"
+#: The colours of the app's context layer (layers/context.py), by OSM context kind.
+CONTEXT_COLOURS: dict[str, str] = {"hospital": "#c0392b", "metro_station": "#2e86c1", "university": "#1e8449",
+                                   "research_institute": "#884ea0", "airport": "#34495e"}
 MAP_CRS = "EPSG:32650"  # UTM zone 50N: Beijing's metric, conformal projection for drawing
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -311,7 +314,9 @@ class _MapFlowable(Flowable):
             c.setFont(self.font, size)
             c.drawCentredString(px, py, text)
 
-        placed.append((6 - 2, h - 12 - 9 * 4 + 5, 6 + 150, h))  # the legend
+        items = self._legend_items()
+        legend_w = max(pdfmetrics.stringWidth(text, self.font, 6.3) for _, text in items) + 24
+        placed.append((4, h - 12 - 9 * len(items) + 5, 6 + legend_w, h))  # the legend
         placed.append((w - 24, h - 36, w, h))  # the north arrow
         placed.append((0, 0, 120, 20))  # the scale bar
         # Districts: this one tinted, the others white, all outlined.
@@ -327,11 +332,9 @@ class _MapFlowable(Flowable):
         c.setDash()
         # Context features, then other parks, then the park, then organisations on top.
         if d.context is not None and not d.context.empty:
-            from_colours = {"hospital": "#c0392b", "metro_station": "#2e86c1", "university": "#1e8449",
-                            "research_institute": "#884ea0", "airport": "#34495e"}
             for row in d.context.itertuples():
                 px, py = project(np.array([[row.geometry.x, row.geometry.y]]))[0]
-                c.setFillColor(colors.HexColor(from_colours.get(row.kind, "#555555")))
+                c.setFillColor(colors.HexColor(CONTEXT_COLOURS.get(row.kind, "#555555")))
                 c.rect(px - 1.8, py - 1.8, 3.6, 3.6, stroke=0, fill=1)
         for row in d.parks.itertuples():
             own = row.park_id == d.park["park_id"]
@@ -390,6 +393,15 @@ class _MapFlowable(Flowable):
         c.restoreState()
         self._furniture(view, project)
 
+    def _legend_items(self) -> list[tuple[str, str]]:
+        lang = self.data.lang
+        items = [("park", tr("legend_park", lang)), ("other", tr("legend_other", lang)),
+                 ("org", tr("legend_org", lang)), ("district", tr("legend_district", lang))]
+        if self.data.context is not None and not self.data.context.empty:
+            shown = set(self.data.context["kind"])
+            items += [(kind, f"{tr(kind, lang)} (OpenStreetMap)") for kind in CONTEXT_COLOURS if kind in shown]
+        return items
+
     def _furniture(self, view: tuple[float, float, float, float], project: _Projector) -> None:
         """Scale bar, north arrow and a small legend."""
         c, lang, w, h = self.canv, self.data.lang, self.width, self.height
@@ -418,8 +430,7 @@ class _MapFlowable(Flowable):
         c.drawPath(path, stroke=0, fill=1)
         c.drawCentredString(ax, ay - 7, "N")
         # Legend
-        items = [("park", tr("legend_park", lang)), ("other", tr("legend_other", lang)),
-                 ("org", tr("legend_org", lang)), ("district", tr("legend_district", lang))]
+        items = self._legend_items()
         lx, ly = 6, h - 12
         width = max(pdfmetrics.stringWidth(text, self.font, 6.3) for _, text in items) + 24
         c.setFillColor(colors.Color(1, 1, 1, alpha=0.85))
@@ -435,6 +446,9 @@ class _MapFlowable(Flowable):
             elif kind == "org":
                 c.setFillColor(colors.HexColor("#2471a3"))
                 c.circle(lx + 7, yy + 2, 2.8, stroke=0, fill=1)
+            elif kind in CONTEXT_COLOURS:
+                c.setFillColor(colors.HexColor(CONTEXT_COLOURS[kind]))
+                c.rect(lx + 5, yy, 4, 4, stroke=0, fill=1)
             else:
                 c.setStrokeColor(colors.HexColor("#7f8c8d"))
                 c.setLineWidth(0.7)
