@@ -202,7 +202,8 @@ with common.friendly_errors(lang):
         except GeoError as exc:
             st.warning(markdown_text(tr("brief_unavailable", lang, message=str(exc))))
         else:
-            context_words = tr("brief_context", lang, name=extract["name"]) if context is not None else ""
+            context_words = (tr("brief_context", lang, name=markdown_text(extract["name"])) if context is not None
+                             else "")
             st.download_button(
                 tr("brief", lang), key="parks_brief", mime="application/pdf", icon=":material/picture_as_pdf:",
                 file_name=f"brief_{park_id}_{lang}.pdf", help=tr("brief_help", lang, context=context_words),

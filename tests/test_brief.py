@@ -124,7 +124,7 @@ def test_the_brief_is_the_same_bytes_for_the_same_input():
     assert park_brief(SNAPSHOT, "zgc_bonded_zone", lang="zh") == park_brief(SNAPSHOT, "zgc_bonded_zone", lang="zh")
 
 
-def _parks_page_downloads(monkeypatch, lang: str, park_id: str):
+def _parks_page_downloads(monkeypatch, lang: str, park_id: str, **state):
     """Run the Parks page; return it and the deferred downloads it registered (id -> (callable, name))."""
     from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.testing.v1 import AppTest
@@ -140,6 +140,8 @@ def _parks_page_downloads(monkeypatch, lang: str, park_id: str):
     monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
     at.session_state["parks_pick"] = park_id
+    for key, value in state.items():
+        at.session_state[key] = value
     at.run()
     if lang == "zh":
         at.sidebar.radio(key="lang").set_value("zh").run()
@@ -170,3 +172,24 @@ def test_without_a_cjk_font_the_parks_page_says_what_to_install(monkeypatch, tmp
     assert not at.get("download_button")
     assert any("park brief cannot be made" in w.value and "missing.ttf" in w.value.replace("\\", "")
                for w in at.warning)
+
+
+@needs_poppler
+@pytest.mark.usefixtures("isolated_app")
+def test_the_page_brief_carries_the_loaded_extracts_context_and_escapes_its_name(monkeypatch, tmp_path):
+    from geo.osm import read_osm_file
+
+    builder = OsmBuilder()
+    builder.point(116.2950, 40.1150, {"railway": "station", "station": "subway", "name": "生命科学园站",
+                                      "name:en": "Life Science Park station"})
+    data = builder.write_xml(tmp_path / "x.osm").read_bytes()
+    name = "**bold** [x](http://example.com).osm"
+    extract = {"name": name, "data": data, "features": read_osm_file(data, filename="x.osm")}
+    at, captured = _parks_page_downloads(monkeypatch, "en", "zgc_life_science_park", osm_extract=extract)
+    button = next(b for b in at.get("download_button") if b.proto.id.endswith("parks_brief"))
+    assert "\\*\\*bold\\*\\*" in button.proto.help and "](http" not in button.proto.help
+    make, _ = captured[button.proto.deferred_file_id]
+    out = tmp_path / "brief.pdf"
+    out.write_bytes(make())
+    text = _flat(_text(out))
+    assert "Metrostations:1withinreach;nearestLifeSciencePark" in text and _flat(name) in text
