@@ -18,7 +18,6 @@ from layers.i18n import format_compact, format_quantity, metric_label, t, transl
 
 TEXT = {
     "not_reported": ("not reported", "未公布"),
-    "figure_dated": ("{value} ({date}; {source})", "{value}（{date}；{source}）"),
     "counts": ("{value} {what}", "{value}{what}"),
     "area_col": ("Area", "面积"),
     "area_source_col": ("Area: date · source", "面积：时间 · 来源"),
@@ -38,8 +37,6 @@ TEXT = {
     "metric": ("Measures", "指标"),
     "date": ("Date", "时间"),
     "source": ("Source", "来源"),
-    "lower_bound": ("Bars of figures marked 'more than' or 'at least' are lower bounds.",
-                    "标有“超过”“不少于”的数值为下限。"),
 }
 tr = translator(TEXT)
 
@@ -88,14 +85,6 @@ def figure_value(fact: Mapping, lang: str) -> str:
     if words is not None:
         text = tr("counts", lang, value=text, what=words[1] if lang == "zh" else words[0])
     return text
-
-
-def figure_dated(fact: Mapping, sources: pd.DataFrame, lang: str) -> str:
-    """'more than 1,000 enterprises (2025; Xinhua (2025))': value, date and source in one line."""
-    if _missing(fact.get("value")):
-        return tr("not_reported", lang)
-    return tr("figure_dated", lang, value=figure_value(fact, lang), date=fact["date"],
-              source=source_short(fact["source_id"], sources))
 
 
 def comparison_table(headline: pd.DataFrame, names: Mapping[str, str], sources: pd.DataFrame,
@@ -267,6 +256,5 @@ def organisations_chart(counts: pd.DataFrame, lang: str) -> alt.Chart:
     return _finish(bars + labels, tr("orgs_title", lang), alt.Step(28))
 
 
-__all__ = ["ENTERPRISE_METRICS", "area_chart", "comparison_table", "enterprises_chart", "figure_dated",
-           "figure_value", "organisations_chart", "reported_comparison", "series_chart", "source_long",
-           "source_short"]
+__all__ = ["ENTERPRISE_METRICS", "area_chart", "comparison_table", "enterprises_chart", "figure_value",
+           "organisations_chart", "reported_comparison", "series_chart", "source_long", "source_short"]
