@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -44,6 +45,10 @@ from geo.snapshot import Snapshot
 from geo.vocab import GEOMETRY_TIERS, HUB_ROLES, LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.figures import figure_value, source_long
 from layers.i18n import metric_label
+
+# Binary (Flate-only) streams: ASCII85 makes a PDF a quarter bigger and is slow in pure Python.
+# reportlab serves only this module in the app.
+rl_config.useA85 = 0
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 FONT_ENV = "PHARMA_MAP_CJK_FONT"
@@ -320,15 +325,21 @@ class _MapFlowable(Flowable):
         placed.append((w - 24, h - 36, w, h))  # the north arrow
         placed.append((0, 0, 120, 20))  # the scale bar
         # Districts: this one tinted, the others white, all outlined.
-        for row in d.districts.itertuples():
-            if not shapely.intersects(row.geometry, box):
+        # Only what can show, at the page's resolution: clipped a little beyond the frame (the
+        # canvas clip hides the cut edges) and simplified to a third of a point.
+        margin = 0.05 * (view[2] - view[0])
+        shown = shapely.simplify(shapely.clip_by_rect(d.districts.geometry.values, view[0] - margin,
+                                                      view[1] - margin, view[2] + margin, view[3] + margin),
+                                 0.3 / project.scale)
+        for district_id, geom in zip(d.districts["district_id"], shown, strict=True):
+            if geom is None or geom.is_empty:
                 continue
-            own = row.district_id == d.district_id
+            own = district_id == d.district_id
             c.setFillColor(colors.HexColor("#fdf2e9" if own else "#ffffff"))
             c.setStrokeColor(colors.HexColor("#7f8c8d"))
             c.setLineWidth(0.9 if own else 0.5)
             c.setDash(4, 2)
-            _path(c, row.geometry, project, fill=True)
+            _path(c, geom, project, fill=True)
         c.setDash()
         # Context features, then other parks, then the park, then organisations on top.
         if d.context is not None and not d.context.empty:
@@ -477,12 +488,13 @@ class _LocatorFlowable(Flowable):
         bounds = _fit_bounds(self.districts.total_bounds, self.width, self.height - 10)
         project = _Projector(bounds, 0, 0, self.width, self.height - 10)
         c.saveState()
-        for row in self.districts.itertuples():
-            own = row.district_id == self.district_id
+        shown = shapely.simplify(self.districts.geometry.values, 0.4 / project.scale)
+        for district_id, geom in zip(self.districts["district_id"], shown, strict=True):
+            own = district_id == self.district_id
             c.setFillColor(colors.HexColor("#e59866" if own else "#eef1f4"))
             c.setStrokeColor(colors.white)
             c.setLineWidth(0.4)
-            _path(c, row.geometry, project, fill=True)
+            _path(c, geom, project, fill=True)
         c.setStrokeColor(colors.HexColor("#c0392b"))
         c.setLineWidth(1)
         _path(c, shapely.box(*self.view), project, fill=False)
