@@ -193,3 +193,21 @@ def test_the_page_brief_carries_the_loaded_extracts_context_and_escapes_its_name
     out.write_bytes(make())
     text = _flat(_text(out))
     assert "Metrostations:1withinreach;nearestLifeSciencePark" in text and _flat(name) in text
+
+
+@needs_poppler
+@pytest.mark.parametrize("tier, words", [("osm", "fromOpenStreetMap(ODbL)"), ("official", "Anofficialboundary"),
+                                         ("approximate", "Anapproximateoutline")])
+def test_a_park_placed_later_says_what_its_outline_is(tier, words, tmp_path):
+    import dataclasses
+
+    import shapely
+
+    parks = SNAPSHOT.parks.copy()
+    row = parks.index[parks["park_id"] == "xisanqi_specialised_park"][0]
+    parks.loc[row, "geometry"] = shapely.box(116.33, 40.05, 116.35, 40.06)  # as a confirmed outline would
+    parks.loc[row, "geometry_tier"] = tier
+    out = tmp_path / "x.pdf"
+    out.write_bytes(park_brief(dataclasses.replace(SNAPSHOT, parks=parks), "xisanqi_specialised_park"))
+    text = _flat(_text(out))
+    assert words in text and "Notonthemap" not in text
