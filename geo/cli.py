@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -277,6 +278,28 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_brief(args: argparse.Namespace) -> int:
+    """One park's A4 brief as a PDF (geo.brief.park_brief), with OSM site context if --osm is given."""
+    from geo.brief import park_brief
+    from geo.osm_store import ParkGeometryStore, apply_overrides
+    from geo.snapshot import load_snapshot
+
+    snapshot = load_snapshot(args.snapshot)
+    parks = apply_overrides(snapshot.parks, store=ParkGeometryStore(args.data_dir))
+    snapshot = dataclasses.replace(snapshot, parks=parks)
+    context = None
+    if args.osm:
+        from geo.osm import context_layers, read_osm_file
+
+        context = context_layers(read_osm_file(args.osm), parks[parks["park_id"] == args.park_id])
+    data = park_brief(snapshot, args.park_id, lang=args.lang, context=context,
+                      context_name=Path(args.osm).name if args.osm else None)
+    out = Path(args.output or f"brief_{args.park_id}_{args.lang}.pdf")
+    out.write_bytes(data)
+    print(f"wrote the {args.lang} brief of {args.park_id} to {out} ({len(data):,} bytes, A4, snapshot {snapshot.version})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from geo.snapshot import DEFAULT_SNAPSHOT_DIR, GEO_LAYERS
 
@@ -333,6 +356,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--points", type=int, default=1_000_000, help="points per benchmark")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("brief", help="one park's A4 brief as a PDF (map, figures, organisations), offline")
+    p.add_argument("park_id", help="a park_id (python -m geo info lists the parks)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("-o", "--output", default=None, help="output PDF (default brief_PARK_LANG.pdf)")
+    p.add_argument("--osm", default=None, help="an OSM extract for the site context (.osm, .osm.bz2, .osm.pbf)")
+    p.add_argument("--data-dir", default=None, help="confirmed OSM outlines (default $PHARMA_MAP_DATA_DIR or ./var)")
+    p.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOT_DIR), help="snapshot folder")
+    p.set_defaults(func=_cmd_brief)
 
     osm_parser = sub.add_parser("osm", help="OpenStreetMap: match park boundaries, site context, restore")
     osm_sub = osm_parser.add_subparsers(dest="osm_command", required=True)

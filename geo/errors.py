@@ -75,3 +75,7 @@ class NoUsableRowsError(ImportRefusedError):
                  row_label: str = "feature") -> None:
         self.refused, self.row_label = refused, row_label
         super().__init__(message)
+
+
+class BriefError(GeoError, ValueError):
+    """A park brief that cannot be made: an unknown park or language, or no CJK font to embed."""

@@ -6,6 +6,8 @@ polygons: whole-array operations that place a million points in well under a sec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -13,6 +15,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from geo.errors import CRSError
+from geo.figures import ENTERPRISE_METRICS
 from geo.measure import repair_geometries
 from geo.vocab import split_codes
 
@@ -134,19 +137,24 @@ def count_by(points: pd.DataFrame, *, by: str, specialisations: bool = False) ->
 
 
 def compare_with_reported(counts: pd.DataFrame, facts: pd.DataFrame, *, subject_column: str,
-                          subject_type: str, metric: str = "enterprises") -> pd.DataFrame:
+                          subject_type: str, metric: str | Sequence[str] = ENTERPRISE_METRICS) -> pd.DataFrame:
     """Put mapped counts beside the counts reported in the facts table.
 
-    Every reported figure is kept (several sources may disagree); subjects with no reported
-    figure keep their mapped count with empty reported columns.
+    Every reported figure is kept (a dated series, or sources that disagree); subjects with no
+    reported figure keep their mapped count with empty reported columns. ``metric`` may name
+    several metrics (by default enterprises, and enterprises and institutions): the ``metric``
+    column says what each figure counts.
 
     Returns
     -------
     pandas.DataFrame
-        Columns: subject, mapped, reported, qualifier, as_of, source_id.
+        Columns: subject, mapped, reported, qualifier, as_of, source_id, metric (and unit, if
+        the facts have one).
     """
-    chosen = (facts["metric"] == metric) & (facts["subject_type"] == subject_type)
-    reported = facts.loc[chosen, ["subject_id", "value", "qualifier", "as_of", "source_id"]]
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    chosen = facts["metric"].isin(metrics) & (facts["subject_type"] == subject_type)
+    columns = ["subject_id", "value", "qualifier", "as_of", "source_id", "metric"]
+    reported = facts.loc[chosen, columns + (["unit"] if "unit" in facts else [])]
     left = counts.rename(columns={subject_column: "subject_id", "count": "mapped"})
     merged = left.merge(reported, on="subject_id", how="outer")
     merged["mapped"] = merged["mapped"].fillna(0).astype(int)

@@ -205,6 +205,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "digital_medical_firms": ("Digital medical firms", "数字医疗企业"),
     "ai_class_iii_certificates": ("AI Class III device certificates", "人工智能三类医疗器械证"),
     "ai_class_iii_share_of_beijing": ("Share of Beijing's AI Class III certificates", "占北京人工智能三类证比例"),
+    "enterprises_and_institutions": ("Enterprises and institutions", "企业和机构数量"),
+    "area_phase_i": ("Phase I planned area", "一期规划面积"),
 }
 
 

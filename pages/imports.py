@@ -16,6 +16,7 @@ from geo.parcels import intake_frame
 from geo.scenarios import MAX_NAME_CHARS, ScenarioStore
 from geo.tables import INPUT_DATUMS
 from layers.basemap import base_map
+from layers.figures import reported_comparison
 from layers.html import markdown_text
 from layers.i18n import format_number, format_quantity, t, term, translator
 from layers.imported import imported_layer
@@ -204,11 +205,7 @@ def _join_section(frame: gpd.GeoDataFrame, lang: str) -> None:
     per_park = joined["placed"].dropna(subset=["park_id_joined"]).groupby("park_id_joined").size()
     comparison = compare_with_reported(per_park.rename("count").reset_index(), data.facts,
                                        subject_column="park_id_joined", subject_type="park")
-    comparison["subject"] = comparison["subject"].map(lambda v: names.get(v, v))
-    comparison["source_id"] = [common.source_label(s) if s else "" for s in comparison["source_id"]]
-    tabs[3].dataframe(comparison.rename(columns={"subject": t("park", lang), "mapped": t("mapped", lang),
-                                                 "reported": t("reported", lang), "as_of": t("as_of", lang),
-                                                 "source_id": t("source", lang)}), hide_index=True, width="stretch")
+    tabs[3].dataframe(reported_comparison(comparison, names, data.sources, lang), hide_index=True, width="stretch")
 
 
 def _plan_section(frame: gpd.GeoDataFrame, lang: str, label: str | None, store: ScenarioStore,

@@ -7,6 +7,7 @@ import streamlit as st
 from geo.joins import assign_areas, compare_with_reported, count_by
 from geo.vocab import LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
+from layers.figures import reported_comparison
 from layers.html import markdown_text
 from layers.i18n import t, term, translator
 from layers.legend import Legend
@@ -104,9 +105,4 @@ with common.friendly_errors(lang):
     st.caption(tr("vs_note", lang))
     comparison = compare_with_reported(count_by(placed.dropna(subset=["park_id"]), by="park_id"),
                                        data.facts, subject_column="park_id", subject_type="park")
-    comparison["subject"] = comparison["subject"].map(park_names)
-    comparison["source_id"] = [common.source_label(s) if s else "" for s in comparison["source_id"]]
-    st.dataframe(comparison.rename(columns={"subject": t("park", lang), "mapped": t("mapped", lang),
-                                            "reported": t("reported", lang), "as_of": t("as_of", lang),
-                                            "source_id": t("source", lang)}),
-                 hide_index=True, width="stretch")
+    st.dataframe(reported_comparison(comparison, park_names, data.sources, lang), hide_index=True, width="stretch")

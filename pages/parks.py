@@ -6,7 +6,9 @@ import pandas as pd
 import shapely
 import streamlit as st
 
+from geo.brief import find_cjk_font, park_brief
 from geo.errors import GeoError
+from geo.figures import dated_series, disagreements, park_headline_figures
 from geo.shapes import is_drawn
 from geo.site import isochrones, site_metrics, targets_frame
 from geo.snapshot import Snapshot
@@ -14,6 +16,8 @@ from geo.vocab import GEOMETRY_TIERS, LOCATION_TIERS, ORGANISATION_KINDS, SPECIA
 from layers.basemap import base_map
 from layers.context import context_layer
 from layers.districts import districts_layer
+from layers.figures import (area_chart, comparison_table, enterprises_chart, organisations_chart,
+                            series_chart)
 from layers.html import markdown_text
 from layers.i18n import format_quantity, metric_label, t, term, translator
 from layers.isochrones import isochrones_layer, metrics_table, nearest_targets_layer
@@ -25,14 +29,16 @@ from pages import common
 TEXT = {
     "pick": ("Park", "园区"),
     "facts": ("Fact sheet", "数据一览"),
-    "conflict": ("Sources disagree: every figure is shown with its source.",
-                 "各来源数据不一致：全部列出并注明来源。"),
+    "conflict": ("Sources disagree on {figures}: every figure is shown with its source.",
+                 "各来源数据不一致：{figures}。全部列出并注明来源。"),
     "orgs": ("Organisations in this park", "园区内机构"),
     "compare": ("Compare parks", "园区对比"),
     "compare_pick": ("Pick 2-4 parks", "选择2至4个园区"),
     "compare_need": ("Pick at least two parks to compare.", "请至少选择两个园区。"),
     "no_facts": ("No figures recorded for this park yet.", "暂无该园区的数据。"),
-    "reported_enterprises": ("Enterprises reported (latest)", "公开报道企业数（最新）"),
+    "lower_bound": ("Figures marked 'more than' or 'at least' are lower bounds; dates and sources are in the "
+                    "table and in each bar's tooltip.",
+                    "标有“超过”“不少于”的数值为下限；时间与来源见表格及各柱的提示。"),
     "site": ("Site context", "区位条件"),
     "site_straight": ("Straight line (no street network loaded): distances to the NMPA centres and the airports. "
                       "Upload an OpenStreetMap extract on the OpenStreetMap page for metro stations, tertiary "
@@ -57,6 +63,11 @@ TEXT = {
     "site_unlocated": ("No site metrics: the park has no location yet.", "暂无区位指标：园区尚无位置。"),
     "not_published": ("not published", "未公布"),
     "not_stated": ("not stated by the sources", "来源未说明"),
+    "brief": ("Park brief (PDF, A4)", "园区简报（PDF，A4）"),
+    "brief_help": ("One page to take away: map, figures with their sources, organisations{context}. Made when you "
+                   "click.", "一页纸简报：地图、注明来源的数据、机构{context}。点击时生成。"),
+    "brief_context": (" and the site context from “{name}”", "以及来自“{name}”的周边配套"),
+    "brief_unavailable": ("The park brief cannot be made here: {message}", "无法生成园区简报：{message}"),
 }
 
 
@@ -96,6 +107,13 @@ def _site_metrics(park_id: str, parks_key: str, extract_key: str | None, streets
 def _isochrones(extract_key: str, lon: float, lat: float, _graph) -> gpd.GeoDataFrame:
     del extract_key
     return isochrones(_graph, (lon, lat), minutes=ISOCHRONE_MINUTES)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _brief(park_id: str, lang: str, parks_key: str, extract_key: str | None, _data: Snapshot,
+           _context: gpd.GeoDataFrame | None, context_name: str | None) -> bytes:
+    del parks_key, extract_key  # cache keys (with park_id, lang and the extract's name)
+    return park_brief(_data, park_id, lang=lang, context=_context, context_name=context_name)
 
 
 def _street_network(extract: dict | None):
@@ -179,6 +197,18 @@ with common.friendly_errors(lang):
                     if pd.notna(park["official_area_km2"]) else tr("not_published", lang))
         mapped = format_quantity(park["area_km2"], "km2", lang) if located else "–"
         st.markdown(f"**{t('official_area', lang)}:** {official} · {t('mapped_area', lang)}: {mapped}")
+        try:
+            find_cjk_font()
+        except GeoError as exc:
+            st.warning(markdown_text(tr("brief_unavailable", lang, message=str(exc))))
+        else:
+            context_words = (tr("brief_context", lang, name=markdown_text(extract["name"])) if context is not None
+                             else "")
+            st.download_button(
+                tr("brief", lang), key="parks_brief", mime="application/pdf", icon=":material/picture_as_pdf:",
+                file_name=f"brief_{park_id}_{lang}.pdf", help=tr("brief_help", lang, context=context_words),
+                data=lambda: _brief(park_id, lang, common.parks_key(), extract["key"] if extract else None, data,
+                                    context, extract["name"] if extract else None))
 
     st.subheader(tr("site", lang))
     if metrics is None:
@@ -205,8 +235,10 @@ with common.friendly_errors(lang):
     if facts.empty:
         st.info(tr("no_facts", lang))
     else:
-        if (facts.groupby("metric")["value"].nunique() > 1).any():
-            st.warning(tr("conflict", lang))
+        conflicts = disagreements(facts)
+        if not conflicts.empty:
+            st.warning(tr("conflict", lang, figures=", ".join(sorted(
+                {f"{metric_label(m, lang)} ({d})" for m, d in zip(conflicts["metric"], conflicts["date"])}))))
         sheet = pd.DataFrame({
             t("metric", lang): [metric_label(m, lang) for m in facts["metric"]],
             t("value", lang): [common.fact_text(f, lang) for _, f in facts.iterrows()],
@@ -215,6 +247,10 @@ with common.friendly_errors(lang):
             t("quote", lang): facts["quote"],
         }).sort_values([t("metric", lang), t("as_of", lang)])
         st.dataframe(sheet, hide_index=True, width="stretch")
+
+        series = dated_series(facts)
+        if series["date"].nunique() > 1:
+            st.altair_chart(series_chart(series, names, data.sources, lang), width="stretch", theme=None)
 
     st.subheader(f"{tr('orgs', lang)} ({len(park_orgs)})")
     if len(park_orgs):
@@ -233,22 +269,20 @@ with common.friendly_errors(lang):
     if len(compared) < 2:
         st.info(tr("compare_need", lang))
     else:
-        enterprise_facts = data.facts[(data.facts["subject_type"] == "park") & (data.facts["metric"] == "enterprises")]
-        latest = enterprise_facts.sort_values("as_of").groupby("subject_id").last()
-        rows = []
-        for pid in compared:
-            row = parks.set_index("park_id").loc[pid]
-            rows.append({
-                t("park", lang): names[pid],
-                f"{t('official_area', lang)} (km²)": row["official_area_km2"],
-                t("geometry_tier", lang): term(GEOMETRY_TIERS[row["geometry_tier"]], lang),
-                t("organisations_count", lang): int((data.organisations["park_id"] == pid).sum()),
-                tr("reported_enterprises", lang): (latest.loc[pid, "value"] if pid in latest.index else None),
-                t("specialisations", lang): ", ".join(term(SPECIALISATIONS[c], lang)
-                                                     for c in split_codes(row["specialisations"])),
-            })
-        table = pd.DataFrame(rows)
+        headline = park_headline_figures(data.facts, parks, compared)
+        table = comparison_table(headline, names, data.sources, lang)
+        chosen = parks.set_index("park_id").loc[compared]
+        table[t("geometry_tier", lang)] = [term(GEOMETRY_TIERS[g], lang) for g in chosen["geometry_tier"]]
+        table[t("specialisations", lang)] = [", ".join(term(SPECIALISATIONS[c], lang) for c in split_codes(v))
+                                             or tr("not_stated", lang) for v in chosen["specialisations"]]
         st.dataframe(table, hide_index=True, width="stretch")
-        chart = table.set_index(t("park", lang))[[f"{t('official_area', lang)} (km²)"]]
-        st.bar_chart(chart, horizontal=True)
-        st.bar_chart(table.set_index(t("park", lang))[[t("organisations_count", lang)]], horizontal=True)
+        st.caption(tr("lower_bound", lang))
+        st.altair_chart(area_chart(headline, names, data.sources, lang), width="stretch", theme=None)
+        st.altair_chart(enterprises_chart(headline, names, data.sources, lang), width="stretch", theme=None)
+        series = dated_series(data.facts[(data.facts["subject_type"] == "park")
+                                         & data.facts["subject_id"].isin(compared)])
+        if series["date"].nunique() > 1:
+            st.altair_chart(series_chart(series, names, data.sources, lang), width="stretch", theme=None)
+        counts = pd.DataFrame({"park": [names[p] for p in compared],
+                               "count": [int((data.organisations["park_id"] == p).sum()) for p in compared]})
+        st.altair_chart(organisations_chart(counts, lang), width="stretch", theme=None)
