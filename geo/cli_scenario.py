@@ -63,7 +63,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     try:
         name_column = args.name_column or suggest_name_column(inspect_upload(data, filename=source.name).columns)
         intake = intake_upload(data, filename=source.name, datum=args.datum, swap_axes=args.swap_axes,
-                               name_column=name_column)
+                               name_column=None if args.corners else name_column, corner_column=args.corners)
     except DatumRequiredError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.suggestion is not None:
@@ -203,6 +203,8 @@ def add_parser(sub: argparse._SubParsersAction, *, snapshot_dir: str) -> None:  
     p.add_argument("--datum", default=None, help="the file's coordinate system (wgs84, gcj02, bd09, cgcs2000,"
                                                  " epsg:4548...); tables need one")
     p.add_argument("--swap-axes", action="store_true", help="read the coordinates as (latitude, longitude)")
+    p.add_argument("--corners", default=None, metavar="COLUMN",
+                   help="a table of corner points, one row per corner in order: one parcel per value of COLUMN")
     p.add_argument("--name-column", default=None, help="column holding the parcel names (default: name, 名称, ... if there is one)")
     p.add_argument("--author", default=None, help="kept with the scenario")
     p = command("show", _cmd_show, "parcels with measurements, totals (overlaps once), overlaps and progress")

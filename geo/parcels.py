@@ -345,6 +345,49 @@ def intake_frame(frame: gpd.GeoDataFrame, *, name_column: str | None = None, row
     return ParcelIntake(accepted, tuple(refused), tuple(notes))
 
 
+def corners_to_polygons(frame: gpd.GeoDataFrame, *, corner_column: str, row_label: str = "row"
+                        ) -> tuple[gpd.GeoDataFrame, list[RefusedParcel]]:
+    """A table of corner points (one row per corner, in order around the parcel) as one polygon per
+    value of ``corner_column``: the parcel's name; the row numbers of its corners are kept.
+
+    Groups with fewer than three distinct corners are refused by name. The first row of each group
+    gives the parcel's other attributes (status, use, floor figures).
+
+    Raises
+    ------
+    ParcelError
+        If the column does not exist or the layer is not points.
+    """
+    if corner_column not in frame:
+        raise ParcelError(f"there is no column {corner_column!r} to group corner points by; the columns are"
+                          f" {[c for c in frame.columns if c != 'geometry'][:20]}")
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    if not len(frame) or not (shapely.get_type_id(geoms) == 0).all():
+        raise ParcelError("corner points must be a table of points (longitude/latitude columns), one row per corner")
+    keys = frame[corner_column].astype(str).str.strip().to_numpy()
+    rows = frame["source_row"].to_numpy() if "source_row" in frame else np.arange(1, len(frame) + 1)
+    xy = shapely.get_coordinates(geoms)
+    records, polygons, refused = [], [], []
+    for key in dict.fromkeys(keys):
+        members = np.flatnonzero(keys == key)
+        ring = xy[members]
+        distinct = np.unique(ring, axis=0)
+        span = f"{row_label}s {rows[members[0]]}-{rows[members[-1]]}"
+        if len(distinct) < 3:
+            refused.append(RefusedParcel(f"{span} ({key!r})", "empty", f"it has {len(distinct)} distinct corner(s);"
+                                         " a parcel needs at least 3", None, int(rows[members[0]])))
+            continue
+        if (ring[0] == ring[-1]).all():
+            ring = ring[:-1]
+        polygons.append(shapely.Polygon(ring))
+        first = frame.iloc[members[0]]
+        records.append({"name": key, "source_row": int(rows[members[0]]),
+                        **{c: first[c] for c in ("status", "use", "floor_area_m2", "plot_ratio") if c in frame}})
+    out = gpd.GeoDataFrame(pd.DataFrame.from_records(records) if records else pd.DataFrame({"name": [], "source_row": []}),
+                           geometry=gpd.GeoSeries(polygons, crs=4326), crs=4326)
+    return out, refused
+
+
 def parcels_from_layer(layer: gpd.GeoDataFrame, *, name_column: str | None = None) -> gpd.GeoDataFrame:
     """The polygons of a WGS84 layer that pass the door, as parcels (other features are left out).
 
@@ -393,8 +436,11 @@ def _refused_row(row: int, reason: str, row_label: str) -> RefusedParcel:
 
 def intake_upload(data: bytes, *, filename: str, datum: str | None = None, swap_axes: bool = False,
                   rows: tuple[int, ...] | None = None, name_column: str | None = None,
-                  limits: ImportLimits = LIMITS) -> ParcelIntake:
+                  corner_column: str | None = None, limits: ImportLimits = LIMITS) -> ParcelIntake:
     """Parcels from an uploaded file's bytes, through the one importer and the one door.
+
+    A table of corner points (longitude/latitude per row, in order around each parcel) becomes one
+    parcel per value of ``corner_column`` (``corners_to_polygons``).
 
     Raises
     ------
@@ -407,6 +453,11 @@ def intake_upload(data: bytes, *, filename: str, datum: str | None = None, swap_
     except NoUsableRowsError as exc:
         return ParcelIntake(empty_parcels(), tuple(_refused_row(row, reason, exc.row_label)
                                                    for row, reason in exc.refused if rows is None or row in rows))
+    if corner_column is not None:
+        polygons, too_few = corners_to_polygons(layer.frame, corner_column=corner_column, row_label=layer.row_label)
+        intake = intake_frame(polygons, name_column="name", row_label=layer.row_label)
+        skipped = tuple(_refused_row(row, reason, layer.row_label) for row, reason in layer.refused)
+        return ParcelIntake(intake.parcels, skipped + tuple(too_few) + intake.refused, intake.notes)
     return intake_layer(layer, name_column=name_column, rows=rows)
 
 

@@ -72,6 +72,9 @@ TEXT = {
     "suggested": ("Suggested: {datum} ({why})", "建议：{datum}（{why}）"),
     "name_column": ("Parcel names from column", "地块名称列"),
     "no_name_column": ("(numbers only)", "（仅编号）"),
+    "corners": ("Corner points: one row per corner, parcels named by column",
+                "角点表：每行一个角点，按此列分组命名地块"),
+    "no_corners": ("(not corner points: WKT or one geometry per row)", "（非角点表：WKT或每行一个图形）"),
     "add_from_file": ("Add the file's parcels", "加入文件中的地块"),
     "added": ("Added {n} parcel(s) to “{name}”.", "已将{n}个地块加入“{name}”。"),
     "nothing_added": ("No parcel was added.", "没有加入任何地块。"),
@@ -376,6 +379,10 @@ def upload_section(store: ScenarioStore, lang: str, author: str) -> None:
         name_column = c2.selectbox(tr("name_column", lang), [""] + columns, key=f"planner_upload_name_{file_key}",
                                    index=columns.index(guess) + 1 if guess else 0,
                                    format_func=lambda c: c or tr("no_name_column", lang))
+        corner_column = None
+        if inspection.is_table:
+            corner_column = c2.selectbox(tr("corners", lang), [""] + columns, key=f"planner_upload_corners_{file_key}",
+                                         format_func=lambda c: c or tr("no_corners", lang)) or None
         swap = False
         if not inspection.is_table:  # tables find swapped columns themselves
             if inspection.suggestion is not None and inspection.suggestion.swapped:
@@ -384,7 +391,8 @@ def upload_section(store: ScenarioStore, lang: str, author: str) -> None:
         if st.button(tr("add_from_file", lang), key="planner_upload_add", type="primary"):
             try:
                 intake = intake_upload(data_bytes, filename=upload.name, datum=datum or None,
-                                       name_column=name_column or None, swap_axes=swap)
+                                       name_column=None if corner_column else name_column or None, swap_axes=swap,
+                                       corner_column=corner_column)
             except (ImportRefusedError, GeoError) as exc:
                 flash("error", markdown_text(str(exc)))
                 st.rerun()

@@ -440,3 +440,21 @@ def test_cli_imports_lists_shows_and_manages_scenarios(isolated_app, tmp_path, c
     assert cli.main(["scenario", "restore", "Daxing"]) == 0
     assert cli.main(["scenario", "show", "Nope"]) == 1
     assert "no scenario named 'Nope'" in capsys.readouterr().err
+
+
+def test_a_table_of_corner_points_in_gcj02_becomes_one_parcel_per_name():
+    from geo.datums import wgs84_to_gcj02
+
+    rows = ["地块名称,经度,纬度,status"]
+    for name, polygon, status in (("北区1号", LOT_A, "completed"), ("北区2号", LOT_C, "planned")):
+        x, y = wgs84_to_gcj02(*np.asarray(polygon.exterior.coords)[:-1].T)
+        rows += [f"{name},{lon:.8f},{lat:.8f},{status}" for lon, lat in zip(x, y, strict=True)]
+    rows += ["孤点,116.3,40.0,planned", "孤点,116.31,40.0,planned"]
+    intake = intake_upload("\n".join(rows).encode("utf-8"), filename="corners.csv", datum="gcj02",
+                           corner_column="地块名称")
+    assert intake.parcels["name"].tolist() == ["北区1号", "北区2号"]
+    assert intake.parcels["status"].tolist() == ["completed", "planned"]
+    assert intake.parcels.geometry.iloc[0].equals_exact(shapely.orient_polygons(LOT_A), 1e-7) or \
+        shapely.normalize(intake.parcels.geometry.iloc[0]).equals_exact(shapely.normalize(LOT_A), 1e-7)
+    (refused,) = intake.refused
+    assert "'孤点'" in refused.label and "at least 3" in refused.message
