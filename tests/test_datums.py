@@ -116,3 +116,22 @@ def test_convert_frame_refuses_projected_crs():
     frame = gpd.GeoDataFrame(geometry=[shapely.Point(500000, 4400000)], crs=32650)
     with pytest.raises(CRSError, match="EPSG:32650"):
         datums.convert_frame(frame, source="gcj02", target="wgs84")
+
+
+def test_chunked_conversion_matches_one_chunk_and_keeps_the_shape(monkeypatch):
+    # Large arrays are converted in fixed-size chunks (constant temporary memory, linear time):
+    # chunk boundaries must not change any point, and an array keeps its shape.
+    rng = np.random.default_rng(5)
+    lon, lat = rng.uniform(115.4, 117.5, (300, 41)), rng.uniform(39.4, 41.1, (300, 41))
+    lon[7, 3], lat[8, 4] = np.nan, np.nan
+    lon[9, 5] = 2.35  # outside China: passes through
+    whole = [datums.gcj02_to_wgs84(lon, lat), datums.wgs84_to_gcj02(lon, lat)]
+    monkeypatch.setattr(datums, "CHUNK_POINTS", 1_000)
+    chunked = [datums.gcj02_to_wgs84(lon, lat), datums.wgs84_to_gcj02(lon, lat)]
+    for (a_lon, a_lat), (b_lon, b_lat) in zip(whole, chunked, strict=True):
+        assert b_lon.shape == lon.shape and b_lat.shape == lat.shape
+        np.testing.assert_allclose(b_lon, a_lon, rtol=0, atol=1e-11)
+        np.testing.assert_allclose(b_lat, a_lat, rtol=0, atol=1e-11)
+    back = datums.wgs84_to_gcj02(*chunked[0])
+    error_m = np.hypot((back[0] - lon) * 85_000, (back[1] - lat) * 111_000)
+    assert np.nanmax(error_m) < 0.001
