@@ -55,6 +55,11 @@ def _executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="datums")
 
 
+# A forked child has none of the parent's threads: it starts its own pool.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_executor.cache_clear)
+
+
 def _chunked(transform: Transform) -> Transform:
     """Run a point-wise transform on fixed-size chunks of an array, in parallel threads.
 
