@@ -135,3 +135,21 @@ def test_chunked_conversion_matches_one_chunk_and_keeps_the_shape(monkeypatch):
     back = datums.wgs84_to_gcj02(*chunked[0])
     error_m = np.hypot((back[0] - lon) * 85_000, (back[1] - lat) * 111_000)
     assert np.nanmax(error_m) < 0.001
+
+
+def test_exact_inverse_does_not_depend_on_the_tabulated_start(monkeypatch):
+    # The inverse starts from the inverse of a tabulated offset, then iterates the exact formula:
+    # without the tables (plain fixed-point iteration) it lands on the same points.
+    rng = np.random.default_rng(9)
+    lon, lat = rng.uniform(73.7, 135.0, 50_000), rng.uniform(3.9, 53.5, 50_000)
+    g_lon, g_lat = datums.wgs84_to_gcj02(lon, lat)
+    tabulated = datums.gcj02_to_wgs84(g_lon, g_lat)
+    t_lon, t_lat = datums._gcj02_offset_from_tables(lon, lat)
+    e_lon, e_lat = datums._gcj02_offset(lon, lat)
+    assert max(np.abs(t_lon - e_lon).max(), np.abs(t_lat - e_lat).max()) < 1e-7
+    monkeypatch.setattr(datums, "_TABLE_ITERATIONS", 0)
+    plain = datums.gcj02_to_wgs84(g_lon, g_lat)
+    for got, truth in ((tabulated, (lon, lat)), (plain, (lon, lat))):  # 1e-8 degree is about 1 mm
+        assert max(np.abs(got[0] - truth[0]).max(), np.abs(got[1] - truth[1]).max()) < 1e-8
+    np.testing.assert_allclose(tabulated[0], plain[0], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(tabulated[1], plain[1], rtol=0, atol=1e-8)
