@@ -60,6 +60,21 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_executor.cache_clear)
 
 
+def for_each_chunk(size: int, work: Callable[[slice], object], *, chunk: int | None = None,
+                   parallel: bool = True) -> None:
+    """Call ``work`` on consecutive slices of ``range(size)`` of ``chunk`` items (``CHUNK_POINTS``
+    by default), in parallel threads if ``parallel`` and there are several cores: for whole-array
+    numpy work that releases the GIL and writes its own part of the output."""
+    step = chunk or CHUNK_POINTS
+    parts = [slice(start, min(start + step, size)) for start in range(0, size, step)]
+    if parallel and len(parts) > 1 and (os.cpu_count() or 1) > 1:
+        for _ in _executor().map(work, parts):
+            pass
+    else:
+        for part in parts:
+            work(part)
+
+
 def _chunked(transform: Transform) -> Transform:
     """Run a point-wise transform on fixed-size chunks of an array, in parallel threads.
 
@@ -73,17 +88,10 @@ def _chunked(transform: Transform) -> Transform:
         flat_lon, flat_lat = lon.reshape(-1), lat.reshape(-1)
         out_lon, out_lat = np.empty_like(flat_lon), np.empty_like(flat_lat)
 
-        def one(start: int) -> None:
-            stop = start + CHUNK_POINTS
-            out_lon[start:stop], out_lat[start:stop] = transform(flat_lon[start:stop], flat_lat[start:stop])
+        def one(part: slice) -> None:
+            out_lon[part], out_lat[part] = transform(flat_lon[part], flat_lat[part])
 
-        starts = range(0, flat_lon.size, CHUNK_POINTS)
-        if (os.cpu_count() or 1) > 1:
-            for _ in _executor().map(one, starts):
-                pass
-        else:
-            for start in starts:
-                one(start)
+        for_each_chunk(flat_lon.size, one)
         return out_lon.reshape(lon.shape), out_lat.reshape(lat.shape)
 
     run.__doc__ = transform.__doc__

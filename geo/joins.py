@@ -12,11 +12,14 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from geo.datums import for_each_chunk
 from geo.errors import CRSError
 from geo.measure import repair_geometries
 from geo.vocab import split_codes
 
 NOT_FOUND = -1
+# Points are located in chunks of this many (see geo.datums.for_each_chunk).
+JOIN_CHUNK_POINTS = 262_144
 
 
 def locate(x: ArrayLike, y: ArrayLike, polygons: ArrayLike) -> NDArray[np.intp]:
@@ -38,18 +41,26 @@ def locate(x: ArrayLike, y: ArrayLike, polygons: ArrayLike) -> NDArray[np.intp]:
     polygons, _ = repair_geometries(np.asarray(polygons, dtype=object))
     result = np.full(x.shape, NOT_FOUND, dtype=np.intp)
     bounds = shapely.bounds(polygons)
-    for position, polygon in enumerate(polygons):
-        if polygon is None or shapely.is_empty(polygon):
-            continue
-        min_x, min_y, max_x, max_y = bounds[position]
-        candidates = np.flatnonzero(
-            (result == NOT_FOUND) & (x >= min_x) & (x <= max_x) & (y >= min_y) & (y <= max_y)
-        )
-        if candidates.size == 0:
-            continue
-        shapely.prepare(polygon)
-        inside = shapely.contains_xy(polygon, x[candidates], y[candidates])
-        result[candidates[inside]] = position
+    drawn = [position for position, polygon in enumerate(polygons)
+             if polygon is not None and not shapely.is_empty(polygon)]
+    shapely.prepare(polygons[drawn])
+    flat_x, flat_y, flat_result = x.reshape(-1), y.reshape(-1), result.reshape(-1)
+
+    def locate_part(part: slice) -> None:
+        # Each chunk's masks are small and of a fixed size, whatever the number of points.
+        part_x, part_y, part_result = flat_x[part], flat_y[part], flat_result[part]
+        for position in drawn:
+            min_x, min_y, max_x, max_y = bounds[position]
+            candidates = np.flatnonzero((part_result == NOT_FOUND) & (part_x >= min_x) & (part_x <= max_x)
+                                        & (part_y >= min_y) & (part_y <= max_y))
+            if candidates.size == 0:
+                continue
+            inside = shapely.contains_xy(polygons[position], part_x[candidates], part_y[candidates])
+            part_result[candidates[inside]] = position
+
+    # One thread: GEOS builds a prepared polygon's index lazily, on its first query, and two
+    # threads querying one polygon corrupted the heap.
+    for_each_chunk(flat_x.size, locate_part, chunk=JOIN_CHUNK_POINTS, parallel=False)
     return result
 
 

@@ -77,3 +77,21 @@ def test_compare_with_reported_keeps_every_reported_figure():
     assert table[["subject", "mapped", "reported", "as_of"]].values.tolist() == [
         ["p1", 5, 400.0, "2017"], ["p1", 5, 1000.0, "2025"], ["p2", 1, None, None],
         ["p3", 0, 50.0, "2024"]]
+
+
+def test_locate_in_chunks_matches_one_pass(monkeypatch):
+    # Points are located in fixed-size chunks: the chunk size must not change any answer.
+    import shapely
+
+    from geo import joins
+
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(0, 10, 5_000), rng.uniform(0, 10, 5_000)
+    polygons = np.array([shapely.box(0, 0, 5, 5), shapely.box(3, 3, 9, 9), None,
+                         shapely.Polygon([(0, 0), (10, 0), (0, 10)])], dtype=object)
+    whole = joins.locate(x, y, polygons)
+    monkeypatch.setattr(joins, "JOIN_CHUNK_POINTS", 333)
+    np.testing.assert_array_equal(joins.locate(x, y, polygons), whole)
+    expected = np.where((x <= 5) & (y <= 5), 0, np.where((x >= 3) & (x <= 9) & (y >= 3) & (y <= 9), 1,
+                                                         np.where(x + y <= 10, 3, -1)))
+    np.testing.assert_array_equal(whole, expected)
