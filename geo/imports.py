@@ -118,6 +118,7 @@ class _Parsed:
     row_offset: int = 1
     problems: dict[int, str] = field(default_factory=dict)
     notes: list[ImportNote] = field(default_factory=list)
+    numbers: dict[str, NDArray[np.float64]] = field(default_factory=dict)  # columns the reader parsed
 
     @property
     def is_table(self) -> bool:
@@ -327,8 +328,8 @@ def _read_xlsx(data: bytes, limits: ImportLimits) -> _Parsed:
 
 
 def _read_csv(data: bytes, limits: ImportLimits) -> _Parsed:
-    table = tables.read_csv_table(data, max_rows=limits.max_features, max_columns=limits.max_columns)
-    return _Parsed("csv", table, row_label="line", row_offset=2)
+    table, numbers = tables.read_csv_columns(data, max_rows=limits.max_features, max_columns=limits.max_columns)
+    return _Parsed("csv", table, row_label="line", row_offset=2, numbers=numbers)
 
 
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -428,12 +429,12 @@ _PARSED_ENTRIES = 4
 _PARSED_LOCK = threading.Lock()
 
 
-def _parse(data: bytes, filename: str, limits: ImportLimits) -> _Parsed:
+def _parse(data: bytes, filename: str, limits: ImportLimits, digest: str | None = None) -> _Parsed:
     """Parse once per (content, name, limits): inspecting and then importing a file, or importing it
     again in another datum, reuses the parse. Callers get a copy whose lists and dicts they may change."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ImportRefusedError(f"an upload must be given as bytes, not {type(data).__name__}")
-    key = (hashlib.sha256(data).hexdigest(), filename, limits)
+    key = (digest or hashlib.sha256(data).hexdigest(), filename, limits)
     with _PARSED_LOCK:
         cached = _PARSED.get(key)
         if cached is not None:
@@ -445,7 +446,7 @@ def _parse(data: bytes, filename: str, limits: ImportLimits) -> _Parsed:
             while len(_PARSED) > _PARSED_ENTRIES:
                 _PARSED.popitem(last=False)
     return replace(cached, geometries=None if cached.geometries is None else list(cached.geometries),
-                   problems=dict(cached.problems), notes=list(cached.notes))
+                   problems=dict(cached.problems), notes=list(cached.notes), numbers=dict(cached.numbers))
 
 
 def _parse_uncached(data: bytes, filename: str, limits: ImportLimits) -> _Parsed:
@@ -455,7 +456,9 @@ def _parse_uncached(data: bytes, filename: str, limits: ImportLimits) -> _Parsed
     if not data.strip():
         raise ImportRefusedError("the file is empty")
     if len(data) > limits.max_file_bytes:
-        raise LimitExceededError("file size (bytes)", actual=len(data), allowed=limits.max_file_bytes)
+        raise LimitExceededError("file size (bytes)", actual=len(data), allowed=limits.max_file_bytes,
+                                 advice=f"a file may also hold at most {limits.max_features:,} features:"
+                                        " split it or filter it to the area you need")
     fmt = sniff_format(data, filename=filename)
     parsed = _READERS[fmt](data, limits)
     if parsed.attributes.shape[1] > limits.max_columns:
@@ -468,13 +471,21 @@ def _table_xy(parsed: _Parsed, columns: tables.CoordinateColumns
               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     table = parsed.attributes
     if columns.lon and columns.lat:
-        return tables.parse_numbers(table[columns.lon]), tables.parse_numbers(table[columns.lat])
+        return _numbers(parsed, columns.lon), _numbers(parsed, columns.lat)
     if columns.pair:
         return tables.parse_pairs(table[columns.pair])
     geoms = shapely.from_wkt(table[columns.wkt].astype(str).str.replace(r"^\s*SRID=\d+;", "", regex=True)
                              .to_numpy(), on_invalid="ignore")
     first = shapely.get_coordinates(shapely.point_on_surface(geoms[~shapely.is_empty(geoms) & (geoms != None)]))  # noqa: E711
     return first[:, 0], first[:, 1]
+
+
+def _numbers(parsed: _Parsed, column: str) -> NDArray[np.float64]:
+    """A column's numbers: as the CSV reader parsed them, else parsed from the text once."""
+    values = parsed.numbers.get(column)
+    if values is None:
+        values = parsed.numbers[column] = tables.parse_numbers(parsed.attributes[column])
+    return values
 
 
 def _resolve_columns(table: pd.DataFrame, *, lon_column: str | None, lat_column: str | None,
@@ -567,7 +578,8 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
         For anything else that cannot be imported; nothing is partly imported.
     """
     data = bytes(data) if isinstance(data, bytearray | memoryview) else data
-    parsed = _parse(data, filename, limits)
+    digest = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None
+    parsed = _parse(data, filename, limits, digest)
     notes = list(parsed.notes)
     columns = suggestion = None
     if parsed.is_table:
@@ -583,7 +595,8 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
     notes.extend(finish_notes)
     return ImportedLayer(name=layer_name(filename), frame=frame, source_format=parsed.source_format,
                          source_datum=source_datum, notes=tuple(notes), skipped_rows=skipped,
-                         sha256=hashlib.sha256(data).hexdigest(), coordinates=columns, suggestion=suggestion)
+                         sha256=digest or hashlib.sha256(data).hexdigest(), coordinates=columns,
+                         suggestion=suggestion)
 
 
 def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum: str | None
@@ -604,11 +617,10 @@ def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum:
         geoms = shapely.transform(geoms, lambda c: np.column_stack(tables.to_wgs84(c[:, 0], c[:, 1], datum=code)))
         used = f"WKT column {columns.wkt!r}"
     else:
+        # x and y are the numbers the suggestion was made from: each column is parsed once
         if columns.lon and columns.lat:
-            x, y = tables.parse_numbers(table[columns.lon]), tables.parse_numbers(table[columns.lat])
             used = f"columns {columns.lon!r} and {columns.lat!r}"
         else:
-            x, y = tables.parse_pairs(table[columns.pair])
             used = f"coordinate pairs in column {columns.pair!r}"
         if suggestion.swapped:
             x, y = y, x
@@ -618,7 +630,7 @@ def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum:
         geoms[ok] = shapely.points(lon[ok], lat[ok])
         for position in np.flatnonzero(~ok):
             parsed.problems.setdefault(int(position), "its coordinates are missing or not numbers")
-    for position in np.flatnonzero(np.array([g is None for g in geoms], dtype=bool)):
+    for position in np.flatnonzero(shapely.is_missing(geoms)):
         parsed.problems.setdefault(int(position), "its geometry is missing or is not valid WKT")
     notes.append(ImportNote("info", f"coordinates from {used}, read as {tables.INPUT_DATUMS[code].en}"))
     if suggestion.swapped:
@@ -741,8 +753,12 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
 
 def _outside_beijing(frame: gpd.GeoDataFrame, parsed: _Parsed) -> list[ImportNote]:
     west, south, east, north = tables.BEIJING_BBOX
-    points = shapely.point_on_surface(frame.geometry.values)
-    x, y = shapely.get_x(points), shapely.get_y(points)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    not_points = shapely.get_type_id(geoms) != 0
+    if not_points.any():  # a point on each line or polygon; a point is its own
+        geoms = geoms.copy()
+        geoms[not_points] = shapely.point_on_surface(geoms[not_points])
+    x, y = shapely.get_x(geoms), shapely.get_y(geoms)
     outside = ~((x >= west) & (x <= east) & (y >= south) & (y <= north))
     if not outside.any():
         return []

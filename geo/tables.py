@@ -127,19 +127,112 @@ def _delimiter(text: str) -> str:
         return "\t" if sample.count("\t") > sample.count(",") else ","
 
 
+def count_rows(text: str) -> int:
+    """The rows after the header of a CSV text without quotes: its lines (ended by LF, CRLF or CR,
+    the last one possibly unended), less one. With quotes a value may span lines: an upper bound."""
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    lines = ends + (0 if text.endswith(("\n", "\r")) else 1)
+    return max(lines - 1, 0)
+
+
 def read_csv_table(data: bytes, *, max_rows: int, max_columns: int) -> pd.DataFrame:
     """Read a CSV/TSV as a table of strings, refusing malformed rows with their line number."""
-    text, _ = decode_text(data)
+    return read_csv_columns(data, max_rows=max_rows, max_columns=max_columns)[0]
+
+
+def read_csv_columns(data: bytes, *, max_rows: int, max_columns: int
+                     ) -> tuple[pd.DataFrame, dict[str, NDArray[np.float64]]]:
+    """Read a CSV/TSV as a table of strings (each cell's text as in the file), and the numbers of
+    the columns that hold only plain decimal numbers, parsed once by the CSV reader.
+
+    The row count is checked on the text before anything is parsed (a quoted value may hold line
+    breaks: then the parse stops one row past the limit). pandas infers each column's type in C,
+    which is several times faster than reading every cell as a string; the columns it reads as
+    numbers are read again as text (pyarrow, only those columns), and kept only if that text gives
+    the same numbers row by row; else pandas reads every column as strings, as it always did.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Strings, columns named by :func:`unique_column_names`.
+    numbers : dict of str to numpy.ndarray
+        Float64 values of the columns read as numbers, by their (unique) name.
+
+    Raises
+    ------
+    ImportRefusedError, LimitExceededError
+    """
+    text, encoding = decode_text(data)
     if not text.strip():
         raise ImportRefusedError("the file is empty: it has no header and no rows")
+    rows = count_rows(text)
+    quoted = '"' in text
+    if rows > max_rows and not quoted:
+        raise LimitExceededError("feature count", actual=rows, allowed=max_rows,
+                                 advice="split the table or filter it to the area you need")
+    options = {"sep": _delimiter(text), "keep_default_na": False, "na_filter": False, "engine": "c",
+               "skip_blank_lines": False}
+    limit = {"nrows": max_rows + 1} if rows > max_rows else {}
     try:
-        table = pd.read_csv(io.StringIO(text), sep=_delimiter(text), dtype=str, keep_default_na=False,
-                            na_filter=False, engine="c", skip_blank_lines=False)
+        table = pd.read_csv(io.StringIO(text), **options, **limit)
+        if len(table) > max_rows:
+            raise LimitExceededError("feature count", actual=max_rows, allowed=max_rows, more_than=True,
+                                     advice="split the table or filter it to the area you need")
+        typed = [position for position, dtype in enumerate(table.dtypes) if not pd.api.types.is_string_dtype(dtype)]
+        numbers = {position: table.iloc[:, position].to_numpy(dtype=np.float64) for position in typed
+                   if pd.api.types.is_float_dtype(table.dtypes.iloc[position])}
+        texts = _arrow_texts(data, text, encoding, table, typed, options) if typed else {}
+        if texts is None:  # anything unusual: every cell read as a string, numbers parsed later
+            table, numbers = pd.read_csv(io.StringIO(text), dtype=str, **options, **limit), {}
+        else:
+            for position, column in texts.items():
+                table.isetitem(position, column)
     except pd.errors.ParserError as exc:
         raise ImportRefusedError(f"the CSV is malformed: {exc}; check the quoting and the delimiter") from exc
     except (pd.errors.EmptyDataError, ValueError, UnicodeError) as exc:
+        if isinstance(exc, ImportRefusedError):
+            raise
         raise ImportRefusedError(f"the CSV cannot be read ({exc})") from exc
-    return _check_table(table, max_rows=max_rows, max_columns=max_columns)
+    table = _check_table(table, max_rows=max_rows, max_columns=max_columns)
+    return table, {table.columns[position]: values for position, values in numbers.items()}
+
+
+def _arrow_texts(data: bytes, text: str, encoding: str, table: pd.DataFrame, positions: list[int],
+                 options: dict) -> dict[int, pd.Series] | None:
+    """The text of the columns at ``positions`` read by pyarrow's CSV reader, or None unless it
+    gives, row for row, the numbers pandas read (so that it cannot be misaligned)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    if not isinstance(table.index, pd.RangeIndex):  # pandas took a first column without header as the index
+        return None
+    names = [f"c{i}" for i in range(table.shape[1])]
+    try:
+        read = pacsv.read_csv(
+            io.BytesIO(data if encoding == "utf-8-sig" else text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=options["sep"], newlines_in_values=True,
+                                             ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={names[p]: pa.string() for p in positions},
+                                                 include_columns=[names[p] for p in positions],
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        return None
+    if read.num_rows != len(table):
+        return None
+    out = {}
+    for position in positions:
+        column = read.column(names[position])
+        try:
+            values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        expected = table.iloc[:, position].to_numpy(dtype=np.float64)
+        if not np.array_equal(values, expected, equal_nan=True):
+            return None
+        out[position] = pd.Series(column.to_pandas(types_mapper=None), dtype=str, name=table.columns[position])
+    return out
 
 
 def read_xlsx_table(data: bytes, *, max_rows: int, max_columns: int) -> pd.DataFrame:
