@@ -112,7 +112,7 @@ class UploadInspection:
 class _Parsed:
     source_format: str
     attributes: pd.DataFrame
-    geometries: list[shapely.Geometry | None] | None = None
+    geometries: list[shapely.Geometry | None] | NDArray[np.object_] | None = None
     crs: CRS | None = None
     row_label: str = "feature"
     row_offset: int = 1
@@ -445,7 +445,7 @@ def _parse(data: bytes, filename: str, limits: ImportLimits, digest: str | None 
             _PARSED[key] = cached
             while len(_PARSED) > _PARSED_ENTRIES:
                 _PARSED.popitem(last=False)
-    return replace(cached, geometries=None if cached.geometries is None else list(cached.geometries),
+    return replace(cached, geometries=None if cached.geometries is None else cached.geometries.copy(),
                    problems=dict(cached.problems), notes=list(cached.notes), numbers=dict(cached.numbers))
 
 
@@ -600,7 +600,7 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
 
 
 def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum: str | None
-                      ) -> tuple[list[shapely.Geometry | None], tables.DatumSuggestion, str, list[ImportNote]]:
+                      ) -> tuple[NDArray[np.object_], tables.DatumSuggestion, str, list[ImportNote]]:
     x, y = _table_xy(parsed, columns)
     suggestion = tables.suggest_datum(x, y, hint=columns.datum_hint, hint_column=columns.hint_column)
     if datum is None:
@@ -626,8 +626,11 @@ def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum:
             x, y = y, x
         lon, lat = tables.to_wgs84(x, y, datum=code)
         ok = np.isfinite(lon) & np.isfinite(lat)
-        geoms = np.full(len(table), None, dtype=object)
-        geoms[ok] = shapely.points(lon[ok], lat[ok])
+        if ok.all():
+            geoms = shapely.points(lon, lat)
+        else:
+            geoms = np.full(len(table), None, dtype=object)
+            geoms[ok] = shapely.points(lon[ok], lat[ok])
         for position in np.flatnonzero(~ok):
             parsed.problems.setdefault(int(position), "its coordinates are missing or not numbers")
     for position in np.flatnonzero(shapely.is_missing(geoms)):
@@ -639,7 +642,7 @@ def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum:
     if suggestion.datum != code and suggestion.confidence == "high":
         notes.append(ImportNote("warning", f"you chose {tables.INPUT_DATUMS[code].en}, but "
                                            + suggestion.message()))
-    return list(geoms), suggestion, code, notes
+    return geoms, suggestion, code, notes
 
 
 def _vector_to_wgs84(parsed: _Parsed, datum: str | None) -> tuple[str, list[ImportNote]]:
@@ -686,6 +689,15 @@ def _transform(geoms: NDArray[np.object_], func: Callable[[NDArray[np.float64], 
     return out
 
 
+def _object_array(geometries: list[shapely.Geometry | None] | NDArray[np.object_] | None) -> NDArray[np.object_]:
+    """Geometries as a 1-D object array (np.array would inspect each geometry of a list)."""
+    if isinstance(geometries, np.ndarray):
+        return geometries
+    out = np.empty(len(geometries or []), dtype=object)
+    out[:] = geometries or []
+    return out
+
+
 def _rows_text(numbers: list[int], limit: int = 12) -> str:
     shown = ", ".join(str(n) for n in numbers[:limit])
     return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
@@ -693,8 +705,8 @@ def _rows_text(numbers: list[int], limit: int = 12) -> str:
 
 def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tuple[int, ...], list[ImportNote]]:
     notes: list[ImportNote] = []
-    geoms = np.array(parsed.geometries, dtype=object)
-    present = np.array([g is not None for g in geoms], dtype=bool)
+    geoms = _object_array(parsed.geometries)
+    present = ~shapely.is_missing(geoms)
     vertices = int(shapely.get_num_coordinates(geoms[present]).sum()) if present.any() else 0
     if vertices > limits.max_vertices:
         raise LimitExceededError("vertex count", actual=vertices, allowed=limits.max_vertices,
@@ -744,8 +756,10 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
     attributes = parsed.attributes.reset_index(drop=True)
     if len(attributes) != len(geoms):
         attributes = attributes.reindex(range(len(geoms)))
-    frame = gpd.GeoDataFrame(attributes.loc[keep].reset_index(drop=True),
-                             geometry=gpd.GeoSeries(repaired[keep], crs=4326), crs=4326)
+    everything = bool(keep.all())  # the usual case: no copy of the table
+    frame = gpd.GeoDataFrame(attributes if everything else attributes.loc[keep].reset_index(drop=True),
+                             geometry=gpd.GeoSeries(repaired if everything else repaired[keep], crs=4326),
+                             crs=4326)
     frame.insert(0, "source_row", np.flatnonzero(keep) + parsed.row_offset)
     notes.extend(_outside_beijing(frame, parsed))
     return frame, skipped, notes

@@ -8,6 +8,7 @@ user; this module proposes one from the column names and the values and says why
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -127,12 +128,36 @@ def _delimiter(text: str) -> str:
         return "\t" if sample.count("\t") > sample.count(",") else ","
 
 
-def count_rows(text: str) -> int:
-    """The rows after the header of a CSV text without quotes: its lines (ended by LF, CRLF or CR,
-    the last one possibly unended), less one. With quotes a value may span lines: an upper bound."""
-    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
-    lines = ends + (0 if text.endswith(("\n", "\r")) else 1)
+def count_rows(text: str | bytes) -> int:
+    """The rows after the header of a CSV without quotes: its lines (ended by LF, CRLF or CR, the
+    last one possibly unended), less one. With quotes a value may span lines: an upper bound.
+    Bytes are counted as they are (UTF-8 and GB18030 never use CR or LF inside a character)."""
+    lf, cr, crlf = ("\n", "\r", "\r\n") if isinstance(text, str) else (b"\n", b"\r", b"\r\n")
+    ends = text.count(lf)  # type: ignore[arg-type]
+    if cr in text:  # type: ignore[operator]
+        ends += text.count(cr) - text.count(crlf)  # type: ignore[arg-type]
+    lines = ends + (0 if text.endswith((lf, cr)) else 1)  # type: ignore[arg-type]
     return max(lines - 1, 0)
+
+
+_SNIFF_BYTES = 80_000
+
+
+def _csv_source(data: bytes) -> tuple[str, str | None]:
+    """The encoding to read a CSV with and the text of its beginning (for the delimiter); as
+    ``decode_text`` decides, but without decoding a whole UTF-8 or GB18030 file (the CSV reader
+    decodes it, strictly, and a UTF-8 failure there is retried as GB18030). For UTF-16 the
+    whole text is returned as the second item's source instead: ``(encoding, None)``."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", None
+    if b"\x00" in data[:4096]:
+        decode_text(data[:4096])  # refuses binary data with decode_text's message
+    head = data[:_SNIFF_BYTES]
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(data) <= _SNIFF_BYTES)
+        return "utf-8-sig", head.decode("utf-8-sig", errors="ignore")
+    except UnicodeDecodeError:
+        return "gb18030", head.decode("gb18030", errors="ignore")
 
 
 def read_csv_table(data: bytes, *, max_rows: int, max_columns: int) -> pd.DataFrame:
@@ -145,11 +170,11 @@ def read_csv_columns(data: bytes, *, max_rows: int, max_columns: int
     """Read a CSV/TSV as a table of strings (each cell's text as in the file), and the numbers of
     the columns that hold only plain decimal numbers, parsed once by the CSV reader.
 
-    The row count is checked on the text before anything is parsed (a quoted value may hold line
-    breaks: then the parse stops one row past the limit). pandas infers each column's type in C,
-    which is several times faster than reading every cell as a string; the columns it reads as
-    numbers are read again as text (pyarrow, only those columns), and kept only if that text gives
-    the same numbers row by row; else pandas reads every column as strings, as it always did.
+    The row count is checked on the bytes before anything is parsed (a quoted value may hold line
+    breaks: then the parse stops one row past the limit). pandas reads the bytes and infers each
+    column's type in C, several times faster than reading every cell as a string; the columns it
+    reads as numbers are read again as text (pyarrow, only those columns), kept only if that text
+    gives the same numbers row by row; else every cell is read as a string, as it always was.
 
     Returns
     -------
@@ -162,28 +187,48 @@ def read_csv_columns(data: bytes, *, max_rows: int, max_columns: int
     ------
     ImportRefusedError, LimitExceededError
     """
-    text, encoding = decode_text(data)
-    if not text.strip():
-        raise ImportRefusedError("the file is empty: it has no header and no rows")
-    rows = count_rows(text)
-    quoted = '"' in text
+    encoding, head = _csv_source(data)
+    if head is None:  # UTF-16: decoded whole, as before
+        text, encoding = decode_text(data)
+        head, source = text, text
+    else:
+        source = None
+    if len(data) <= _SNIFF_BYTES or not head.strip():
+        if not (source if source is not None else decode_text(data)[0]).strip():
+            raise ImportRefusedError("the file is empty: it has no header and no rows")
+    rows = count_rows(source if source is not None else data)
+    quoted = ('"' in source) if source is not None else (b'"' in data)
     if rows > max_rows and not quoted:
         raise LimitExceededError("feature count", actual=rows, allowed=max_rows,
                                  advice="split the table or filter it to the area you need")
-    options = {"sep": _delimiter(text), "keep_default_na": False, "na_filter": False, "engine": "c",
+    options = {"sep": _delimiter(head), "keep_default_na": False, "na_filter": False, "engine": "c",
                "skip_blank_lines": False}
     limit = {"nrows": max_rows + 1} if rows > max_rows else {}
+
+    def read(**kwargs: object) -> pd.DataFrame:
+        nonlocal encoding
+        if source is not None:
+            return pd.read_csv(io.StringIO(source), **options, **limit, **kwargs)
+        try:
+            return pd.read_csv(io.BytesIO(data), encoding=encoding, **options, **limit, **kwargs)
+        except UnicodeDecodeError:
+            if encoding != "utf-8-sig":
+                raise ImportRefusedError("the text is neither UTF-8 nor GB18030/GBK: save the table as"
+                                         " 'CSV UTF-8' and upload it again") from None
+            encoding = "gb18030"
+            return read(**kwargs)
+
     try:
-        table = pd.read_csv(io.StringIO(text), **options, **limit)
+        table = read()
         if len(table) > max_rows:
             raise LimitExceededError("feature count", actual=max_rows, allowed=max_rows, more_than=True,
                                      advice="split the table or filter it to the area you need")
         typed = [position for position, dtype in enumerate(table.dtypes) if not pd.api.types.is_string_dtype(dtype)]
         numbers = {position: table.iloc[:, position].to_numpy(dtype=np.float64) for position in typed
                    if pd.api.types.is_float_dtype(table.dtypes.iloc[position])}
-        texts = _arrow_texts(data, text, encoding, table, typed, options) if typed else {}
+        texts = _arrow_texts(data, source, encoding, table, typed, options) if typed else {}
         if texts is None:  # anything unusual: every cell read as a string, numbers parsed later
-            table, numbers = pd.read_csv(io.StringIO(text), dtype=str, **options, **limit), {}
+            table, numbers = read(dtype=str), {}
         else:
             for position, column in texts.items():
                 table.isetitem(position, column)
@@ -197,7 +242,7 @@ def read_csv_columns(data: bytes, *, max_rows: int, max_columns: int
     return table, {table.columns[position]: values for position, values in numbers.items()}
 
 
-def _arrow_texts(data: bytes, text: str, encoding: str, table: pd.DataFrame, positions: list[int],
+def _arrow_texts(data: bytes, text: str | None, encoding: str, table: pd.DataFrame, positions: list[int],
                  options: dict) -> dict[int, pd.Series] | None:
     """The text of the columns at ``positions`` read by pyarrow's CSV reader, or None unless it
     gives, row for row, the numbers pandas read (so that it cannot be misaligned)."""
@@ -210,7 +255,8 @@ def _arrow_texts(data: bytes, text: str, encoding: str, table: pd.DataFrame, pos
     names = [f"c{i}" for i in range(table.shape[1])]
     try:
         read = pacsv.read_csv(
-            io.BytesIO(data if encoding == "utf-8-sig" else text.encode("utf-8")),
+            io.BytesIO(data if text is None and encoding == "utf-8-sig"
+                       else (text if text is not None else data.decode(encoding)).encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=options["sep"], newlines_in_values=True,
                                              ignore_empty_lines=False),
@@ -231,7 +277,10 @@ def _arrow_texts(data: bytes, text: str, encoding: str, table: pd.DataFrame, pos
         expected = table.iloc[:, position].to_numpy(dtype=np.float64)
         if not np.array_equal(values, expected, equal_nan=True):
             return None
-        out[position] = pd.Series(column.to_pandas(types_mapper=None), dtype=str, name=table.columns[position])
+        # pandas' own string dtype (pyarrow storage, NaN as missing value), as dtype=str reads it
+        as_str = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan),
+                  pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}
+        out[position] = column.to_pandas(types_mapper=as_str.get).rename(table.columns[position])
     return out
 
 
