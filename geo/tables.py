@@ -141,6 +141,7 @@ def count_rows(text: str | bytes) -> int:
 
 
 _SNIFF_BYTES = 80_000
+_PLAIN_DECIMAL = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 
 
 def _csv_source(data: bytes) -> tuple[str, str | None]:
@@ -168,20 +169,20 @@ def read_csv_table(data: bytes, *, max_rows: int, max_columns: int) -> pd.DataFr
 def read_csv_columns(data: bytes, *, max_rows: int, max_columns: int
                      ) -> tuple[pd.DataFrame, dict[str, NDArray[np.float64]]]:
     """Read a CSV/TSV as a table of strings (each cell's text as in the file), and the numbers of
-    the columns that hold only plain decimal numbers, parsed once by the CSV reader.
+    the columns that hold only plain decimal numbers.
 
     The row count is checked on the bytes before anything is parsed (a quoted value may hold line
-    breaks: then the parse stops one row past the limit). pandas reads the bytes and infers each
-    column's type in C, several times faster than reading every cell as a string; the columns it
-    reads as numbers are read again as text (pyarrow, only those columns), kept only if that text
-    gives the same numbers row by row; else every cell is read as a string, as it always was.
+    breaks: then the count is checked after the parse). pyarrow's CSV reader reads every cell as a
+    string (in C++, without a Python string per cell); files it refuses or might read differently
+    from pandas (ragged rows, duplicate or quoted column names) are read by pandas, every cell a
+    string, as before. The numbers are cast from the text in C++ where every cell is a number.
 
     Returns
     -------
     table : pandas.DataFrame
         Strings, columns named by :func:`unique_column_names`.
     numbers : dict of str to numpy.ndarray
-        Float64 values of the columns read as numbers, by their (unique) name.
+        Float64 values of the columns whose every cell is a plain number, by (unique) name.
 
     Raises
     ------
@@ -201,87 +202,85 @@ def read_csv_columns(data: bytes, *, max_rows: int, max_columns: int
     if rows > max_rows and not quoted:
         raise LimitExceededError("feature count", actual=rows, allowed=max_rows,
                                  advice="split the table or filter it to the area you need")
-    options = {"sep": _delimiter(head), "keep_default_na": False, "na_filter": False, "engine": "c",
-               "skip_blank_lines": False}
-    limit = {"nrows": max_rows + 1} if rows > max_rows else {}
-
-    def read(**kwargs: object) -> pd.DataFrame:
-        nonlocal encoding
-        if source is not None:
-            return pd.read_csv(io.StringIO(source), **options, **limit, **kwargs)
-        try:
-            return pd.read_csv(io.BytesIO(data), encoding=encoding, **options, **limit, **kwargs)
-        except UnicodeDecodeError:
-            if encoding != "utf-8-sig":
-                raise ImportRefusedError("the text is neither UTF-8 nor GB18030/GBK: save the table as"
-                                         " 'CSV UTF-8' and upload it again") from None
-            encoding = "gb18030"
-            return read(**kwargs)
-
-    try:
-        table = read()
-        if len(table) > max_rows:
-            raise LimitExceededError("feature count", actual=max_rows, allowed=max_rows, more_than=True,
-                                     advice="split the table or filter it to the area you need")
-        typed = [position for position, dtype in enumerate(table.dtypes) if not pd.api.types.is_string_dtype(dtype)]
-        numbers = {position: table.iloc[:, position].to_numpy(dtype=np.float64) for position in typed
-                   if pd.api.types.is_float_dtype(table.dtypes.iloc[position])}
-        texts = _arrow_texts(data, source, encoding, table, typed, options) if typed else {}
-        if texts is None:  # anything unusual: every cell read as a string, numbers parsed later
-            table, numbers = read(dtype=str), {}
-        else:
-            for position, column in texts.items():
-                table.isetitem(position, column)
-    except pd.errors.ParserError as exc:
-        raise ImportRefusedError(f"the CSV is malformed: {exc}; check the quoting and the delimiter") from exc
-    except (pd.errors.EmptyDataError, ValueError, UnicodeError) as exc:
-        if isinstance(exc, ImportRefusedError):
-            raise
-        raise ImportRefusedError(f"the CSV cannot be read ({exc})") from exc
+    delimiter = _delimiter(head)
+    arrow = _arrow_table(data, source, encoding, head, delimiter, max_columns)
+    if arrow is not None:
+        table, numbers = arrow
+    else:
+        table, numbers = _pandas_table(data, source, encoding, delimiter, max_rows if rows > max_rows else None), {}
+    if len(table) > max_rows:
+        raise LimitExceededError("feature count", actual=len(table), allowed=max_rows,
+                                 more_than=arrow is None and rows > max_rows,
+                                 advice="split the table or filter it to the area you need")
     table = _check_table(table, max_rows=max_rows, max_columns=max_columns)
     return table, {table.columns[position]: values for position, values in numbers.items()}
 
 
-def _arrow_texts(data: bytes, text: str | None, encoding: str, table: pd.DataFrame, positions: list[int],
-                 options: dict) -> dict[int, pd.Series] | None:
-    """The text of the columns at ``positions`` read by pyarrow's CSV reader, or None unless it
-    gives, row for row, the numbers pandas read (so that it cannot be misaligned)."""
+def _pandas_table(data: bytes, source: str | None, encoding: str, delimiter: str, max_rows: int | None
+                  ) -> pd.DataFrame:
+    """Every cell as a string, read by pandas (stopping one row past ``max_rows`` if given)."""
+    options: dict[str, object] = {"sep": delimiter, "dtype": str, "keep_default_na": False, "na_filter": False,
+                                  "engine": "c", "skip_blank_lines": False}
+    if max_rows is not None:
+        options["nrows"] = max_rows + 1
+    try:
+        if source is not None:
+            return pd.read_csv(io.StringIO(source), **options)
+        try:
+            return pd.read_csv(io.BytesIO(data), encoding=encoding, **options)
+        except UnicodeDecodeError:
+            if encoding != "utf-8-sig":
+                raise
+            return pd.read_csv(io.BytesIO(data), encoding="gb18030", **options)
+    except pd.errors.ParserError as exc:
+        raise ImportRefusedError(f"the CSV is malformed: {exc}; check the quoting and the delimiter") from exc
+    except UnicodeDecodeError as exc:
+        raise ImportRefusedError("the text is neither UTF-8 nor GB18030/GBK: save the table as 'CSV UTF-8'"
+                                 " and upload it again") from exc
+    except (pd.errors.EmptyDataError, ValueError, UnicodeError) as exc:
+        raise ImportRefusedError(f"the CSV cannot be read ({exc})") from exc
+
+
+def _arrow_table(data: bytes, source: str | None, encoding: str, head: str, delimiter: str, max_columns: int
+                 ) -> tuple[pd.DataFrame, dict[int, NDArray[np.float64]]] | None:
+    """Every cell as a string, read by pyarrow; None where pandas might read the file otherwise."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    if not isinstance(table.index, pd.RangeIndex):  # pandas took a first column without header as the index
-        return None
-    names = [f"c{i}" for i in range(table.shape[1])]
+    lines = head.lstrip("\ufeff").splitlines()
+    first_line = lines[0] if lines else ""
+    header = first_line.split(delimiter)
+    if not first_line or len(header) > max_columns or len(set(header)) != len(header) or '"' in first_line:
+        return None  # pandas renames duplicate names; a quoted name may hold the delimiter or a line break
+    if source is None and encoding != "utf-8-sig":
+        try:
+            source = data.decode(encoding)
+        except UnicodeDecodeError:
+            return None
+    names = [f"f{i}" for i in range(len(header))]
     try:
         read = pacsv.read_csv(
-            io.BytesIO(data if text is None and encoding == "utf-8-sig"
-                       else (text if text is not None else data.decode(encoding)).encode("utf-8")),
+            io.BytesIO(data if source is None else source.encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pacsv.ParseOptions(delimiter=options["sep"], newlines_in_values=True,
-                                             ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types={names[p]: pa.string() for p in positions},
-                                                 include_columns=[names[p] for p in positions],
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
         return None
-    if read.num_rows != len(table):
-        return None
-    out = {}
-    for position in positions:
-        column = read.column(names[position])
-        try:
-            values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None
-        expected = table.iloc[:, position].to_numpy(dtype=np.float64)
-        if not np.array_equal(values, expected, equal_nan=True):
-            return None
-        # pandas' own string dtype (pyarrow storage, NaN as missing value), as dtype=str reads it
-        as_str = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan),
-                  pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}
-        out[position] = column.to_pandas(types_mapper=as_str.get).rename(table.columns[position])
-    return out
+    if any(column.null_count for column in read.columns):
+        return None  # a short row (a blank line): pandas fills it in
+    as_str = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan),
+              pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}
+    table = read.to_pandas(types_mapper=as_str.get)
+    table.columns = header
+    numbers = {}
+    for position, column in enumerate(read.columns):
+        # only plain decimals (no inf, nan, degrees or decimal commas): read exactly as parse_numbers reads them
+        if not len(column) or not pc.all(pc.match_substring_regex(column, _PLAIN_DECIMAL)).as_py():
+            continue
+        numbers[position] = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+    return table, numbers
 
 
 def read_xlsx_table(data: bytes, *, max_rows: int, max_columns: int) -> pd.DataFrame:
