@@ -706,30 +706,37 @@ def _rows_text(numbers: list[int], limit: int = 12) -> str:
 def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tuple[int, ...], list[ImportNote]]:
     notes: list[ImportNote] = []
     geoms = _object_array(parsed.geometries)
+    # Each whole-array question is asked once (None answers False / -1): for a million points
+    # these GEOS calls are most of the checks' cost.
     present = ~shapely.is_missing(geoms)
-    vertices = int(shapely.get_num_coordinates(geoms[present]).sum()) if present.any() else 0
+    kinds = shapely.get_type_id(geoms)
+    empty_before = shapely.is_empty(geoms)
+    if bool((kinds == 0).all()):  # only points: one coordinate each unless empty
+        vertices = int((~empty_before).sum())
+    else:
+        vertices = int(shapely.get_num_coordinates(geoms[present]).sum()) if present.any() else 0
     if vertices > limits.max_vertices:
         raise LimitExceededError("vertex count", actual=vertices, allowed=limits.max_vertices,
                                  advice="simplify the geometries or split the file")
-    coords_ok = np.ones(len(geoms), dtype=bool)
-    if present.any():
-        bounds = shapely.bounds(geoms[present])
-        finite = np.isfinite(bounds).all(axis=1) | shapely.is_empty(geoms[present])
+    bounds = shapely.bounds(geoms)
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(bounds).all(axis=1) | empty_before
         in_range = ((bounds[:, 0] >= -180) & (bounds[:, 2] <= 180) & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90))
-        coords_ok[present] = finite & (in_range | shapely.is_empty(geoms[present]))
+    coords_ok = ~present | (finite & (in_range | empty_before))
     for position in np.flatnonzero(present & ~coords_ok):
         parsed.problems[int(position)] = "its coordinates are not valid longitude/latitude after conversion"
     usable = present & coords_ok
     # Points with finite coordinates are always valid: only other geometries need make_valid.
-    needs_repair = usable & (shapely.get_type_id(np.where(present, geoms, None)) != 0)
-    repaired = np.where(usable, geoms, None)
+    needs_repair = usable & (kinds != 0)
+    repaired = geoms if bool(usable.all()) and not needs_repair.any() else np.where(usable, geoms, None)
     report = RepairReport((), (), ())
+    empty = usable & empty_before
     if needs_repair.any():
         fixed, sub_report = repair_geometries(geoms[needs_repair])
         repaired[needs_repair] = fixed
         positions_fixed = np.flatnonzero(needs_repair)
         report = RepairReport(tuple(int(positions_fixed[p]) for p in sub_report.repaired), (), sub_report.reasons)
-    empty = usable & shapely.is_empty(np.where(usable, repaired, shapely.Point(0, 0)))
+        empty[needs_repair] = shapely.is_empty(repaired[needs_repair])
     if report.repaired:
         rows = [int(p) + parsed.row_offset for p in report.repaired]
         reasons = "; ".join(sorted({r.split("[")[0].strip() for r in report.reasons}))[:200]

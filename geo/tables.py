@@ -131,10 +131,12 @@ def _delimiter(text: str) -> str:
 def count_rows(text: str | bytes) -> int:
     """The rows after the header of a CSV without quotes: its lines (ended by LF, CRLF or CR, the
     last one possibly unended), less one. With quotes a value may span lines: an upper bound.
-    Bytes are counted as they are (UTF-8 and GB18030 never use CR or LF inside a character)."""
+    Bytes are counted as they are (UTF-8 and GB18030 never use CR or LF inside a character).
+    CRs are counted only if the beginning has one: a file that starts with LF line ends and
+    later has lone CRs is under-counted, and then checked after the parse."""
     lf, cr, crlf = ("\n", "\r", "\r\n") if isinstance(text, str) else (b"\n", b"\r", b"\r\n")
     ends = text.count(lf)  # type: ignore[arg-type]
-    if cr in text:  # type: ignore[operator]
+    if cr in text[:_SNIFF_BYTES]:  # type: ignore[operator]  # CRLF or CR line ends (only LF is one pass)
         ends += text.count(cr) - text.count(crlf)  # type: ignore[arg-type]
     lines = ends + (0 if text.endswith((lf, cr)) else 1)  # type: ignore[arg-type]
     return max(lines - 1, 0)
@@ -142,6 +144,7 @@ def count_rows(text: str | bytes) -> int:
 
 _SNIFF_BYTES = 80_000
 _PLAIN_DECIMAL = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+_PLAIN_DECIMAL_RE = re.compile(_PLAIN_DECIMAL.replace("$", "\\Z"))
 
 
 def _csv_source(data: bytes) -> tuple[str, str | None]:
@@ -277,7 +280,10 @@ def _arrow_table(data: bytes, source: str | None, encoding: str, head: str, deli
     numbers = {}
     for position, column in enumerate(read.columns):
         # only plain decimals (no inf, nan, degrees or decimal commas): read exactly as parse_numbers reads them
-        if not len(column) or not pc.all(pc.match_substring_regex(column, _PLAIN_DECIMAL)).as_py():
+        sample = column.slice(0, 64).to_pylist()
+        if not sample or not all(_PLAIN_DECIMAL_RE.match(value) for value in sample):
+            continue  # a text column: not even its first cells are numbers
+        if not pc.all(pc.match_substring_regex(column, _PLAIN_DECIMAL)).as_py():
             continue
         numbers[position] = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
     return table, numbers
