@@ -106,12 +106,15 @@ def assign_areas(points: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
     park_ids = _lookup(parks["park_id"], park_pos)
     district_ids = _lookup(districts["district_id"], district_pos)
 
+    # The hub of each district and park position; the extra last entry answers NOT_FOUND (-1).
     district_hub = _district_to_hub(hubs)
+    hub_of_district = np.array([district_hub.get(d) for d in districts["district_id"]] + [None], dtype=object)
     park_hub = dict(zip(parks["park_id"], parks["hub_id"], strict=False))
-    hub_ids = np.array([district_hub.get(d) for d in district_ids], dtype=object)
-    in_park = park_pos != NOT_FOUND
-    hub_ids[in_park] = [park_hub.get(p) or district_hub.get(d)
-                        for p, d in zip(park_ids[in_park], district_ids[in_park], strict=False)]
+    hub_of_park = np.array([park_hub.get(p) for p in parks["park_id"]] + [None], dtype=object)
+    has_own_hub = np.array([bool(hub) for hub in hub_of_park], dtype=bool)  # else the district's
+    hub_ids = hub_of_district[district_pos]
+    by_park = has_own_hub[park_pos]
+    hub_ids[by_park] = hub_of_park[park_pos[by_park]]
     return pd.DataFrame(
         {"park_id_joined": park_ids, "district_id_joined": district_ids,
          "hub_id_joined": hub_ids},
@@ -178,15 +181,22 @@ def place_layer(layer: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, districts: 
         ``placed`` (the layer's attributes with the joined ids) and ``by_park``, ``by_district``,
         ``by_hub``: counts, with a ``category`` column when ``category_column`` is given.
     """
-    placed = pd.DataFrame(layer.drop(columns=layer.geometry.name)).join(
-        assign_areas(layer, parks=parks, districts=districts, hubs=hubs))
+    areas = assign_areas(layer, parks=parks, districts=districts, hubs=hubs)
+    placed = pd.DataFrame(layer.drop(columns=layer.geometry.name)).join(areas)
     out = {"placed": placed}
+    category = None
+    if category_column is not None:  # missing categories count as ""
+        category = placed[category_column].to_numpy(dtype=object, na_value=None)
+        category[pd.isna(category)] = ""
     for key, column in (("by_park", "park_id_joined"), ("by_district", "district_id_joined"),
                         ("by_hub", "hub_id_joined")):
-        groups = [column] if category_column is None else [column, category_column]
-        frame = placed[groups].astype(object).where(placed[groups].notna(), None)
-        frame = frame.dropna(subset=[column])
-        counts = frame.fillna("").groupby(groups, sort=True).size().rename("count").reset_index()
+        ids = areas[column].to_numpy(dtype=object)
+        joined = pd.notna(ids)
+        columns = {column: ids[joined]}
+        if category is not None:
+            columns[category_column] = category[joined]
+        frame = pd.DataFrame(columns, dtype=object)
+        counts = frame.groupby(list(columns), sort=True).size().rename("count").reset_index()
         if category_column is not None:
             counts = counts.rename(columns={category_column: "category"})
         out[key] = counts
