@@ -262,14 +262,15 @@ def _arrow_table(data: bytes, source: str | None, encoding: str, head: str, deli
             return None
     names = [f"f{i}" for i in range(len(header))]
     # The system allocator and one thread: pyarrow's own pool and its threads' buffers kept twice
-    # the memory of a pandas read at its peak, for no gain in time on two busy cores.
+    # the memory of a pandas read at its peak, for no gain in time on two busy cores. Large
+    # strings are what pandas' str dtype holds: read as such, they are not copied again.
     pool = pa.system_memory_pool()
     try:
         read = pacsv.read_csv(
             io.BytesIO(data if source is None else source.encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in names},
+            convert_options=pacsv.ConvertOptions(column_types={name: pa.large_string() for name in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
             memory_pool=pool)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
