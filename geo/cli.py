@@ -89,7 +89,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from geo.bench import run_benchmarks
 
-    return run_benchmarks(points=args.points, as_json=args.json)
+    return run_benchmarks(points=args.points, as_json=args.json, runs=args.runs, only=args.only,
+                          import_rows=tuple(args.rows))
 
 
 def _osm_parks(args: argparse.Namespace):  # -> (snapshot, parks with overrides, store)
@@ -353,7 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_scenario_parser(sub, snapshot_dir=str(DEFAULT_SNAPSHOT_DIR))
 
     p = sub.add_parser("bench", help="run the performance benchmarks and print a table")
-    p.add_argument("--points", type=int, default=1_000_000, help="points per benchmark")
+    p.add_argument("--points", type=int, default=1_000_000,
+                   help="points of the conversion and join benchmarks (run again at 5x)")
+    p.add_argument("--runs", type=int, default=5, help="interleaved runs of each contender (at least 5)")
+    p.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000],
+                   help="rows of the CSV import benchmarks (limits raised to fit)")
+    p.add_argument("--only", nargs="+", choices=("load", "datum", "join", "import", "refusal", "osm"),
+                   help="run only these benchmarks")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_bench)
 

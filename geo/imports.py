@@ -116,12 +116,13 @@ class UploadInspection:
 class _Parsed:
     source_format: str
     attributes: pd.DataFrame
-    geometries: list[shapely.Geometry | None] | None = None
+    geometries: list[shapely.Geometry | None] | NDArray[np.object_] | None = None
     crs: CRS | None = None
     row_label: str = "feature"
     row_offset: int = 1
     problems: dict[int, str] = field(default_factory=dict)
     notes: list[ImportNote] = field(default_factory=list)
+    numbers: dict[str, NDArray[np.float64]] = field(default_factory=dict)  # columns the reader parsed
 
     @property
     def is_table(self) -> bool:
@@ -333,8 +334,8 @@ def _read_xlsx(data: bytes, limits: ImportLimits) -> _Parsed:
 
 
 def _read_csv(data: bytes, limits: ImportLimits) -> _Parsed:
-    table = tables.read_csv_table(data, max_rows=limits.max_features, max_columns=limits.max_columns)
-    return _Parsed("csv", table, row_label="line", row_offset=2)
+    table, numbers = tables.read_csv_columns(data, max_rows=limits.max_features, max_columns=limits.max_columns)
+    return _Parsed("csv", table, row_label="line", row_offset=2, numbers=numbers)
 
 
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -434,12 +435,12 @@ _PARSED_ENTRIES = 4
 _PARSED_LOCK = threading.Lock()
 
 
-def _parse(data: bytes, filename: str, limits: ImportLimits) -> _Parsed:
+def _parse(data: bytes, filename: str, limits: ImportLimits, digest: str | None = None) -> _Parsed:
     """Parse once per (content, name, limits): inspecting and then importing a file, or importing it
     again in another datum, reuses the parse. Callers get a copy whose lists and dicts they may change."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ImportRefusedError(f"an upload must be given as bytes, not {type(data).__name__}")
-    key = (hashlib.sha256(data).hexdigest(), filename, limits)
+    key = (digest or hashlib.sha256(data).hexdigest(), filename, limits)
     with _PARSED_LOCK:
         cached = _PARSED.get(key)
         if cached is not None:
@@ -450,8 +451,8 @@ def _parse(data: bytes, filename: str, limits: ImportLimits) -> _Parsed:
             _PARSED[key] = cached
             while len(_PARSED) > _PARSED_ENTRIES:
                 _PARSED.popitem(last=False)
-    return replace(cached, geometries=None if cached.geometries is None else list(cached.geometries),
-                   problems=dict(cached.problems), notes=list(cached.notes))
+    return replace(cached, geometries=None if cached.geometries is None else cached.geometries.copy(),
+                   problems=dict(cached.problems), notes=list(cached.notes), numbers=dict(cached.numbers))
 
 
 def _parse_uncached(data: bytes, filename: str, limits: ImportLimits) -> _Parsed:
@@ -461,7 +462,9 @@ def _parse_uncached(data: bytes, filename: str, limits: ImportLimits) -> _Parsed
     if not data.strip():
         raise ImportRefusedError("the file is empty")
     if len(data) > limits.max_file_bytes:
-        raise LimitExceededError("file size (bytes)", actual=len(data), allowed=limits.max_file_bytes)
+        raise LimitExceededError("file size (bytes)", actual=len(data), allowed=limits.max_file_bytes,
+                                 advice=f"a file may also hold at most {limits.max_features:,} features:"
+                                        " split it or filter it to the area you need")
     fmt = sniff_format(data, filename=filename)
     parsed = _READERS[fmt](data, limits)
     if parsed.attributes.shape[1] > limits.max_columns:
@@ -474,13 +477,21 @@ def _table_xy(parsed: _Parsed, columns: tables.CoordinateColumns
               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     table = parsed.attributes
     if columns.lon and columns.lat:
-        return tables.parse_numbers(table[columns.lon]), tables.parse_numbers(table[columns.lat])
+        return _numbers(parsed, columns.lon), _numbers(parsed, columns.lat)
     if columns.pair:
         return tables.parse_pairs(table[columns.pair])
     geoms = shapely.from_wkt(table[columns.wkt].astype(str).str.replace(r"^\s*SRID=\d+;", "", regex=True)
                              .to_numpy(), on_invalid="ignore")
     first = shapely.get_coordinates(shapely.point_on_surface(geoms[~shapely.is_empty(geoms) & (geoms != None)]))  # noqa: E711
     return first[:, 0], first[:, 1]
+
+
+def _numbers(parsed: _Parsed, column: str) -> NDArray[np.float64]:
+    """A column's numbers: as the CSV reader parsed them, else parsed from the text once."""
+    values = parsed.numbers.get(column)
+    if values is None:
+        values = parsed.numbers[column] = tables.parse_numbers(parsed.attributes[column])
+    return values
 
 
 def _resolve_columns(table: pd.DataFrame, *, lon_column: str | None, lat_column: str | None,
@@ -576,7 +587,8 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
         For anything else that cannot be imported; nothing is partly imported.
     """
     data = bytes(data) if isinstance(data, bytearray | memoryview) else data
-    parsed = _parse(data, filename, limits)
+    digest = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None
+    parsed = _parse(data, filename, limits, digest)
     notes = list(parsed.notes)
     columns = suggestion = None
     if parsed.is_table:
@@ -595,13 +607,14 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
     notes.extend(finish_notes)
     return ImportedLayer(name=layer_name(filename), frame=frame, source_format=parsed.source_format,
                          source_datum=source_datum, notes=tuple(notes), skipped_rows=skipped,
-                         sha256=hashlib.sha256(data).hexdigest(), coordinates=columns, suggestion=suggestion,
+                         sha256=digest or hashlib.sha256(data).hexdigest(), coordinates=columns,
+                         suggestion=suggestion,
                          refused=tuple((p + parsed.row_offset, parsed.problems[p]) for p in sorted(parsed.problems)),
                          row_label=parsed.row_label)
 
 
 def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum: str | None
-                      ) -> tuple[list[shapely.Geometry | None], tables.DatumSuggestion, str, list[ImportNote]]:
+                      ) -> tuple[NDArray[np.object_], tables.DatumSuggestion, str, list[ImportNote]]:
     x, y = _table_xy(parsed, columns)
     suggestion = tables.suggest_datum(x, y, hint=columns.datum_hint, hint_column=columns.hint_column)
     if datum is None:
@@ -618,21 +631,23 @@ def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum:
         geoms = shapely.transform(geoms, lambda c: np.column_stack(tables.to_wgs84(c[:, 0], c[:, 1], datum=code)))
         used = f"WKT column {columns.wkt!r}"
     else:
+        # x and y are the numbers the suggestion was made from: each column is parsed once
         if columns.lon and columns.lat:
-            x, y = tables.parse_numbers(table[columns.lon]), tables.parse_numbers(table[columns.lat])
             used = f"columns {columns.lon!r} and {columns.lat!r}"
         else:
-            x, y = tables.parse_pairs(table[columns.pair])
             used = f"coordinate pairs in column {columns.pair!r}"
         if suggestion.swapped:
             x, y = y, x
         lon, lat = tables.to_wgs84(x, y, datum=code)
         ok = np.isfinite(lon) & np.isfinite(lat)
-        geoms = np.full(len(table), None, dtype=object)
-        geoms[ok] = shapely.points(lon[ok], lat[ok])
+        if ok.all():
+            geoms = shapely.points(lon, lat)
+        else:
+            geoms = np.full(len(table), None, dtype=object)
+            geoms[ok] = shapely.points(lon[ok], lat[ok])
         for position in np.flatnonzero(~ok):
             parsed.problems.setdefault(int(position), "its coordinates are missing or not numbers")
-    for position in np.flatnonzero(np.array([g is None for g in geoms], dtype=bool)):
+    for position in np.flatnonzero(shapely.is_missing(geoms)):
         parsed.problems.setdefault(int(position), "its geometry is missing or is not valid WKT")
     notes.append(ImportNote("info", f"coordinates from {used}, read as {tables.INPUT_DATUMS[code].en}"))
     if suggestion.swapped:
@@ -641,7 +656,7 @@ def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum:
     if suggestion.datum != code and suggestion.confidence == "high":
         notes.append(ImportNote("warning", f"you chose {tables.INPUT_DATUMS[code].en}, but "
                                            + suggestion.message()))
-    return list(geoms), suggestion, code, notes
+    return geoms, suggestion, code, notes
 
 
 def _vector_to_wgs84(parsed: _Parsed, datum: str | None) -> tuple[str, list[ImportNote]]:
@@ -688,6 +703,15 @@ def _transform(geoms: NDArray[np.object_], func: Callable[[NDArray[np.float64], 
     return out
 
 
+def _object_array(geometries: list[shapely.Geometry | None] | NDArray[np.object_] | None) -> NDArray[np.object_]:
+    """Geometries as a 1-D object array (np.array would inspect each geometry of a list)."""
+    if isinstance(geometries, np.ndarray):
+        return geometries
+    out = np.empty(len(geometries or []), dtype=object)
+    out[:] = geometries or []
+    return out
+
+
 def _rows_text(numbers: list[int], limit: int = 12) -> str:
     shown = ", ".join(str(n) for n in numbers[:limit])
     return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
@@ -695,18 +719,24 @@ def _rows_text(numbers: list[int], limit: int = 12) -> str:
 
 def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tuple[int, ...], list[ImportNote]]:
     notes: list[ImportNote] = []
-    geoms = np.array(parsed.geometries, dtype=object)
-    present = np.array([g is not None for g in geoms], dtype=bool)
-    vertices = int(shapely.get_num_coordinates(geoms[present]).sum()) if present.any() else 0
+    geoms = _object_array(parsed.geometries)
+    # Each whole-array question is asked once (None answers False / -1): for a million points
+    # these GEOS calls are most of the checks' cost.
+    present = ~shapely.is_missing(geoms)
+    kinds = shapely.get_type_id(geoms)
+    empty_before = shapely.is_empty(geoms)
+    if bool((kinds == 0).all()):  # only points: one coordinate each unless empty
+        vertices = int((~empty_before).sum())
+    else:
+        vertices = int(shapely.get_num_coordinates(geoms[present]).sum()) if present.any() else 0
     if vertices > limits.max_vertices:
         raise LimitExceededError("vertex count", actual=vertices, allowed=limits.max_vertices,
                                  advice="simplify the geometries or split the file")
-    coords_ok = np.ones(len(geoms), dtype=bool)
-    if present.any():
-        bounds = shapely.bounds(geoms[present])
-        finite = np.isfinite(bounds).all(axis=1) | shapely.is_empty(geoms[present])
+    bounds = shapely.bounds(geoms)
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(bounds).all(axis=1) | empty_before
         in_range = ((bounds[:, 0] >= -180) & (bounds[:, 2] <= 180) & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90))
-        coords_ok[present] = finite & (in_range | shapely.is_empty(geoms[present]))
+    coords_ok = ~present | (finite & (in_range | empty_before))
     unusable = np.flatnonzero(present & ~coords_ok)
     for position, problem in zip(unusable, diagnose(geoms[unusable], beijing=False, max_vertices=None),
                                  strict=True):
@@ -714,15 +744,16 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
                                           "its coordinates are not valid longitude/latitude after conversion")
     usable = present & coords_ok
     # Points with finite coordinates are always valid: only other geometries need make_valid.
-    needs_repair = usable & (shapely.get_type_id(np.where(present, geoms, None)) != 0)
-    repaired = np.where(usable, geoms, None)
+    needs_repair = usable & (kinds != 0)
+    repaired = geoms if bool(usable.all()) and not needs_repair.any() else np.where(usable, geoms, None)
     report = RepairReport((), (), ())
+    empty = usable & empty_before
     if needs_repair.any():
         fixed, sub_report = repair_geometries(geoms[needs_repair])
         repaired[needs_repair] = fixed
         positions_fixed = np.flatnonzero(needs_repair)
         report = RepairReport(tuple(int(positions_fixed[p]) for p in sub_report.repaired), (), sub_report.reasons)
-    empty = usable & shapely.is_empty(np.where(usable, repaired, shapely.Point(0, 0)))
+        empty[needs_repair] = shapely.is_empty(repaired[needs_repair])
     if report.repaired:
         rows = [int(p) + parsed.row_offset for p in report.repaired]
         reasons = "; ".join(sorted({r.split("[")[0].strip() for r in report.reasons}))[:200]
@@ -751,8 +782,10 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
     attributes = parsed.attributes.reset_index(drop=True)
     if len(attributes) != len(geoms):
         attributes = attributes.reindex(range(len(geoms)))
-    frame = gpd.GeoDataFrame(attributes.loc[keep].reset_index(drop=True),
-                             geometry=gpd.GeoSeries(repaired[keep], crs=4326), crs=4326)
+    everything = bool(keep.all())  # the usual case: no copy of the table
+    frame = gpd.GeoDataFrame(attributes if everything else attributes.loc[keep].reset_index(drop=True),
+                             geometry=gpd.GeoSeries(repaired if everything else repaired[keep], crs=4326),
+                             crs=4326)
     frame.insert(0, "source_row", np.flatnonzero(keep) + parsed.row_offset)
     notes.extend(_outside_beijing(frame, parsed))
     return frame, skipped, notes
@@ -760,8 +793,12 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
 
 def _outside_beijing(frame: gpd.GeoDataFrame, parsed: _Parsed) -> list[ImportNote]:
     west, south, east, north = tables.BEIJING_BBOX
-    points = shapely.point_on_surface(frame.geometry.values)
-    x, y = shapely.get_x(points), shapely.get_y(points)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    not_points = shapely.get_type_id(geoms) != 0
+    if not_points.any():  # a point on each line or polygon; a point is its own
+        geoms = geoms.copy()
+        geoms[not_points] = shapely.point_on_surface(geoms[not_points])
+    x, y = shapely.get_x(geoms), shapely.get_y(geoms)
     outside = ~((x >= west) & (x <= east) & (y >= south) & (y <= north))
     if not outside.any():
         return []

@@ -14,12 +14,15 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from geo.datums import for_each_chunk
 from geo.errors import CRSError
 from geo.figures import ENTERPRISE_METRICS
 from geo.measure import repair_geometries
 from geo.vocab import split_codes
 
 NOT_FOUND = -1
+# Points are located in chunks of this many (see geo.datums.for_each_chunk).
+JOIN_CHUNK_POINTS = 262_144
 
 
 def locate(x: ArrayLike, y: ArrayLike, polygons: ArrayLike) -> NDArray[np.intp]:
@@ -41,18 +44,26 @@ def locate(x: ArrayLike, y: ArrayLike, polygons: ArrayLike) -> NDArray[np.intp]:
     polygons, _ = repair_geometries(np.asarray(polygons, dtype=object))
     result = np.full(x.shape, NOT_FOUND, dtype=np.intp)
     bounds = shapely.bounds(polygons)
-    for position, polygon in enumerate(polygons):
-        if polygon is None or shapely.is_empty(polygon):
-            continue
-        min_x, min_y, max_x, max_y = bounds[position]
-        candidates = np.flatnonzero(
-            (result == NOT_FOUND) & (x >= min_x) & (x <= max_x) & (y >= min_y) & (y <= max_y)
-        )
-        if candidates.size == 0:
-            continue
-        shapely.prepare(polygon)
-        inside = shapely.contains_xy(polygon, x[candidates], y[candidates])
-        result[candidates[inside]] = position
+    drawn = [position for position, polygon in enumerate(polygons)
+             if polygon is not None and not shapely.is_empty(polygon)]
+    shapely.prepare(polygons[drawn])
+    flat_x, flat_y, flat_result = x.reshape(-1), y.reshape(-1), result.reshape(-1)
+
+    def locate_part(part: slice) -> None:
+        # Each chunk's masks are small and of a fixed size, whatever the number of points.
+        part_x, part_y, part_result = flat_x[part], flat_y[part], flat_result[part]
+        for position in drawn:
+            min_x, min_y, max_x, max_y = bounds[position]
+            candidates = np.flatnonzero((part_result == NOT_FOUND) & (part_x >= min_x) & (part_x <= max_x)
+                                        & (part_y >= min_y) & (part_y <= max_y))
+            if candidates.size == 0:
+                continue
+            inside = shapely.contains_xy(polygons[position], part_x[candidates], part_y[candidates])
+            part_result[candidates[inside]] = position
+
+    # One thread: GEOS builds a prepared polygon's index lazily, on its first query, and two
+    # threads querying one polygon corrupted the heap.
+    for_each_chunk(flat_x.size, locate_part, chunk=JOIN_CHUNK_POINTS, parallel=False)
     return result
 
 
@@ -98,12 +109,15 @@ def assign_areas(points: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
     park_ids = _lookup(parks["park_id"], park_pos)
     district_ids = _lookup(districts["district_id"], district_pos)
 
+    # The hub of each district and park position; the extra last entry answers NOT_FOUND (-1).
     district_hub = _district_to_hub(hubs)
+    hub_of_district = np.array([district_hub.get(d) for d in districts["district_id"]] + [None], dtype=object)
     park_hub = dict(zip(parks["park_id"], parks["hub_id"], strict=False))
-    hub_ids = np.array([district_hub.get(d) for d in district_ids], dtype=object)
-    in_park = park_pos != NOT_FOUND
-    hub_ids[in_park] = [park_hub.get(p) or district_hub.get(d)
-                        for p, d in zip(park_ids[in_park], district_ids[in_park], strict=False)]
+    hub_of_park = np.array([park_hub.get(p) for p in parks["park_id"]] + [None], dtype=object)
+    has_own_hub = np.array([bool(hub) for hub in hub_of_park], dtype=bool)  # else the district's
+    hub_ids = hub_of_district[district_pos]
+    by_park = has_own_hub[park_pos]
+    hub_ids[by_park] = hub_of_park[park_pos[by_park]]
     return pd.DataFrame(
         {"park_id_joined": park_ids, "district_id_joined": district_ids,
          "hub_id_joined": hub_ids},
@@ -175,15 +189,22 @@ def place_layer(layer: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, districts: 
         ``placed`` (the layer's attributes with the joined ids) and ``by_park``, ``by_district``,
         ``by_hub``: counts, with a ``category`` column when ``category_column`` is given.
     """
-    placed = pd.DataFrame(layer.drop(columns=layer.geometry.name)).join(
-        assign_areas(layer, parks=parks, districts=districts, hubs=hubs))
+    areas = assign_areas(layer, parks=parks, districts=districts, hubs=hubs)
+    placed = pd.DataFrame(layer.drop(columns=layer.geometry.name)).join(areas)
     out = {"placed": placed}
+    category = None
+    if category_column is not None:  # missing categories count as ""
+        category = placed[category_column].to_numpy(dtype=object, na_value=None)
+        category[pd.isna(category)] = ""
     for key, column in (("by_park", "park_id_joined"), ("by_district", "district_id_joined"),
                         ("by_hub", "hub_id_joined")):
-        groups = [column] if category_column is None else [column, category_column]
-        frame = placed[groups].astype(object).where(placed[groups].notna(), None)
-        frame = frame.dropna(subset=[column])
-        counts = frame.fillna("").groupby(groups, sort=True).size().rename("count").reset_index()
+        ids = areas[column].to_numpy(dtype=object)
+        joined = pd.notna(ids)
+        columns = {column: ids[joined]}
+        if category is not None:
+            columns[category_column] = category[joined]
+        frame = pd.DataFrame(columns, dtype=object)
+        counts = frame.groupby(list(columns), sort=True).size().rename("count").reset_index()
         if category_column is not None:
             counts = counts.rename(columns={category_column: "category"})
         out[key] = counts

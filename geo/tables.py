@@ -8,6 +8,7 @@ user; this module proposes one from the column names and the values and says why
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -127,19 +128,172 @@ def _delimiter(text: str) -> str:
         return "\t" if sample.count("\t") > sample.count(",") else ","
 
 
+def count_rows(text: str | bytes) -> int:
+    """The rows after the header of a CSV without quotes: its lines (ended by LF, CRLF or CR, the
+    last one possibly unended), less one. With quotes a value may span lines: an upper bound.
+    Bytes are counted as they are (UTF-8 and GB18030 never use CR or LF inside a character).
+    CRs are counted only if the beginning has one: a file that starts with LF line ends and
+    later has lone CRs is under-counted, and then checked after the parse."""
+    lf, cr, crlf = ("\n", "\r", "\r\n") if isinstance(text, str) else (b"\n", b"\r", b"\r\n")
+    ends = text.count(lf)  # type: ignore[arg-type]
+    if cr in text[:_SNIFF_BYTES]:  # type: ignore[operator]  # CRLF or CR line ends (only LF is one pass)
+        ends += text.count(cr) - text.count(crlf)  # type: ignore[arg-type]
+    lines = ends + (0 if text.endswith((lf, cr)) else 1)  # type: ignore[arg-type]
+    return max(lines - 1, 0)
+
+
+_SNIFF_BYTES = 80_000
+_PLAIN_DECIMAL_RE = re.compile(r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?\Z")
+
+
+def _csv_source(data: bytes) -> tuple[str, str | None]:
+    """The encoding to read a CSV with and the text of its beginning (for the delimiter); as
+    ``decode_text`` decides, but without decoding a whole UTF-8 or GB18030 file (the CSV reader
+    decodes it, strictly, and a UTF-8 failure there is retried as GB18030). For UTF-16 the
+    whole text is returned as the second item's source instead: ``(encoding, None)``."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", None
+    if b"\x00" in data[:4096]:
+        decode_text(data[:4096])  # refuses binary data with decode_text's message
+    head = data[:_SNIFF_BYTES]
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(data) <= _SNIFF_BYTES)
+        return "utf-8-sig", head.decode("utf-8-sig", errors="ignore")
+    except UnicodeDecodeError:
+        return "gb18030", head.decode("gb18030", errors="ignore")
+
+
 def read_csv_table(data: bytes, *, max_rows: int, max_columns: int) -> pd.DataFrame:
     """Read a CSV/TSV as a table of strings, refusing malformed rows with their line number."""
-    text, _ = decode_text(data)
-    if not text.strip():
-        raise ImportRefusedError("the file is empty: it has no header and no rows")
+    return read_csv_columns(data, max_rows=max_rows, max_columns=max_columns)[0]
+
+
+def read_csv_columns(data: bytes, *, max_rows: int, max_columns: int
+                     ) -> tuple[pd.DataFrame, dict[str, NDArray[np.float64]]]:
+    """Read a CSV/TSV as a table of strings (each cell's text as in the file), and the numbers of
+    the columns that hold only plain decimal numbers.
+
+    The row count is checked on the bytes before anything is parsed (a quoted value may hold line
+    breaks: then the count is checked after the parse). pyarrow's CSV reader reads every cell as a
+    string (in C++, without a Python string per cell); files it refuses or might read differently
+    from pandas (ragged rows, duplicate or quoted column names) are read by pandas, every cell a
+    string, as before. The numbers are cast from the text in C++ where every cell is a number.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Strings, columns named by :func:`unique_column_names`.
+    numbers : dict of str to numpy.ndarray
+        Float64 values of the columns whose every cell is a plain number, by (unique) name.
+
+    Raises
+    ------
+    ImportRefusedError, LimitExceededError
+    """
+    encoding, head = _csv_source(data)
+    if head is None:  # UTF-16: decoded whole, as before
+        text, encoding = decode_text(data)
+        head, source = text, text
+    else:
+        source = None
+    if len(data) <= _SNIFF_BYTES or not head.strip():
+        if not (source if source is not None else decode_text(data)[0]).strip():
+            raise ImportRefusedError("the file is empty: it has no header and no rows")
+    rows = count_rows(source if source is not None else data)
+    quoted = ('"' in source) if source is not None else (b'"' in data)
+    if rows > max_rows and not quoted:
+        raise LimitExceededError("feature count", actual=rows, allowed=max_rows,
+                                 advice="split the table or filter it to the area you need")
+    delimiter = _delimiter(head)
+    arrow = _arrow_table(data, source, encoding, head, delimiter, max_columns)
+    if arrow is not None:
+        table, numbers = arrow
+    else:
+        table, numbers = _pandas_table(data, source, encoding, delimiter, max_rows if rows > max_rows else None), {}
+    if len(table) > max_rows:
+        raise LimitExceededError("feature count", actual=len(table), allowed=max_rows,
+                                 more_than=arrow is None and rows > max_rows,
+                                 advice="split the table or filter it to the area you need")
+    table = _check_table(table, max_rows=max_rows, max_columns=max_columns)
+    return table, {table.columns[position]: values for position, values in numbers.items()}
+
+
+def _pandas_table(data: bytes, source: str | None, encoding: str, delimiter: str, max_rows: int | None
+                  ) -> pd.DataFrame:
+    """Every cell as a string, read by pandas (stopping one row past ``max_rows`` if given)."""
+    options: dict[str, object] = {"sep": delimiter, "dtype": str, "keep_default_na": False, "na_filter": False,
+                                  "engine": "c", "skip_blank_lines": False}
+    if max_rows is not None:
+        options["nrows"] = max_rows + 1
     try:
-        table = pd.read_csv(io.StringIO(text), sep=_delimiter(text), dtype=str, keep_default_na=False,
-                            na_filter=False, engine="c", skip_blank_lines=False)
+        if source is not None:
+            return pd.read_csv(io.StringIO(source), **options)
+        try:
+            return pd.read_csv(io.BytesIO(data), encoding=encoding, **options)
+        except UnicodeDecodeError:
+            if encoding != "utf-8-sig":
+                raise
+            return pd.read_csv(io.BytesIO(data), encoding="gb18030", **options)
     except pd.errors.ParserError as exc:
         raise ImportRefusedError(f"the CSV is malformed: {exc}; check the quoting and the delimiter") from exc
+    except UnicodeDecodeError as exc:
+        raise ImportRefusedError("the text is neither UTF-8 nor GB18030/GBK: save the table as 'CSV UTF-8'"
+                                 " and upload it again") from exc
     except (pd.errors.EmptyDataError, ValueError, UnicodeError) as exc:
         raise ImportRefusedError(f"the CSV cannot be read ({exc})") from exc
-    return _check_table(table, max_rows=max_rows, max_columns=max_columns)
+
+
+def _arrow_table(data: bytes, source: str | None, encoding: str, head: str, delimiter: str, max_columns: int
+                 ) -> tuple[pd.DataFrame, dict[int, NDArray[np.float64]]] | None:
+    """Every cell as a string, read by pyarrow; None where pandas might read the file otherwise."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    lines = head.lstrip("\ufeff").splitlines()
+    first_line = lines[0] if lines else ""
+    header = first_line.split(delimiter)
+    if not first_line or len(header) > max_columns or len(set(header)) != len(header) or '"' in first_line:
+        return None  # pandas renames duplicate names; a quoted name may hold the delimiter or a line break
+    if source is None and encoding != "utf-8-sig":
+        try:
+            source = data.decode(encoding)
+        except UnicodeDecodeError:
+            return None
+    names = [f"f{i}" for i in range(len(header))]
+    # The system allocator and one thread: pyarrow's own pool and its threads' buffers kept twice
+    # the memory of a pandas read at its peak, for no gain in time on two busy cores. Large
+    # strings are what pandas' str dtype holds: read as such, they are not copied again.
+    pool = pa.system_memory_pool()
+    try:
+        read = pacsv.read_csv(
+            io.BytesIO(data if source is None else source.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={name: pa.large_string() for name in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+            memory_pool=pool)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
+        return None
+    if any(column.null_count for column in read.columns):
+        return None  # a short row (a blank line): pandas fills it in
+    as_str = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan),
+              pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}
+    table = read.to_pandas(types_mapper=as_str.get, memory_pool=pool)
+    table.columns = header
+    numbers = {}
+    for position, column in enumerate(read.columns):
+        # only plain decimals (no inf, nan, degrees or decimal commas): read exactly as parse_numbers reads them
+        sample = column.slice(0, 64).to_pylist()
+        if not sample or not all(_PLAIN_DECIMAL_RE.match(value) for value in sample):
+            continue  # a text column: not even its first cells are numbers
+        try:
+            values = pc.cast(column, pa.float64(), memory_pool=pool).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        if np.isfinite(values).all():  # "nan", "inf"... are left to parse_numbers
+            numbers[position] = values
+    return table, numbers
 
 
 def read_xlsx_table(data: bytes, *, max_rows: int, max_columns: int) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import branca
@@ -247,11 +248,58 @@ def _deferred_payloads(element) -> Iterator[tuple[str, str]]:
         yield from _deferred_payloads(child)
 
 
+class _ScriptlessTemplate:
+    """An element's template without its ``script`` macro, for the render passes whose script
+    output streamlit-folium throws away (``Figure.script`` is never sent to the browser)."""
+
+    def __init__(self, template) -> None:
+        self.module = SimpleNamespace(**{name: value for name, value in vars(template.module).items()
+                                         if name != "script"})
+
+    def render(self, *args, **kwargs) -> str:  # Popup.render puts its whole template in Figure.script
+        return ""
+
+
+@contextmanager
+def _scripts_skipped(element) -> Iterator[None]:
+    """While the block runs, every macro element under ``element`` renders its header and HTML
+    and keeps its render() side effects (the children Layer and Marker add, LayerControl's
+    layers, GeoJson's data) but not its script: each script is rendered once, by
+    streamlit-folium's ``_get_map_string``. Building the script's Element also compiled it as a
+    Jinja template: for a GeoJSON layer, megabytes of data lexed twice more per render."""
+    patched = []
+    stack = [element]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, branca.element.MacroElement):
+            patched.append((node, node.__dict__.get("_template", _CLASS_TEMPLATE)))
+            node._template = _ScriptlessTemplate(node._template)
+        stack.extend(getattr(node, "_children", {}).values())
+    try:
+        yield
+    finally:
+        for node, template in patched:
+            if template is _CLASS_TEMPLATE:
+                del node._template
+            else:
+                node._template = template
+
+
+_CLASS_TEMPLATE = object()  # marks an element whose template was its class's
+
+
 def render_map(fmap: folium.Map, key: str) -> RenderedMap:
     """What ``streamlit_folium.st_folium`` (0.27.4) computes for a folium.Map before it calls its
-    component, as a value that can be cached. tests/test_pages.py checks it against st_folium."""
-    fmap.get_root().render()
-    fmap.render()
+    component, as a value that can be cached. tests/test_pages.py checks it against st_folium.
+
+    st_folium renders the whole figure, then the map again, then every element's script a third
+    time for the component; only the last script and the header and HTML of the first two passes
+    are sent. Here the first two passes run with their scripts skipped, so each element's script
+    is rendered once, and the result is the same."""
+    with _scripts_skipped(fmap.get_root()):
+        fmap.get_root().render()
+    with _scripts_skipped(fmap):
+        fmap.render()
     html = streamlit_folium._get_html(fmap)
     header = streamlit_folium._get_header(fmap)
     script = streamlit_folium._get_map_string(fmap)  # renames the map's variables (in this order)

@@ -116,3 +116,40 @@ def test_convert_frame_refuses_projected_crs():
     frame = gpd.GeoDataFrame(geometry=[shapely.Point(500000, 4400000)], crs=32650)
     with pytest.raises(CRSError, match="EPSG:32650"):
         datums.convert_frame(frame, source="gcj02", target="wgs84")
+
+
+def test_chunked_conversion_matches_one_chunk_and_keeps_the_shape(monkeypatch):
+    # Large arrays are converted in fixed-size chunks (constant temporary memory, linear time):
+    # chunk boundaries must not change any point, and an array keeps its shape.
+    rng = np.random.default_rng(5)
+    lon, lat = rng.uniform(115.4, 117.5, (300, 41)), rng.uniform(39.4, 41.1, (300, 41))
+    lon[7, 3], lat[8, 4] = np.nan, np.nan
+    lon[9, 5] = 2.35  # outside China: passes through
+    whole = [datums.gcj02_to_wgs84(lon, lat), datums.wgs84_to_gcj02(lon, lat)]
+    monkeypatch.setattr(datums, "CHUNK_POINTS", 1_000)
+    chunked = [datums.gcj02_to_wgs84(lon, lat), datums.wgs84_to_gcj02(lon, lat)]
+    for (a_lon, a_lat), (b_lon, b_lat) in zip(whole, chunked, strict=True):
+        assert b_lon.shape == lon.shape and b_lat.shape == lat.shape
+        np.testing.assert_allclose(b_lon, a_lon, rtol=0, atol=1e-11)
+        np.testing.assert_allclose(b_lat, a_lat, rtol=0, atol=1e-11)
+    back = datums.wgs84_to_gcj02(*chunked[0])
+    error_m = np.hypot((back[0] - lon) * 85_000, (back[1] - lat) * 111_000)
+    assert np.nanmax(error_m) < 0.001
+
+
+def test_exact_inverse_does_not_depend_on_the_tabulated_start(monkeypatch):
+    # The inverse starts from the inverse of a tabulated offset, then iterates the exact formula:
+    # without the tables (plain fixed-point iteration) it lands on the same points.
+    rng = np.random.default_rng(9)
+    lon, lat = rng.uniform(73.7, 135.0, 50_000), rng.uniform(3.9, 53.5, 50_000)
+    g_lon, g_lat = datums.wgs84_to_gcj02(lon, lat)
+    tabulated = datums.gcj02_to_wgs84(g_lon, g_lat)
+    t_lon, t_lat = datums._gcj02_offset_from_tables(lon, lat)
+    e_lon, e_lat = datums._gcj02_offset(lon, lat)
+    assert max(np.abs(t_lon - e_lon).max(), np.abs(t_lat - e_lat).max()) < 1e-7
+    monkeypatch.setattr(datums, "_TABLE_ITERATIONS", 0)
+    plain = datums.gcj02_to_wgs84(g_lon, g_lat)
+    for got, truth in ((tabulated, (lon, lat)), (plain, (lon, lat))):  # 1e-8 degree is about 1 mm
+        assert max(np.abs(got[0] - truth[0]).max(), np.abs(got[1] - truth[1]).max()) < 1e-8
+    np.testing.assert_allclose(tabulated[0], plain[0], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(tabulated[1], plain[1], rtol=0, atol=1e-8)

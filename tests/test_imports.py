@@ -335,3 +335,88 @@ def test_imported_polygons_become_parcels_and_layers_are_saved_in_the_scenario_s
         store.save("my sites", parcels, expected_version=None)
     with pytest.raises(GeoError):
         store.load("my sites")
+
+
+# ---------------------------------------------------------------- CSV reading: fast path = old path
+
+_ODD_CSVS = [
+    b"lon,lat,name\n116.3,39.9,a\n116.4,39.8,b\n",
+    b"lon,lat,name\n116.300000,39.900,a\n\n116.4,39.8,b\n\n",
+    b"lon;lat;name\n116,3;39,9;a\n116,4;39,8;b\n",
+    b'lon,lat,name\n"116.3","39.9","a, b"\n116.4,39.8,"x\ny"\n',
+    b"code,lon,lat\n0101,116.3,39.9\n0102,116.4,39.8\n",
+    b"lon,lat,flag\n116.3,39.9,True\n116.4,39.8,False\n",
+    b"lon,lat\n 116.3 ,39.9\n116.4, 39.8\n",
+    "lon,lat\n116.3°,39.9°\n".encode(),
+    b"lon,lat\nnan,NaN\n116.4,inf\n",
+    b"\xef\xbb\xbflon,lat,n\n116.3,39.9,1\n116.4,39.8,2\n",
+    "经度,纬度,名称\n116.3,39.9,北京\n116.4,39.8,协和\n".encode("gb18030"),
+    "lon\tlat\tname\n116.3\t39.9\tx\n".encode("utf-16"),
+    b"lon,lat,lon\n1,2,3\n4,5,6\n",
+    b",lat,\n1,2,3\n",
+    b"a,b\r\n1,2\r\n3,4\r\n",
+    b"a,b\r1,2\r3,4",
+    b"a,b\n1e5,2E-3\n-0.0,+4\n",
+    b"a,b\n1,2,3\n",
+    b"a,b,c\n1,2\n3,4,5\n",
+    b"x,y\n12345678901234567890,1\n",
+    b"x,y\n1.5,\n,2\n",
+    b'"a","b"\n"1","2"\n',
+    b"a,b\n" + b"116.123456,39.654321\n" * 3000,
+]
+
+
+def _old_csv_table(data: bytes) -> pd.DataFrame:
+    """How CSVs were read before pyarrow: the whole text decoded, every cell read as a string by pandas."""
+    from geo import tables
+
+    text, _ = tables.decode_text(data)
+    table = pd.read_csv(io.StringIO(text), sep=tables._delimiter(text), dtype=str, keep_default_na=False,
+                        na_filter=False, engine="c", skip_blank_lines=False)
+    return tables._check_table(table, max_rows=10**6, max_columns=300)
+
+
+@pytest.mark.parametrize("data", _ODD_CSVS)
+def test_csv_tables_are_read_as_before_and_numbers_as_parse_numbers_reads_them(data: bytes) -> None:
+    from geo import tables
+
+    table, numbers = tables.read_csv_columns(data, max_rows=10**6, max_columns=300)
+    expected = _old_csv_table(data)
+    pd.testing.assert_frame_equal(table, expected)
+    for column, values in numbers.items():
+        np.testing.assert_array_equal(values, tables.parse_numbers(table[column]))
+
+
+def test_a_csv_over_the_count_limit_is_refused_before_it_is_parsed(monkeypatch) -> None:
+    from geo import tables
+
+    def never(*args, **kwargs):
+        raise AssertionError("the file was parsed")
+
+    monkeypatch.setattr(tables, "_arrow_table", never)
+    monkeypatch.setattr(tables, "_pandas_table", never)
+    data = _csv(["lon,lat", *["116.3,39.9"] * 2_501])
+    with pytest.raises(LimitExceededError, match=re.escape("feature count limit: it has 2,501, the limit is 2,500")):
+        read_upload(data, filename="big.csv", datum="wgs84", limits=ImportLimits(max_features=2_500))
+
+
+def test_a_quoted_csv_over_the_count_limit_is_refused_with_its_count() -> None:
+    data = _csv(['lon,lat,name', *['116.3,39.9,"a\nb"'] * 30])
+    with pytest.raises(LimitExceededError, match=re.escape("feature count limit: it has 30, the limit is 20")):
+        read_upload(data, filename="quoted.csv", datum="wgs84", limits=ImportLimits(max_features=20))
+
+
+def test_the_size_limit_message_names_the_count_limit_too() -> None:
+    with pytest.raises(LimitExceededError, match="at most 2,000 features"):
+        read_upload(b"lon,lat\n116.3,39.9\n", filename="a.csv", datum="wgs84",
+                    limits=ImportLimits(max_file_bytes=10, max_features=2_000))
+
+
+def test_plain_points_need_no_point_on_surface(monkeypatch) -> None:
+    # Where a point lies is the point itself: the outside-Beijing check must not compute surfaces.
+    def never(*args, **kwargs):
+        raise AssertionError("point_on_surface called for points")
+
+    monkeypatch.setattr(shapely, "point_on_surface", never)
+    layer = read_upload(_csv(["lon,lat", "116.3,39.9", "2.35,48.85"]), filename="p.csv", datum="wgs84")
+    assert any("1 of 2 features lie outside Beijing" in w for w in layer.warnings)

@@ -77,3 +77,73 @@ def test_compare_with_reported_keeps_every_reported_figure():
     assert table[["subject", "mapped", "reported", "as_of"]].values.tolist() == [
         ["p1", 5, 400.0, "2017"], ["p1", 5, 1000.0, "2025"], ["p2", 1, None, None],
         ["p3", 0, 50.0, "2024"]]
+
+
+def test_locate_in_chunks_matches_one_pass(monkeypatch):
+    # Points are located in fixed-size chunks: the chunk size must not change any answer.
+    import shapely
+
+    from geo import joins
+
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(0, 10, 5_000), rng.uniform(0, 10, 5_000)
+    polygons = np.array([shapely.box(0, 0, 5, 5), shapely.box(3, 3, 9, 9), None,
+                         shapely.Polygon([(0, 0), (10, 0), (0, 10)])], dtype=object)
+    whole = joins.locate(x, y, polygons)
+    monkeypatch.setattr(joins, "JOIN_CHUNK_POINTS", 333)
+    np.testing.assert_array_equal(joins.locate(x, y, polygons), whole)
+    expected = np.where((x <= 5) & (y <= 5), 0, np.where((x >= 3) & (x <= 9) & (y >= 3) & (y <= 9), 1,
+                                                         np.where(x + y <= 10, 3, -1)))
+    np.testing.assert_array_equal(whole, expected)
+
+
+def _old_place_layer(layer, *, parks, districts, hubs, category_column=None):
+    """place_layer as it was before its counts were vectorised (the reference for equality)."""
+    from geo.joins import _district_to_hub, _lookup, _xy, locate
+
+    x, y = _xy(layer)
+    park_pos, district_pos = locate(x, y, parks.geometry.values), locate(x, y, districts.geometry.values)
+    park_ids, district_ids = _lookup(parks["park_id"], park_pos), _lookup(districts["district_id"], district_pos)
+    district_hub = _district_to_hub(hubs)
+    park_hub = dict(zip(parks["park_id"], parks["hub_id"], strict=False))
+    hub_ids = np.array([district_hub.get(d) for d in district_ids], dtype=object)
+    in_park = park_pos != -1
+    hub_ids[in_park] = [park_hub.get(p) or district_hub.get(d)
+                        for p, d in zip(park_ids[in_park], district_ids[in_park], strict=False)]
+    areas = pd.DataFrame({"park_id_joined": park_ids, "district_id_joined": district_ids, "hub_id_joined": hub_ids},
+                         index=layer.index, dtype=object)
+    placed = pd.DataFrame(layer.drop(columns=layer.geometry.name)).join(areas)
+    out = {"placed": placed}
+    for key, column in (("by_park", "park_id_joined"), ("by_district", "district_id_joined"),
+                        ("by_hub", "hub_id_joined")):
+        groups = [column] if category_column is None else [column, category_column]
+        frame = placed[groups].astype(object).where(placed[groups].notna(), None)
+        frame = frame.dropna(subset=[column])
+        counts = frame.fillna("").groupby(groups, sort=True).size().rename("count").reset_index()
+        if category_column is not None:
+            counts = counts.rename(columns={category_column: "category"})
+        out[key] = counts
+    return out
+
+
+@pytest.mark.parametrize("category", [None, "kind"])
+def test_place_layer_counts_as_before_on_the_bundled_snapshot(category):
+    from geo.snapshot import load_snapshot
+
+    snapshot = load_snapshot()
+    rng = np.random.default_rng(12)
+    n = 20_000
+    kinds = np.array(["drugs", "devices", None, "cro"], dtype=object)[rng.integers(0, 4, n)]
+    layer = gpd.GeoDataFrame({"kind": pd.array(kinds, dtype="str"), "n": np.arange(n)},
+                             geometry=gpd.points_from_xy(rng.uniform(115.4, 117.6, n), rng.uniform(39.4, 41.1, n)),
+                             crs=4326)
+    parks = snapshot.parks.copy()
+    parks.loc[parks.index[0], "hub_id"] = None  # a park without its own hub counts in its district's
+    got = joins.place_layer(layer, parks=parks, districts=snapshot.districts, hubs=snapshot.hubs,
+                            category_column=category)
+    expected = _old_place_layer(layer, parks=parks, districts=snapshot.districts, hubs=snapshot.hubs,
+                                category_column=category)
+    assert got.keys() == expected.keys()
+    for key in expected:
+        pd.testing.assert_frame_equal(got[key], expected[key])
+    assert got["by_hub"]["count"].sum() > 0

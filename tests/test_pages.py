@@ -287,6 +287,58 @@ def test_show_map_sends_the_component_what_st_folium_sends(monkeypatch):
     assert comparable(calls[2]) == expected
 
 
+def _counted_element():
+    """A map element whose script counts how many times it is rendered."""
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    class Counted(MacroElement):
+        _template = Template("{% macro script(this, kwargs) %}"
+                             "var {{ this.get_name() }} = {{ this.count() }};{% endmacro %}")
+
+        def __init__(self):
+            super().__init__()
+            self._name = "Counted"
+            self.renders = 0
+
+        def count(self):
+            self.renders += 1
+            return self.renders
+
+    return Counted()
+
+
+def test_render_map_renders_each_element_once(monkeypatch):
+    # st_folium renders every element's script three times (figure, map, component script) and
+    # keeps only the last; render_map renders each once, and once per cache key for all sessions.
+    import uuid
+
+    import streamlit_folium
+
+    from pages import common
+
+    fmap = _full_map()
+    counted = _counted_element()
+    fmap.add_child(counted)
+    rendered = common.render_map(fmap, "m")
+    assert counted.renders == 1
+    assert "var counted_div_" in rendered.script and "= 1;" in rendered.script
+
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: None)
+    built = []
+
+    def build():
+        fmap = _full_map()
+        built.append(_counted_element())
+        fmap.add_child(built[-1])
+        return fmap
+
+    cache_key = ("render-count", uuid.uuid4().hex)
+    for _ in range(3):
+        common.show_map(build, key="m", cache_key=cache_key)
+    assert len(built) == 1 and built[0].renders == 1
+
+
 def test_cluster_map_follows_language_and_filter_and_keeps_both():
     # The sidebar and filter widgets are drawn after the map, and the map's render is cached:
     # the settings must still survive every rerun, and each combination get its own map.
