@@ -6,8 +6,7 @@ medians of the same number of runs, cold: nothing cached between runs). Target: 
 
 from __future__ import annotations
 
-import statistics
-import time
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -15,6 +14,9 @@ import shapely
 
 from geo.parcels import normalise
 from geo.snapshot import load_snapshot
+
+if TYPE_CHECKING:
+    from geo.bench import Result
 
 
 def synthetic_scenario(parcels: int = 2_000, *, vertices: int = 100, seed: int = 28) -> gpd.GeoDataFrame:
@@ -34,59 +36,49 @@ def synthetic_scenario(parcels: int = 2_000, *, vertices: int = 100, seed: int =
                                        "status": statuses}, geometry=polygons, crs=4326))
 
 
-def bench_planner(parcels: int = 2_000, *, vertices: int = 100, runs: int = 5) -> dict[str, object]:
-    """Time ``measure_parcels`` + ``totals`` + ``progress`` (city, hubs, districts) against geopandas.
-
-    Returns a dict with the medians and minimums of both, the ratio (baseline median / ours),
-    the union area both found (they must agree) and the target.
+def bench_planner(parcels: int = 2_000, *, vertices: int = 100, runs: int = 5) -> Result:
+    """Time ``measure_parcels`` + ``totals`` + ``progress`` (city, hubs, districts) against the plain
+    geopandas way (equal-area ``to_crs`` + ``area``, self-``sjoin`` + intersections for overlaps,
+    ``union_all``, ``sjoin`` to districts and parks), interleaved, cold; both union areas must agree.
     """
+    from geo.bench import Contender, Result, measure
     from geo.planner import measure_parcels, progress, totals
 
     scenario = synthetic_scenario(parcels, vertices=vertices)
     snapshot = load_snapshot()
     layers = {"parks": snapshot.parks, "districts": snapshot.districts, "hubs": snapshot.hubs}
+    unions: dict[str, float] = {}
 
-    def ours() -> float:
+    def ours() -> None:
         measured = measure_parcels(scenario, **layers)
         for by in (None, "hub_id", "district_id"):
             progress(measured, by=by)
-        return totals(measured).area_m2
+        unions["ours"] = totals(measured).area_m2
 
-    def baseline() -> float:
+    def baseline() -> None:
         from pyproj import CRS
 
-        bounds = scenario.total_bounds
-        crs = CRS.from_proj4(f"+proj=aea +lat_1={bounds[1]:.4f} +lat_2={bounds[3]:.4f} +lat_0={bounds[1]:.4f}"
-                             f" +lon_0={(bounds[0] + bounds[2]) / 2:.4f} +ellps=WGS84 +units=m")
+        west, south, east, north = scenario.total_bounds
+        crs = CRS.from_proj4(f"+proj=aea +lat_1={south:.4f} +lat_2={north:.4f} +lat_0={south:.4f}"
+                             f" +lon_0={(west + east) / 2:.4f} +ellps=WGS84 +units=m")
         frame = scenario.copy()
         frame["geometry"] = frame.geometry.make_valid()
         projected = frame.to_crs(crs)
-        projected["area_m2"] = projected.area
         pairs = gpd.sjoin(projected[["geometry"]], projected[["geometry"]], predicate="intersects")
         pairs = pairs[pairs.index < pairs["index_right"]]
-        _ = projected.geometry.loc[pairs.index].intersection(
-            projected.geometry.loc[pairs["index_right"]], align=False).area
-        union = projected.geometry.union_all().area
-        frame["area_m2"] = projected["area_m2"].to_numpy()
+        projected.geometry.loc[pairs.index].intersection(projected.geometry.loc[pairs["index_right"]],
+                                                        align=False).area.sum()
+        unions["baseline"] = float(projected.geometry.union_all().area)
+        frame["area_m2"] = projected.area.to_numpy()
         points = frame.set_geometry(frame.representative_point())
         joined = gpd.sjoin(points, snapshot.districts[["district_id", "geometry"]], predicate="within", how="left")
         joined.groupby("district_id")["area_m2"].sum()
         gpd.sjoin(points, snapshot.parks[["park_id", "geometry"]].dropna(), predicate="within", how="left")
-        return float(union)
 
-    ours_times, base_times, union_ours, union_base = [], [], 0.0, 0.0
-    for _ in range(runs):  # interleaved, so both see the same machine
-        start = time.perf_counter()
-        union_ours = ours()
-        ours_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        union_base = baseline()
-        base_times.append(time.perf_counter() - start)
-    ours_median, base_median = statistics.median(ours_times), statistics.median(base_times)
-    return {"name": f"planner: {parcels:,} parcels x {vertices} vertices measured + overlaps + totals",
-            "ours_median_s": ours_median, "ours_min_s": min(ours_times),
-            "baseline": "geopandas: to_crs(equal-area) + area + sjoin self-overlaps + union_all + sjoin districts/parks",
-            "baseline_median_s": base_median, "baseline_min_s": min(base_times),
-            "ratio": base_median / ours_median if ours_median else None,
-            "union_m2_ours": union_ours, "union_m2_baseline": union_base,
-            "target_s": 1.0, "passed": ours_median <= 1.0 and abs(union_ours - union_base) <= 1e-4 * union_base}
+    project, plain = measure([Contender("geo.planner measure + overlaps + totals + progress", ours),
+                              Contender("geopandas to_crs/area/sjoin/union_all, no checks", baseline)], runs)
+    agree = abs(unions["ours"] - unions["baseline"]) / unions["baseline"]
+    return Result(f"planner: {parcels:,} parcels x {vertices} vertices", project, [plain],
+                  target="<= 1.00 s", target_seconds=1.0,
+                  checks={"union area equals geopandas' within 0.01 %": agree <= 1e-4},
+                  note=f"union {unions['ours'] / 1e6:,.2f} km2, differs from geopandas' by {agree:.1e}")

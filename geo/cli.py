@@ -302,6 +302,7 @@ def _cmd_brief(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from geo.bench import BENCHMARKS
     from geo.snapshot import DEFAULT_SNAPSHOT_DIR, GEO_LAYERS
 
     parser = argparse.ArgumentParser(
@@ -359,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=5, help="interleaved runs of each contender (at least 5)")
     p.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000],
                    help="rows of the CSV import benchmarks (limits raised to fit)")
-    p.add_argument("--only", nargs="+", choices=("load", "datum", "join", "import", "refusal", "osm"),
+    p.add_argument("--only", nargs="+", choices=BENCHMARKS,
                    help="run only these benchmarks")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_bench)
