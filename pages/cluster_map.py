@@ -1,20 +1,24 @@
 """Cluster map: the plan's "four core hubs and multiple growth points" at a glance."""
 
 import numpy as np
+import shapely
 import streamlit as st
 
 from geo.datums import convert
 from geo.joins import locate
+from geo.search import build_index, map_labels, read_aliases, search, view_for
 from geo.shapes import is_drawn
-from geo.vocab import GEOMETRY_TIERS, SPECIALISATIONS, split_codes
+from geo.vocab import GEOMETRY_TIERS, HUB_ROLES, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.districts import districts_layer
 from layers.hubs import hub_labels
-from layers.html import markdown_text
+from layers.html import escape, markdown_text
 from layers.i18n import format_compact, format_quantity, t, term
+from layers.labels import LabelPlacer
 from layers.legend import Legend
 from layers.organisations import organisations_layer
-from layers.parks import parks_layer
+from layers.parks import park_symbols, parks_layer
+from layers.styles import ROLE_COLOURS
 from pages import common
 
 HEADLINE_FACTS = ("plan_industrial_land", "plan_factory_completed", "plan_factory_started",
@@ -26,6 +30,65 @@ HEADLINE_LABELS = {
     "plan_industry_scale_2026": ("Industry target 2026 (yuan)", "2026年产业规模目标（元）"),
     "xinhua_health_sector_2024": ("Industry scale 2024 (yuan)", "2024年产业规模（元）"),
 }
+MAP_HEIGHT = 500
+# Headline tiles wrap their labels instead of cutting them ("New industrial lan..."), and the
+# page starts higher, so the map is on the first screen at 1366x768.
+PAGE_CSS = """<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMetricLabel"] p { font-size: 0.85rem; line-height: 1.25; }
+[data-testid="stMetricValue"] { font-size: 1.6rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+h1 { font-size: 1.9rem !important; padding-bottom: 0.1rem !important; }
+</style>"""
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _search_index(parks_key: str, _data):
+    del parks_key  # the cache key
+    return build_index(parks=_data.parks, organisations=_data.organisations, districts=_data.districts,
+                       hubs=_data.hubs, aliases=read_aliases())
+
+
+@st.cache_resource(show_spinner=False)
+def _aliases():
+    return read_aliases()
+
+
+def _pick(entry) -> None:
+    """A search result picked: select its park (if it has one) and show it."""
+    if entry.park_id:
+        common.select_park(entry.park_id)
+        st.session_state["parks_pick"] = entry.park_id
+    if entry.bounds is not None:
+        st.session_state[common.MAP_VIEW] = view_for(entry.bounds)
+    common.write_link()
+
+
+def _on_search() -> None:
+    query = st.session_state.get("map_search", "")
+    matches = search(_search_index(common.parks_key(), common.snapshot()), query)
+    st.session_state["map_search_results"] = matches
+    if matches:
+        _pick(matches[0].entry)
+
+
+def _select_from_panel(park_id: str, bounds) -> None:
+    common.select_park(park_id)
+    st.session_state["parks_pick"] = park_id
+    if bounds is not None:
+        st.session_state[common.MAP_VIEW] = view_for(bounds)
+    common.write_link()
+
+
+def _remember_view(value: dict) -> None:
+    centre, zoom = value.get("center"), value.get("zoom")
+    if centre and zoom is not None and centre.get("lat") is not None:
+        view = common.parse_view(f"{centre['lat']},{centre['lng']},{zoom}")
+        if view is not None and view != st.session_state.get(common.MAP_VIEW):
+            st.session_state[common.MAP_VIEW] = view
+            common.write_link()
+
 
 # The sidebar's and the filter's widgets are sent after the map: each needs its own lazily loaded
 # frontend code, and the browser fetches those files (six at a time) in the order the elements
@@ -35,6 +98,7 @@ lang = settings.lang
 
 with common.sidebar_after(settings), common.friendly_errors(lang):
     data = common.snapshot()
+    st.markdown(PAGE_CSS, unsafe_allow_html=True)
     st.title(t("app_title", lang))
     st.caption("四个核心区 + 多点支撑 · Four core hubs and multiple growth points "
                "(Action Plan 2024-2026, item 30)")
@@ -44,8 +108,9 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
 
     used = sorted({c for v in data.organisations["specialisations"] for c in split_codes(v)}
                   | {c for v in data.parks["specialisations"] for c in split_codes(v)})
-    filter_box = st.container()
-    chosen = [c for c in st.session_state.get("cluster_specs", []) if c in used]
+    if "cluster_specs" in st.session_state:  # from a link: only codes this snapshot uses
+        st.session_state["cluster_specs"] = [c for c in st.session_state["cluster_specs"] if c in used]
+    chosen = list(st.session_state.get("cluster_specs", []))
 
     def has_any(values) -> np.ndarray:
         return np.array([not chosen or bool(set(split_codes(v)) & set(chosen)) for v in values], dtype=bool)
@@ -53,37 +118,101 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
     orgs = data.organisations[has_any(data.organisations["specialisations"])]
     parks = data.parks[has_any(data.parks["specialisations"])]
     park_names = dict(zip(data.parks["park_id"], data.parks["name_zh" if lang == "zh" else "name_en"], strict=False))
-
-    selected = st.session_state.get("selected_park")
+    ids = set(data.parks["park_id"])
+    if st.session_state.get(common.SELECTED_PARK) not in ids:
+        st.session_state.pop(common.SELECTED_PARK, None)
+    selected = st.session_state.get(common.SELECTED_PARK)
+    labels = {pid: label for (kind, pid), label in map_labels(_aliases(), lang).items() if kind == "park"}
+    hub_bounds = np.asarray(data.hubs.total_bounds, dtype=float)
 
     def build_map():
         fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key)
+        # Opening view: every core hub and growth point whole (southern Daxing included).
+        lons, lats = convert(hub_bounds[[0, 2]], hub_bounds[[1, 3]], source="wgs84", target=settings.datum)
+        fmap.options["zoomSnap"] = 0.5
+        fmap.fit_bounds([[float(lats[0]), float(lons[0])], [float(lats[1]), float(lons[1])]])
         districts_layer(data.districts_display, lang=lang, datum=settings.datum).add_to(fmap)
         parks_layer(parks, lang=lang, datum=settings.datum, selected=selected).add_to(fmap)
         organisations_layer(orgs, lang=lang, datum=settings.datum, park_names=park_names).add_to(fmap)
         hub_labels(data.hubs, lang=lang, datum=settings.datum).add_to(fmap)
+        park_symbols(parks, orgs, lang=lang, datum=settings.datum, selected=selected, labels=labels).add_to(fmap)
         common.add_imported_layers(fmap, lang=lang, datum=settings.datum)
-        Legend(lang=lang).add_to(fmap)
+        Legend(lang=lang, symbols=True).add_to(fmap)
+        LabelPlacer().add_to(fmap)
         return fmap
 
-    imported_names = common.imported_layer_names()
-    if imported_names:
-        st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
-    drawn = is_drawn(parks.geometry)
-    st.caption(f"{t('organisations_count', lang)}: {len(orgs)} · {t('layer_parks', lang)}: {int(drawn.sum())} · "
-               + t("click_park_hint", lang))
-    if not drawn.all():
-        st.caption(t("parks_not_drawn", lang,
-                     names=markdown_text(", ".join(park_names[p] for p in parks.loc[~drawn, "park_id"]))))
-    # Imported layers live in the session only, so a map showing them is not shared.
-    cache_key = None if imported_names else (
-        common.parks_key(), lang, settings.basemap, settings.tianditu_key, tuple(chosen), selected)
-    clicked = common.show_map(build_map, key="cluster_map", returned_objects=["last_clicked"],
-                              cache_key=cache_key)
+    map_column, panel = st.columns([2.6, 1], gap="small")
+    with map_column:
+        # Imported layers live in the session only, so a map showing them is not shared.
+        imported_names = common.imported_layer_names()
+        cache_key = None if imported_names else (
+            common.parks_key(), lang, settings.basemap, settings.tianditu_key, tuple(chosen), selected)
+        view = st.session_state.get(common.MAP_VIEW)
+        clicked = common.show_map(build_map, key="cluster_map", height=MAP_HEIGHT,
+                                  returned_objects=["last_clicked", "last_active_drawing", "center", "zoom"],
+                                  cache_key=cache_key, center=view[:2] if view else None,
+                                  zoom=view[2] if view else None)
+        if imported_names:
+            st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
+        drawn = is_drawn(parks.geometry)
+        st.caption(f"{t('organisations_count', lang)}: {len(orgs)} · {t('layer_parks', lang)}: {int(drawn.sum())} · "
+                   + t("click_park_hint", lang))
+        if not drawn.all():
+            st.caption(t("parks_not_drawn", lang,
+                         names=markdown_text(", ".join(park_names[p] for p in parks.loc[~drawn, "park_id"]))))
 
-    with filter_box:
+    with panel:
+        st.text_input(t("search", lang), key="map_search", on_change=_on_search,
+                      placeholder=t("search_placeholder", lang))
+        results = st.session_state.get("map_search_results")
+        if results is not None and st.session_state.get("map_search"):
+            if not results:
+                st.caption(t("search_none", lang, query=markdown_text(st.session_state["map_search"])))
+            else:
+                top = results[0].entry
+                st.caption(t("search_found", lang, name=markdown_text(top.name(lang)), kind=t(f"kind_{top.kind}", lang)))
+                for i, match in enumerate(results[1:5]):
+                    st.button(f"{match.entry.name(lang)} · {t(f'kind_{match.entry.kind}', lang)}",
+                              key=f"search_pick_{i}", on_click=_pick, args=(match.entry,), type="tertiary")
         st.multiselect(t("filter_specialisation", lang), used, key="cluster_specs",
                        format_func=lambda c: term(SPECIALISATIONS[c], lang), placeholder=t("all", lang))
+        st.markdown(f"**{t('structure_title', lang)}**")
+        st.caption(t("structure_caption", lang))
+        with st.container(height=300, border=False):
+            all_orgs = data.organisations
+            drawn_all = is_drawn(data.parks.geometry)
+            district_bounds = dict(zip(data.districts["district_id"].astype(str),
+                                       shapely.bounds(np.asarray(data.districts.geometry.values, dtype=object)),
+                                       strict=True))
+            park_bounds = shapely.bounds(np.asarray(data.parks.geometry.values, dtype=object))
+            for role in ("core_hub", "growth_point"):
+                for hub in data.hubs[data.hubs["role"] == role].itertuples(index=False):
+                    members = data.parks[data.parks["hub_id"] == hub.hub_id]
+                    hub_orgs = int(all_orgs["park_id"].isin(members["park_id"]).sum())
+                    colour = ROLE_COLOURS.get(role, "#555")
+                    st.markdown(
+                        f"<span style='color:{colour};font-weight:700'>{escape(hub.name_zh if lang == 'zh' else hub.name_en)}"
+                        f"</span> <span style='color:#666;font-size:0.8rem'>· {escape(term(HUB_ROLES[role], lang))}"
+                        f" · {escape(t('layer_parks', lang))} {len(members)} · {escape(t('park_orgs_count', lang, n=hub_orgs))}"
+                        f"</span>", unsafe_allow_html=True)
+                    if members.empty:
+                        st.caption(t("structure_no_parks", lang))
+                    for position, park in zip(np.flatnonzero(data.parks["hub_id"] == hub.hub_id),
+                                              members.itertuples(index=False), strict=True):
+                        in_park = all_orgs[all_orgs["park_id"] == park.park_id]
+                        name = labels.get(park.park_id) or park_names[park.park_id]
+                        suffix = f" · {len(in_park)}" if len(in_park) else ""
+                        if not drawn_all[position]:
+                            suffix += f" ({t('structure_not_drawn', lang)})"
+                        bounds = park_bounds[position] if drawn_all[position] else district_bounds.get(str(park.district_id))
+                        st.button(f"{name}{suffix}", key=f"structure_{park.park_id}", type="tertiary",
+                                  on_click=_select_from_panel, args=(park.park_id, tuple(float(b) for b in bounds)))
+                        specs = []
+                        for code in split_codes(park.specialisations):
+                            n = sum(code in split_codes(v) for v in in_park["specialisations"])
+                            specs.append(term(SPECIALISATIONS[code], lang) + (f" {n}" if n else ""))
+                        if specs:
+                            st.caption(" · ".join(specs))
 
     with headline_box:
         facts = data.facts.set_index("fact_id")
@@ -97,18 +226,46 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
                                          qualifier=str(fact["qualifier"]), with_unit=False),
                           help=f"{common.fact_text(fact, lang)}\n\n{common.fact_help(fact, lang)}", border=True)
 
-    point = clicked.get("last_clicked") if clicked else None
-    if point and point.get("lng") is not None:
+    # A click: on a park's symbol or outline the map names the park (the smallest on top where
+    # parks nest); elsewhere the point is looked up in the parks.
+    _remember_view(clicked)
+    drawing = (clicked.get("last_active_drawing") or {}).get("properties") or {}
+    point = clicked.get("last_clicked")
+    picked = drawing.get("park_id") if drawing.get("park_id") in ids else None
+    if picked is None and point and point.get("lng") is not None:
         lon, lat = convert([point["lng"]], [point["lat"]], source=settings.datum, target="wgs84")
-        hit = locate(lon, lat, parks.geometry.values)[0]
-        if hit >= 0:
-            st.session_state["selected_park"] = parks["park_id"].iloc[hit]
+        geoms = np.asarray(parks.geometry.values, dtype=object)
+        inside = np.flatnonzero(is_drawn(geoms) & shapely.contains_xy(
+            np.where(is_drawn(geoms), geoms, shapely.Point()), lon[0], lat[0]))
+        if len(inside):
+            areas = parks["area_km2"].to_numpy(dtype=float)[inside]
+            picked = parks["park_id"].iloc[inside[np.argmin(areas)]]
+        else:
+            hit = locate(lon, lat, parks.geometry.values)[0]
+            picked = parks["park_id"].iloc[hit] if hit >= 0 else None
+    if picked is not None and picked != selected:
+        common.select_park(picked)
+        st.session_state["parks_pick"] = picked
+        st.rerun()
 
-    selected = st.session_state.get("selected_park")
-    if selected in set(data.parks["park_id"]):
+    if selected in ids:
         park = data.parks.set_index("park_id").loc[selected]
         with st.container(border=True):
-            st.subheader(f"{t('selected_park', lang)}: {park['name_zh'] if lang == 'zh' else park['name_en']}")
+            st.subheader(f"{t('selected_park', lang)}: {park_names[selected]}")
+            # Nested or overlapping parks: each can be picked from here too.
+            geoms = np.asarray(data.parks.geometry.values, dtype=object)
+            mine = park.geometry
+            if mine is not None and not shapely.is_empty(mine):
+                drawn_geoms = np.where(is_drawn(geoms), geoms, shapely.Point())
+                shared = shapely.area(shapely.intersection(drawn_geoms, mine))
+                smaller = np.minimum(shapely.area(drawn_geoms), shapely.area(mine))
+                mates = [p for p, s, m in zip(data.parks["park_id"], shared, smaller, strict=True)
+                         if p != selected and m > 0 and s / m > 0.5]
+                if mates:
+                    st.caption(t("park_chooser", lang))
+                    for mate in mates:
+                        st.button(park_names[mate], key=f"mate_{mate}", on_click=_select_from_panel,
+                                  args=(mate, None))
             st.write(f"{t('geometry_tier', lang)}: **{term(GEOMETRY_TIERS[park['geometry_tier']], lang)}** — "
                      f"{park['geometry_note']}")
             if park["official_area_km2"] == park["official_area_km2"]:  # not NaN: the area is published
@@ -116,7 +273,12 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
             specs = ", ".join(term(SPECIALISATIONS[c], lang) for c in split_codes(park["specialisations"]))
             st.write(f"{t('specialisations', lang)}: {specs or '–'}")
             park_orgs = data.organisations[data.organisations["park_id"] == selected]
-            st.write(f"{t('organisations_count', lang)}: {len(park_orgs)}")
+            at_park = park_orgs[park_orgs["location_tier"] == "park"]
+            st.write(f"{t('park_orgs_count', lang, n=len(park_orgs))} "
+                     f"({t('park_orgs_located', lang, park=len(at_park), site=len(park_orgs) - len(at_park))})")
+            if len(at_park):
+                st.caption(f"{t('park_orgs_listed', lang)}: " + markdown_text(
+                    ", ".join(sorted(at_park["name_zh" if lang == "zh" else "name_en"]))))
             if st.button(t("open_park_page", lang), key="open_park"):
                 st.session_state["parks_pick"] = selected
                 st.switch_page("pages/parks.py")
