@@ -117,6 +117,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kind_district": ("district", "行政区"),
     "kind_organisation": ("organisation", "机构"),
     "park_chooser": ("Parks at this point (nested or overlapping): pick one", "此处有重叠园区，请选择："),
+    "orgs_on_map_split": ("{site} at their own site, {park} counted on their park's symbol",
+                          "{site}家标注实际地址，{park}家计入所在园区符号"),
     "park_orgs_listed": ("Organisations located only at the park (exact site unknown)",
                          "仅定位到园区的机构（具体地址未知）"),
 }

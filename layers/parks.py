@@ -132,6 +132,7 @@ class _SymbolSupport(MacroElement):
           .park-selected .park-mark { box-shadow: 0 0 0 3px #f1c40f; }
           .park-label { position: absolute; white-space: nowrap; font: 600 11.5px/1.2 sans-serif; color: #2c1a38;
                         text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
+          .park-popup .leaflet-popup-content { font: 12px/1.35 sans-serif; margin: 8px 12px; }
           .parks-as-outlines .leaflet-{{ this.pane }}-pane { display: none; }
         </style>
         {% endmacro %}
@@ -173,7 +174,8 @@ class _SymbolSupport(MacroElement):
 # Leaflet's own (folium.Popup would need jQuery).
 _ON_EACH_SYMBOL = JsCode("""
 function (feature, layer) {
-  layer.bindPopup(feature.properties.popup, {autoPan: false, maxWidth: 320, maxHeight: 260});
+  layer.bindPopup(feature.properties.popup, {autoPan: false, maxWidth: 280, maxHeight: 170,
+                                             className: "park-popup"});
   if (feature.properties.selected) {
     layer.on("add", function () { setTimeout(function () { layer.openPopup(); }, 0); });
   }

@@ -14,6 +14,7 @@ from layers.districts import districts_layer
 from layers.hubs import hub_labels
 from layers.html import escape, markdown_text
 from layers.i18n import format_compact, format_quantity, t, term
+from layers.address import ViewInAddress
 from layers.labels import LabelPlacer
 from layers.legend import Legend
 from layers.organisations import organisations_layer
@@ -40,6 +41,10 @@ PAGE_CSS = """<style>
 [data-testid="stMetricValue"] { font-size: 1.6rem; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
 h1 { font-size: 1.9rem !important; padding-bottom: 0.1rem !important; }
+.st-key-structure { gap: 0.1rem !important; }
+.st-key-structure [data-testid="stBaseButton-tertiary"] { min-height: 1.5rem; padding: 0; text-align: left; }
+.st-key-structure [data-testid="stBaseButton-tertiary"] p { font-weight: 600; }
+.st-key-structure [data-testid="stCaptionContainer"] p { margin-bottom: 0.35rem; font-size: 0.78rem; }
 </style>"""
 
 
@@ -79,15 +84,6 @@ def _select_from_panel(park_id: str, bounds) -> None:
     if bounds is not None:
         st.session_state[common.MAP_VIEW] = view_for(bounds)
     common.write_link()
-
-
-def _remember_view(value: dict) -> None:
-    centre, zoom = value.get("center"), value.get("zoom")
-    if centre and zoom is not None and centre.get("lat") is not None:
-        view = common.parse_view(f"{centre['lat']},{centre['lng']},{zoom}")
-        if view is not None and view != st.session_state.get(common.MAP_VIEW):
-            st.session_state[common.MAP_VIEW] = view
-            common.write_link()
 
 
 # The sidebar's and the filter's widgets are sent after the map: each needs its own lazily loaded
@@ -139,6 +135,7 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
         common.add_imported_layers(fmap, lang=lang, datum=settings.datum)
         Legend(lang=lang, symbols=True).add_to(fmap)
         LabelPlacer().add_to(fmap)
+        ViewInAddress().add_to(fmap)
         return fmap
 
     map_column, panel = st.columns([2.6, 1], gap="small")
@@ -149,14 +146,16 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
             common.parks_key(), lang, settings.basemap, settings.tianditu_key, tuple(chosen), selected)
         view = st.session_state.get(common.MAP_VIEW)
         clicked = common.show_map(build_map, key="cluster_map", height=MAP_HEIGHT,
-                                  returned_objects=["last_clicked", "last_active_drawing", "center", "zoom"],
+                                  returned_objects=["last_clicked", "last_active_drawing"],
                                   cache_key=cache_key, center=view[:2] if view else None,
                                   zoom=view[2] if view else None)
         if imported_names:
             st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
         drawn = is_drawn(parks.geometry)
-        st.caption(f"{t('organisations_count', lang)}: {len(orgs)} · {t('layer_parks', lang)}: {int(drawn.sum())} · "
-                   + t("click_park_hint", lang))
+        at_site = int((orgs["location_tier"] == "site").sum())
+        st.caption(f"{t('organisations_count', lang)}: "
+                   + t("orgs_on_map_split", lang, site=at_site, park=len(orgs) - at_site)
+                   + f" · {t('layer_parks', lang)}: {int(drawn.sum())} · " + t("click_park_hint", lang))
         if not drawn.all():
             st.caption(t("parks_not_drawn", lang,
                          names=markdown_text(", ".join(park_names[p] for p in parks.loc[~drawn, "park_id"]))))
@@ -178,7 +177,7 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
                        format_func=lambda c: term(SPECIALISATIONS[c], lang), placeholder=t("all", lang))
         st.markdown(f"**{t('structure_title', lang)}**")
         st.caption(t("structure_caption", lang))
-        with st.container(height=300, border=False):
+        with st.container(height=300, border=False, key="structure"):
             all_orgs = data.organisations
             drawn_all = is_drawn(data.parks.geometry)
             district_bounds = dict(zip(data.districts["district_id"].astype(str),
@@ -228,7 +227,6 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
 
     # A click: on a park's symbol or outline the map names the park (the smallest on top where
     # parks nest); elsewhere the point is looked up in the parks.
-    _remember_view(clicked)
     drawing = (clicked.get("last_active_drawing") or {}).get("properties") or {}
     point = clicked.get("last_clicked")
     picked = drawing.get("park_id") if drawing.get("park_id") in ids else None

@@ -219,9 +219,22 @@ def apply_link() -> None:
         from geo.vocab import SPECIALISATIONS
 
         st.session_state["cluster_specs"] = [c for c in params["spec"].split(",") if c in SPECIALISATIONS]
-    view = parse_view(params.get("view"))
-    if view is not None:
-        st.session_state[MAP_VIEW] = view
+    read_view()
+
+
+_VIEW_SEEN = "_view_in_address"
+
+
+def read_view() -> None:
+    """Adopt the address's ``view`` when it changed since it was last seen here: the map writes
+    it there itself after the user moves it (``layers.address.ViewInAddress``), and Streamlit
+    sends the address with every rerun."""
+    text = st.query_params.get("view")
+    if text != st.session_state.get(_VIEW_SEEN):
+        st.session_state[_VIEW_SEEN] = text
+        view = parse_view(text)
+        if view is not None:
+            st.session_state[MAP_VIEW] = view
 
 
 def write_link() -> None:
@@ -234,6 +247,7 @@ def write_link() -> None:
         "spec": ",".join(state.get("cluster_specs") or []) or None,
         "view": format_view(state[MAP_VIEW]) if state.get(MAP_VIEW) else None,
     }
+    st.session_state[_VIEW_SEEN] = wanted["view"]
     for key, value in wanted.items():
         if value is None:
             if key in st.query_params:
@@ -260,6 +274,7 @@ def settings(*, widgets: bool = True) -> Settings:
     """
     _leave_pages_directory_mode()
     apply_link()
+    read_view()
     _keep_widget_values()
     if st.session_state.get("lang") not in LANGUAGES:
         st.session_state["lang"] = "en"

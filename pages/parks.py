@@ -128,6 +128,7 @@ with common.friendly_errors(lang):
     if st.session_state.get("parks_pick") not in ids:
         st.session_state.pop("parks_pick", None)
     park_id = st.selectbox(tr("pick", lang), ids, format_func=names.get, key="parks_pick")
+    common.select_park(park_id)  # the park in the page address, and selected on the cluster map
     park = parks.set_index("park_id").loc[park_id]
     located = bool(is_drawn([park.geometry])[0])
 
