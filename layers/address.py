@@ -20,7 +20,7 @@ class ViewInAddress(MacroElement):
           var container = map.getContainer();
           var byUser = false;
           ["mousedown", "wheel", "touchstart", "keydown"].forEach(function (name) {
-            container.addEventListener(name, function () { byUser = true; }, {passive: true});
+            container.addEventListener(name, function () { byUser = true; }, {capture: true, passive: true});
           });
           map.on("moveend", function () {
             if (!byUser) return;

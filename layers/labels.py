@@ -77,7 +77,10 @@ class LabelPlacer(MacroElement):
           }
           // Clusters animate for 250 ms after a zoom: place once they have settled.
           map.on("zoomend moveend", function () { later(320); });
+          map.on("resize", function () { later(60); });
           map.whenReady(function () { later(0); });
+          if (window.ResizeObserver) new ResizeObserver(function () { later(60); }).observe(container);
+          if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () { later(0); });
         })();
         {% endmacro %}
     """)
