@@ -15,7 +15,6 @@ from geo.snapshot import load_snapshot
 from layers.basemap import base_map
 from layers.legend import Legend
 from layers.organisations import organisations_layer
-from layers.parks import nested_groups, park_symbols, symbol_diameter, symbol_payload
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -65,6 +64,8 @@ def test_every_drawn_park_has_a_labelled_symbol_on_a_pane_above_the_clusters():
 
 
 def test_life_valley_and_the_life_science_park_are_set_side_by_side_and_name_each_other():
+    from layers.parks import nested_groups, park_symbols, symbol_payload
+
     bundled = load_snapshot()
     features = {f["properties"]["park_id"]: f for f in symbol_payload(park_symbols(bundled.parks, bundled.organisations))}
     valley, lsp = features["future_science_city_life_valley"], features["zgc_life_science_park"]
@@ -82,6 +83,8 @@ def test_life_valley_and_the_life_science_park_are_set_side_by_side_and_name_eac
 
 
 def test_symbols_grow_with_area_and_take_their_shape_from_the_geometry_tier():
+    from layers.parks import park_symbols, symbol_diameter, symbol_payload
+
     assert symbol_diameter(0.4) < symbol_diameter(7.2) < symbol_diameter(59.6) <= 52
     bundled = load_snapshot()
     parks = bundled.parks.copy()
@@ -117,6 +120,8 @@ def test_only_organisations_with_their_own_site_are_points():
 
 
 def test_a_parks_symbol_counts_its_organisations_and_its_popup_lists_those_located_at_the_park():
+    from layers.parks import park_symbols, symbol_payload
+
     bundled = load_snapshot()
     orgs = bundled.organisations
     features = {f["properties"]["park_id"]: f["properties"]
