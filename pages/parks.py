@@ -219,6 +219,9 @@ with common.friendly_errors(lang):
 
     st.subheader(f"{tr('orgs', lang)} ({len(park_orgs)})")
     if len(park_orgs):
+        # Organisations known only by their park are not points on the maps: they are listed here.
+        at_park = int((park_orgs["location_tier"] == "park").sum())
+        st.caption(t("park_orgs_located", lang, park=at_park, site=len(park_orgs) - at_park))
         st.dataframe(pd.DataFrame({
             t("name", lang): park_orgs["name_zh" if lang == "zh" else "name_en"],
             t("kind", lang): [term(ORGANISATION_KINDS[k], lang) for k in park_orgs["kind"]],
