@@ -5,9 +5,9 @@ import shapely
 import streamlit as st
 
 from geo.datums import convert
-from geo.joins import locate
 from geo.search import build_index, map_labels, read_aliases, search, view_for
 from geo.shapes import is_drawn
+from geo.structure import hub_structure
 from geo.vocab import GEOMETRY_TIERS, HUB_ROLES, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.districts import districts_layer
@@ -60,14 +60,14 @@ def _aliases():
     return read_aliases()
 
 
-def _pick(entry) -> None:
-    """A search result picked: select its park (if it has one) and show it."""
-    if entry.park_id:
-        common.select_park(entry.park_id)
-        st.session_state["parks_pick"] = entry.park_id
-    if entry.bounds is not None:
-        st.session_state[common.MAP_VIEW] = view_for(entry.bounds)
-    common.write_link()
+def _show(park_id: str | None, bounds) -> None:
+    """Select ``park_id`` (if any) on every page and in the link, and move the map to ``bounds``
+    (WGS84, if given): what a search pick, a click in the structure panel or the chooser does."""
+    if park_id:
+        st.session_state["parks_pick"] = park_id  # the Parks page opens on it
+    if bounds is not None:
+        st.session_state[common.MAP_VIEW] = view_for(bounds)
+    common.select_park(park_id or st.session_state.get(common.SELECTED_PARK))
 
 
 def _on_search() -> None:
@@ -75,15 +75,7 @@ def _on_search() -> None:
     matches = search(_search_index(common.parks_key(), common.snapshot()), query)
     st.session_state["map_search_results"] = matches
     if matches:
-        _pick(matches[0].entry)
-
-
-def _select_from_panel(park_id: str, bounds) -> None:
-    common.select_park(park_id)
-    st.session_state["parks_pick"] = park_id
-    if bounds is not None:
-        st.session_state[common.MAP_VIEW] = view_for(bounds)
-    common.write_link()
+        _show(matches[0].entry.park_id, matches[0].entry.bounds)
 
 
 # The sidebar's and the filter's widgets are sent after the map: each needs its own lazily loaded
@@ -172,46 +164,40 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
                 st.caption(t("search_found", lang, name=markdown_text(top.name(lang)), kind=t(f"kind_{top.kind}", lang)))
                 for i, match in enumerate(results[1:5]):
                     st.button(f"{match.entry.name(lang)} · {t(f'kind_{match.entry.kind}', lang)}",
-                              key=f"search_pick_{i}", on_click=_pick, args=(match.entry,), type="tertiary")
+                              key=f"search_pick_{i}", on_click=_show, args=(match.entry.park_id, match.entry.bounds),
+                              type="tertiary")
         st.multiselect(t("filter_specialisation", lang), used, key="cluster_specs",
                        format_func=lambda c: term(SPECIALISATIONS[c], lang), placeholder=t("all", lang))
         st.markdown(f"**{t('structure_title', lang)}**")
         st.caption(t("structure_caption", lang))
         with st.container(height=300, border=False, key="structure"):
-            all_orgs = data.organisations
-            drawn_all = is_drawn(data.parks.geometry)
+            hubs = data.hubs.set_index("hub_id")
+            # Where a button moves the map: the park's outline, else (not drawn) its district.
             district_bounds = dict(zip(data.districts["district_id"].astype(str),
-                                       shapely.bounds(np.asarray(data.districts.geometry.values, dtype=object)),
+                                       data.districts.geometry.bounds.itertuples(index=False, name=None),
                                        strict=True))
-            park_bounds = shapely.bounds(np.asarray(data.parks.geometry.values, dtype=object))
-            for role in ("core_hub", "growth_point"):
-                for hub in data.hubs[data.hubs["role"] == role].itertuples(index=False):
-                    members = data.parks[data.parks["hub_id"] == hub.hub_id]
-                    hub_orgs = int(all_orgs["park_id"].isin(members["park_id"]).sum())
-                    colour = ROLE_COLOURS.get(role, "#555")
-                    st.markdown(
-                        f"<span style='color:{colour};font-weight:700'>{escape(hub.name_zh if lang == 'zh' else hub.name_en)}"
-                        f"</span> <span style='color:#666;font-size:0.8rem'>· {escape(term(HUB_ROLES[role], lang))}"
-                        f" · {escape(t('layer_parks', lang))} {len(members)} · {escape(t('park_orgs_count', lang, n=hub_orgs))}"
-                        f"</span>", unsafe_allow_html=True)
-                    if members.empty:
-                        st.caption(t("structure_no_parks", lang))
-                    for position, park in zip(np.flatnonzero(data.parks["hub_id"] == hub.hub_id),
-                                              members.itertuples(index=False), strict=True):
-                        in_park = all_orgs[all_orgs["park_id"] == park.park_id]
-                        name = labels.get(park.park_id) or park_names[park.park_id]
-                        suffix = f" · {len(in_park)}" if len(in_park) else ""
-                        if not drawn_all[position]:
-                            suffix += f" ({t('structure_not_drawn', lang)})"
-                        bounds = park_bounds[position] if drawn_all[position] else district_bounds.get(str(park.district_id))
-                        st.button(f"{name}{suffix}", key=f"structure_{park.park_id}", type="tertiary",
-                                  on_click=_select_from_panel, args=(park.park_id, tuple(float(b) for b in bounds)))
-                        specs = []
-                        for code in split_codes(park.specialisations):
-                            n = sum(code in split_codes(v) for v in in_park["specialisations"])
-                            specs.append(term(SPECIALISATIONS[code], lang) + (f" {n}" if n else ""))
-                        if specs:
-                            st.caption(" · ".join(specs))
+            park_bounds = dict(zip(data.parks["park_id"], data.parks.geometry.bounds.itertuples(index=False, name=None),
+                                   strict=True))
+            park_district = dict(zip(data.parks["park_id"], data.parks["district_id"].astype(str), strict=True))
+            for hub in hub_structure(data.hubs, data.parks, data.organisations):
+                name = hubs.loc[hub.hub_id, "name_zh" if lang == "zh" else "name_en"]
+                st.markdown(
+                    f"<span style='color:{ROLE_COLOURS.get(hub.role, '#555')};font-weight:700'>{escape(name)}</span> "
+                    f"<span style='color:#666;font-size:0.8rem'>· {escape(term(HUB_ROLES[hub.role], lang))} · "
+                    f"{escape(t('layer_parks', lang))} {len(hub.parks)} · "
+                    f"{escape(t('hub_orgs_in_parks', lang, n=hub.organisations))}</span>", unsafe_allow_html=True)
+                if not hub.parks:
+                    st.caption(t("structure_no_parks", lang))
+                for line in hub.parks:
+                    label = labels.get(line.park_id) or park_names[line.park_id]
+                    label += f" · {line.organisations}" if line.organisations else ""
+                    label += "" if line.drawn else f" ({t('structure_not_drawn', lang)})"
+                    bounds = park_bounds[line.park_id] if line.drawn else district_bounds.get(park_district[line.park_id])
+                    st.button(label, key=f"structure_{line.park_id}", type="tertiary", on_click=_show,
+                              args=(line.park_id, bounds))
+                    if line.specialisations:
+                        st.caption(" · ".join(term(SPECIALISATIONS[c], lang) + (f" {n}" if n else "")
+                                              for c, n in line.specialisations))
 
     with headline_box:
         facts = data.facts.set_index("fact_id")
@@ -235,15 +221,10 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
         geoms = np.asarray(parks.geometry.values, dtype=object)
         inside = np.flatnonzero(is_drawn(geoms) & shapely.contains_xy(
             np.where(is_drawn(geoms), geoms, shapely.Point()), lon[0], lat[0]))
-        if len(inside):
-            areas = parks["area_km2"].to_numpy(dtype=float)[inside]
-            picked = parks["park_id"].iloc[inside[np.argmin(areas)]]
-        else:
-            hit = locate(lon, lat, parks.geometry.values)[0]
-            picked = parks["park_id"].iloc[hit] if hit >= 0 else None
+        if len(inside):  # nested parks: the smallest, as drawn on top
+            picked = parks["park_id"].iloc[inside[np.argmin(parks["area_km2"].to_numpy(dtype=float)[inside])]]
     if picked is not None and picked != selected:
-        common.select_park(picked)
-        st.session_state["parks_pick"] = picked
+        _show(picked, None)
         st.rerun()
 
     if selected in ids:
@@ -262,8 +243,7 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
                 if mates:
                     st.caption(t("park_chooser", lang))
                     for mate in mates:
-                        st.button(park_names[mate], key=f"mate_{mate}", on_click=_select_from_panel,
-                                  args=(mate, None))
+                        st.button(park_names[mate], key=f"mate_{mate}", on_click=_show, args=(mate, None))
             st.write(f"{t('geometry_tier', lang)}: **{term(GEOMETRY_TIERS[park['geometry_tier']], lang)}** — "
                      f"{park['geometry_note']}")
             if park["official_area_km2"] == park["official_area_km2"]:  # not NaN: the area is published

@@ -246,3 +246,20 @@ def test_the_structure_panel_lists_hubs_parks_and_specialisations_and_selects_on
     assert any("Innovative drugs" in c.value for c in at.caption)
     at.button(key="structure_mentougou_cardiology_park").click().run()
     assert _selected(at).startswith("Mentougou Cardiovascular")
+
+
+def test_the_structure_puts_core_hubs_first_and_counts_each_parks_organisations_by_specialisation():
+    from geo.structure import hub_structure
+    from geo.vocab import split_codes
+
+    bundled = load_snapshot()
+    lines = hub_structure(bundled.hubs, bundled.parks, bundled.organisations)
+    roles = [h.role for h in lines]
+    assert roles == sorted(roles, key=["core_hub", "growth_point"].index) and roles.count("core_hub") == 4
+    lsp = next(p for h in lines for p in h.parks if p.park_id == "zgc_life_science_park")
+    orgs = bundled.organisations[bundled.organisations["park_id"] == "zgc_life_science_park"]
+    assert lsp.organisations == len(orgs) and lsp.drawn
+    drugs = dict(lsp.specialisations)["innovative_drugs"]
+    assert drugs == sum("innovative_drugs" in split_codes(v) for v in orgs["specialisations"])
+    assert not next(p for h in lines for p in h.parks if p.park_id == "cmu_science_park").drawn
+    assert sum(len(h.parks) for h in lines) == len(bundled.parks)
