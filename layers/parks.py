@@ -38,18 +38,22 @@ def _areas(parks: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def parks_layer(parks: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs84",
-                selected: str | None = None) -> folium.GeoJson:
+                selected: str | None = None, area_notes: Mapping[str, str] | None = None) -> folium.GeoJson:
     """Park polygons: solid for official/OSM boundaries, dashed for approximate outlines,
     dotted for nominal extents. ``selected`` (a park_id) is drawn heavier. Parks without a
     polygon (tier 'unlocated') are left out: they are listed, never drawn at a guessed point.
-    The smallest park is drawn last, so where parks overlap or nest each can be clicked."""
+    The smallest park is drawn last, so where parks overlap or nest each can be clicked.
+    ``area_notes`` (by park_id) replaces the bare official area in the tooltip, e.g. with its
+    qualifier, source and date ("more than 7 km² (Nature, 2024)")."""
     parks = parks[is_drawn(parks.geometry)]
     if parks.empty:  # e.g. a specialisation no park has: an empty layer, still in the layer control
         return folium.GeoJson({"type": "FeatureCollection", "features": []}, name=t("layer_parks", lang))
     parks = parks.iloc[np.argsort(-np.nan_to_num(_areas(parks), nan=0.0), kind="stable")]
     names = parks["name_zh"] if lang == "zh" else parks["name_en"]
     tiers = [term(GEOMETRY_TIERS[tier], lang) for tier in parks["geometry_tier"]]
-    areas = [format_quantity(a, "km2", lang) for a in parks["official_area_km2"]]
+    area_notes = area_notes or {}
+    areas = [area_notes.get(p) or format_quantity(a, "km2", lang)
+             for p, a in zip(parks["park_id"], parks["official_area_km2"], strict=True)]
     tooltip = [f"{n}\n{t('geometry_tier', lang)}: {tier}\n{t('official_area', lang)}: {a}"
                for n, tier, a in zip(names, tiers, areas, strict=False)]
     shown = display_frame(parks, datum=datum, properties={"tooltip": tooltip},
@@ -185,14 +189,16 @@ function (feature, layer) {
 
 def park_symbols(parks: gpd.GeoDataFrame, organisations: gpd.GeoDataFrame, *, lang: str = "en",
                  datum: str = "wgs84", selected: str | None = None,
-                 labels: Mapping[str, str] | None = None) -> folium.FeatureGroup:
+                 labels: Mapping[str, str] | None = None,
+                 area_notes: Mapping[str, str] | None = None) -> folium.FeatureGroup:
     """A labelled symbol per drawn park for the zoomed-out map, above clusters and outlines.
 
     Size by official area (``symbol_diameter``), shape by geometry tier (``symbol_shape``), the
     number of ``organisations`` in the park inside, its short name (``labels``, by park_id) beside
     it. Parks sharing one place (anchors within ``NESTED_KM``, e.g. Life Valley around the Life
     Science Park) are set side by side and name each other. The tooltip gives tier, area and how
-    the park's organisations are located; the popup (opened for the ``selected`` park) lists them.
+    the park's organisations are located (``area_notes`` as in ``parks_layer``); the popup (opened
+    for the ``selected`` park) lists them.
     From ``SYMBOL_MAX_ZOOM`` on the symbols give way to the outlines.
     """
     group = folium.FeatureGroup(name=t("layer_park_symbols", lang), control=False)
@@ -201,6 +207,7 @@ def park_symbols(parks: gpd.GeoDataFrame, organisations: gpd.GeoDataFrame, *, la
     if parks.empty:
         return group
     labels = labels or {}
+    area_notes = area_notes or {}
     lon, lat = _anchors(parks)
     groups = nested_groups(lon, lat)
     x, y = convert(lon, lat, source="wgs84", target=datum)
@@ -238,7 +245,8 @@ def park_symbols(parks: gpd.GeoDataFrame, organisations: gpd.GeoDataFrame, *, la
         located = t("park_orgs_located", lang, park=at_park, site=at_site) if total else ""
         tooltip_lines = [f"<b>{escape(names[i])}</b>",
                          f"{escape(t('geometry_tier', lang))}: {escape(tier)}",
-                         f"{escape(t('official_area', lang))}: {escape(format_quantity(areas[i], 'km2', lang))}",
+                         f"{escape(t('official_area', lang))}: "
+                         f"{escape(area_notes.get(pid) or format_quantity(areas[i], 'km2', lang))}",
                          escape(count_text) + (f" ({escape(located)})" if located else "")]
         if mates:
             tooltip_lines.append(escape(t("same_place_as", lang, names=", ".join(mates))))

@@ -112,6 +112,12 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
     selected = st.session_state.get(common.SELECTED_PARK)
     labels = {pid: label for (kind, pid), label in map_labels(_aliases(), lang).items() if kind == "park"}
     hub_bounds = np.asarray(data.hubs.total_bounds, dtype=float)
+    # Each park's official area as its source gives it: qualifier, source and date.
+    facts_by_id = data.facts.set_index("fact_id")
+    area_notes = {pid: f"{common.fact_text(facts_by_id.loc[fid], lang)} ({common.source_label(facts_by_id.loc[fid, 'source_id'])}, "
+                       f"{facts_by_id.loc[fid, 'as_of']})"
+                  for pid, fid in zip(data.parks["park_id"], data.parks["area_fact_id"], strict=True)
+                  if fid in facts_by_id.index}
 
     def build_map():
         fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key)
@@ -120,10 +126,11 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
         fmap.options["zoomSnap"] = 0.5
         fmap.fit_bounds([[float(lats[0]), float(lons[0])], [float(lats[1]), float(lons[1])]])
         districts_layer(data.districts_display, lang=lang, datum=settings.datum).add_to(fmap)
-        parks_layer(parks, lang=lang, datum=settings.datum, selected=selected).add_to(fmap)
+        parks_layer(parks, lang=lang, datum=settings.datum, selected=selected, area_notes=area_notes).add_to(fmap)
         organisations_layer(orgs, lang=lang, datum=settings.datum, park_names=park_names).add_to(fmap)
         hub_labels(data.hubs, lang=lang, datum=settings.datum).add_to(fmap)
-        park_symbols(parks, orgs, lang=lang, datum=settings.datum, selected=selected, labels=labels).add_to(fmap)
+        park_symbols(parks, orgs, lang=lang, datum=settings.datum, selected=selected, labels=labels,
+                     area_notes=area_notes).add_to(fmap)
         common.add_imported_layers(fmap, lang=lang, datum=settings.datum)
         Legend(lang=lang, symbols=True).add_to(fmap)
         LabelPlacer().add_to(fmap)
@@ -246,7 +253,9 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
                         st.button(park_names[mate], key=f"mate_{mate}", on_click=_show, args=(mate, None))
             st.write(f"{t('geometry_tier', lang)}: **{term(GEOMETRY_TIERS[park['geometry_tier']], lang)}** — "
                      f"{park['geometry_note']}")
-            if park["official_area_km2"] == park["official_area_km2"]:  # not NaN: the area is published
+            if selected in area_notes:
+                st.write(f"{t('official_area', lang)}: **{markdown_text(area_notes[selected])}**")
+            elif park["official_area_km2"] == park["official_area_km2"]:  # not NaN: the area is published
                 st.write(f"{t('official_area', lang)}: **{format_quantity(park['official_area_km2'], 'km2', lang)}**")
             specs = ", ".join(term(SPECIALISATIONS[c], lang) for c in split_codes(park["specialisations"]))
             st.write(f"{t('specialisations', lang)}: {specs or '–'}")

@@ -263,3 +263,14 @@ def test_the_structure_puts_core_hubs_first_and_counts_each_parks_organisations_
     assert drugs == sum("innovative_drugs" in split_codes(v) for v in orgs["specialisations"])
     assert not next(p for h in lines for p in h.parks if p.park_id == "cmu_science_park").drawn
     assert sum(len(h.parks) for h in lines) == len(bundled.parks)
+
+
+def test_park_tooltips_give_the_area_with_its_qualifier_source_and_date():
+    at = _app()
+    script = _map_script(at)
+    # Life Valley: "more than seven square kilometres", a lower bound (Nature, 2024).
+    assert script.count("more than 7 km") >= 2  # its outline and its symbol (² is escaped in the script)
+    assert "about 0.4 km" in script  # the bonded zone
+    at.session_state["selected_park"] = "future_science_city_life_valley"
+    at.run()
+    assert any("more than 7 km²" in m.value and "2024" in m.value for m in at.markdown)
