@@ -26,13 +26,13 @@ def _settled(page):
 
 
 def _map_frame(page):
-    """The cluster map's frame, once its park symbols are drawn and its labels placed."""
+    """The cluster map's frame, once it is drawn and its labels are placed."""
     page.wait_for_selector(MAP_FRAME, timeout=60_000)
     locator = page.frame_locator(MAP_FRAME).first
-    locator.locator(".park-mark").first.wait_for(state="attached", timeout=60_000)
+    locator.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=60_000)
     frame = page.query_selector(MAP_FRAME).content_frame()
-    frame.wait_for_function("() => document.querySelector('.leaflet-container').dataset.labelsPlaced",
-                            timeout=30_000)
+    frame.wait_for_function("() => !document.querySelector('.map-label') ||"
+                            " document.querySelector('.leaflet-container').dataset.labelsPlaced", timeout=30_000)
     page.wait_for_timeout(600)  # the frame may still be resized once (Streamlit sets its height)
     return frame
 
@@ -56,6 +56,7 @@ def test_at_the_opening_zoom_every_park_has_a_visible_symbol_and_a_click_selects
         opening_zoom = frame.evaluate(f"() => {LEAFLET_MAP}.getZoom()")
         centre = frame.evaluate("""(id) => {
             const mark = document.querySelector(`.park-symbol[data-park="${id}"] .park-mark`);
+            if (!mark) return {missing: true};
             const box = mark.getBoundingClientRect(), map = document.querySelector('.leaflet-container')
                 .getBoundingClientRect();
             const x = box.left + box.width / 2, y = box.top + box.height / 2;
@@ -63,6 +64,7 @@ def test_at_the_opening_zoom_every_park_has_a_visible_symbol_and_a_click_selects
             return {x, y, inside: x > map.left && x < map.right && y > map.top && y < map.bottom,
                     width: box.width, ours: !!top.closest(`.park-symbol[data-park="${id}"]`)};
         }""", park.park_id)
+        assert not centre.get("missing"), f"{park.park_id} has no symbol"
         assert centre["inside"] and centre["width"] >= 18, (park.park_id, centre)
         assert centre["ours"], f"{park.park_id}: something else is on top of its symbol"
         origin = page.locator(MAP_FRAME).bounding_box()
@@ -81,7 +83,7 @@ def test_hub_and_park_labels_do_not_collide_in_either_language(page, server):
         frame = _map_frame(page)
         found = frame.evaluate("""() => {
             const visible = e => e.offsetParent !== null;
-            const labels = [...document.querySelectorAll('.map-label')].filter(visible);
+            const labels = [...document.querySelectorAll('.map-label, .hub-label')].filter(visible);
             const marks = [...document.querySelectorAll('.park-mark, .marker-cluster')].filter(visible);
             const hit = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5
                                   && b.top < a.bottom - 0.5;
