@@ -98,8 +98,8 @@ def test_hub_and_park_labels_do_not_collide_in_either_language(page, server):
             return {count: labels.length, problems};
         }""")
         screenshot(page, f"investor_labels_{lang}_{size[0]}")
-        assert found["count"] >= 6 + len(_drawn_parks()), found
         assert found["problems"] == [], (lang, size, found["problems"])
+        assert found["count"] >= 6 + len(_drawn_parks()), found
 
 
 def test_legend_starts_collapsed_has_a_symbol_per_entry_and_a_clicked_park_has_no_focus_box(page, server):
