@@ -106,6 +106,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "structure_caption": ("Hub → parks → specialisations (organisations). Click a park to select it on the map.",
                           "核心区/多点 → 园区 → 重点领域（机构数）。点击园区即在地图上选中。"),
     "hub_orgs_in_parks": ("{n} organisations in its parks", "园区内{n}家机构"),
+    "legend_caveat": ("dotted: nominal extent, not a boundary", "点线：示意范围，非边界"),
     "structure_no_parks": ("No park named in the snapshot", "暂无园区"),
     "structure_not_drawn": ("not on the map", "未上图"),
     "search": ("Search parks, organisations, districts", "搜索园区、机构、行政区"),

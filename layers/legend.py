@@ -19,7 +19,8 @@ class Legend(MacroElement):
         <details class="map-legend" {{ this.open_attr }} style="position:absolute;top:10px;right:10px;z-index:900;
             background:rgba(255,255,255,.94);padding:6px 10px;border-radius:6px;max-width:260px;
             font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">
-          <summary style="font-weight:600;cursor:pointer">{{ this.title }}</summary>
+          <summary style="font-weight:600;cursor:pointer">{{ this.title }}{% if this.caveat %}
+            <span style="font-weight:400;color:#555"> · {{ this.caveat }}</span>{% endif %}</summary>
           {{ this.body }}
         </details>
         {% endmacro %}
@@ -32,6 +33,9 @@ class Legend(MacroElement):
         self.open_attr = "open" if expanded else ""
         self._name = "Legend"
         self.title = escape(t("legend_title", lang))
+        # Collapsed, the legend still says the one thing a reader must not miss: a dotted park is
+        # a nominal extent, a size and not a boundary.
+        self.caveat = escape(t("legend_caveat", lang)) if tiers else ""
         parts = []
         if roles:
             rows = "".join(

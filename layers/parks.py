@@ -42,13 +42,13 @@ def parks_layer(parks: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs8
     """Park polygons: solid for official/OSM boundaries, dashed for approximate outlines,
     dotted for nominal extents. ``selected`` (a park_id) is drawn heavier. Parks without a
     polygon (tier 'unlocated') are left out: they are listed, never drawn at a guessed point.
-    The smallest park is drawn last, so where parks overlap or nest each can be clicked.
+    Where parks overlap or nest, a click is resolved to the smallest park containing the point
+    (the page does it); the selected park's box lists the others to pick from.
     ``area_notes`` (by park_id) replaces the bare official area in the tooltip, e.g. with its
     qualifier, source and date ("more than 7 km² (Nature, 2024)")."""
     parks = parks[is_drawn(parks.geometry)]
     if parks.empty:  # e.g. a specialisation no park has: an empty layer, still in the layer control
         return folium.GeoJson({"type": "FeatureCollection", "features": []}, name=t("layer_parks", lang))
-    parks = parks.iloc[np.argsort(-np.nan_to_num(_areas(parks), nan=0.0), kind="stable")]
     names = parks["name_zh"] if lang == "zh" else parks["name_en"]
     tiers = [term(GEOMETRY_TIERS[tier], lang) for tier in parks["geometry_tier"]]
     area_notes = area_notes or {}

@@ -218,11 +218,13 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
                                          qualifier=str(fact["qualifier"]), with_unit=False),
                           help=f"{common.fact_text(fact, lang)}\n\n{common.fact_help(fact, lang)}", border=True)
 
-    # A click: on a park's symbol or outline the map names the park (the smallest on top where
-    # parks nest); elsewhere the point is looked up in the parks.
-    drawing = (clicked.get("last_active_drawing") or {}).get("properties") or {}
+    # A click on a park's symbol names the park; anywhere else (an outline, the map) the point is
+    # looked up in the parks, and where parks nest the smallest containing it is picked.
+    drawing = clicked.get("last_active_drawing") or {}
     point = clicked.get("last_clicked")
-    picked = drawing.get("park_id") if drawing.get("park_id") in ids else None
+    symbol = (drawing.get("geometry") or {}).get("type") == "Point"
+    park_of_symbol = (drawing.get("properties") or {}).get("park_id")
+    picked = park_of_symbol if symbol and park_of_symbol in ids else None
     if picked is None and point and point.get("lng") is not None:
         lon, lat = convert([point["lng"]], [point["lat"]], source=settings.datum, target="wgs84")
         geoms = np.asarray(parks.geometry.values, dtype=object)
