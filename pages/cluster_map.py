@@ -60,6 +60,33 @@ def _aliases():
     return read_aliases()
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _area_notes(parks_key: str, lang: str, _data) -> dict[str, str]:
+    """Each park's official area as its source gives it: qualifier, source and date."""
+    del parks_key  # the cache key, with lang
+    facts = _data.facts.set_index("fact_id")
+    return {pid: f"{common.fact_text(facts.loc[fid], lang)} ({common.source_label(facts.loc[fid, 'source_id'])}, "
+                 f"{facts.loc[fid, 'as_of']})"
+            for pid, fid in zip(_data.parks["park_id"], _data.parks["area_fact_id"], strict=True)
+            if fid in facts.index}
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _structure(parks_key: str, _data):
+    """The panel's hub -> parks -> specialisations, and where each park button moves the map."""
+    del parks_key  # the cache key
+    district_bounds = dict(zip(_data.districts["district_id"].astype(str),
+                               _data.districts.geometry.bounds.itertuples(index=False, name=None), strict=True))
+    park_bounds = dict(zip(_data.parks["park_id"], _data.parks.geometry.bounds.itertuples(index=False, name=None),
+                           strict=True))
+    park_district = dict(zip(_data.parks["park_id"], _data.parks["district_id"].astype(str), strict=True))
+    lines = hub_structure(_data.hubs, _data.parks, _data.organisations)
+    # The park's outline, else (not drawn) its district.
+    shown = {line.park_id: park_bounds[line.park_id] if line.drawn else district_bounds.get(park_district[line.park_id])
+             for hub in lines for line in hub.parks}
+    return lines, shown
+
+
 def _show(park_id: str | None, bounds) -> None:
     """Select ``park_id`` (if any) on every page and in the link, and move the map to ``bounds``
     (WGS84, if given): what a search pick, a click in the structure panel or the chooser does."""
@@ -112,12 +139,8 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
     selected = st.session_state.get(common.SELECTED_PARK)
     labels = {pid: label for (kind, pid), label in map_labels(_aliases(), lang).items() if kind == "park"}
     hub_bounds = np.asarray(data.hubs.total_bounds, dtype=float)
-    # Each park's official area as its source gives it: qualifier, source and date.
-    facts_by_id = data.facts.set_index("fact_id")
-    area_notes = {pid: f"{common.fact_text(facts_by_id.loc[fid], lang)} ({common.source_label(facts_by_id.loc[fid, 'source_id'])}, "
-                       f"{facts_by_id.loc[fid, 'as_of']})"
-                  for pid, fid in zip(data.parks["park_id"], data.parks["area_fact_id"], strict=True)
-                  if fid in facts_by_id.index}
+    parks_key = common.parks_key()  # one read of the outline store per run
+    area_notes = _area_notes(parks_key, lang, data)
 
     def build_map():
         fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key)
@@ -142,7 +165,7 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
         # Imported layers live in the session only, so a map showing them is not shared.
         imported_names = common.imported_layer_names()
         cache_key = None if imported_names else (
-            common.parks_key(), lang, settings.basemap, settings.tianditu_key, tuple(chosen), selected)
+            parks_key, lang, settings.basemap, settings.tianditu_key, tuple(chosen), selected)
         view = st.session_state.get(common.MAP_VIEW)
         clicked = common.show_map(build_map, key="cluster_map", height=MAP_HEIGHT,
                                   returned_objects=["last_clicked", "last_active_drawing"],
@@ -179,14 +202,8 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
         st.caption(t("structure_caption", lang))
         with st.container(height=300, border=False, key="structure"):
             hubs = data.hubs.set_index("hub_id")
-            # Where a button moves the map: the park's outline, else (not drawn) its district.
-            district_bounds = dict(zip(data.districts["district_id"].astype(str),
-                                       data.districts.geometry.bounds.itertuples(index=False, name=None),
-                                       strict=True))
-            park_bounds = dict(zip(data.parks["park_id"], data.parks.geometry.bounds.itertuples(index=False, name=None),
-                                   strict=True))
-            park_district = dict(zip(data.parks["park_id"], data.parks["district_id"].astype(str), strict=True))
-            for hub in hub_structure(data.hubs, data.parks, data.organisations):
+            lines, shown_bounds = _structure(parks_key, data)
+            for hub in lines:
                 name = hubs.loc[hub.hub_id, "name_zh" if lang == "zh" else "name_en"]
                 st.markdown(
                     f"<span style='color:{ROLE_COLOURS.get(hub.role, '#555')};font-weight:700'>{escape(name)}</span> "
@@ -199,9 +216,8 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
                     label = labels.get(line.park_id) or park_names[line.park_id]
                     label += f" · {line.organisations}" if line.organisations else ""
                     label += "" if line.drawn else f" ({t('structure_not_drawn', lang)})"
-                    bounds = park_bounds[line.park_id] if line.drawn else district_bounds.get(park_district[line.park_id])
                     st.button(label, key=f"structure_{line.park_id}", type="tertiary", on_click=_show,
-                              args=(line.park_id, bounds))
+                              args=(line.park_id, shown_bounds[line.park_id]))
                     if line.specialisations:
                         st.caption(" · ".join(term(SPECIALISATIONS[c], lang) + (f" {n}" if n else "")
                                               for c, n in line.specialisations))
