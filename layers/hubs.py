@@ -23,8 +23,10 @@ def hub_labels(hubs: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs84"
         name = hub["name_zh"] if lang == "zh" else hub["name_en"]
         role = term(HUB_ROLES[hub["role"]], lang)
         colour = ROLE_COLOURS.get(hub["role"], "#555")
-        html = (f"<div class='hub-label' style='transform:translate(-50%,-50%);white-space:nowrap;"
-                f"font:600 12px sans-serif;color:{colour};text-shadow:0 0 3px #fff,0 0 3px #fff'>"
+        # 'map-label': moved off other labels, park symbols and clusters by layers.labels.LabelPlacer.
+        html = (f"<div class='hub-label map-label' data-priority='1' style='position:absolute;"
+                f"transform:translate(-50%,-50%);white-space:nowrap;text-align:center;"
+                f"font:600 12px/1.25 sans-serif;color:{colour};text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff'>"
                 f"{escape(name)}<br><span style='font-weight:400'>{escape(role)}</span></div>")
         folium.Marker([float(y), float(x)], icon=folium.DivIcon(html=html, icon_size=(0, 0)),
                       tooltip=folium.Tooltip(escape(f"{name} · {role}"))).add_to(group)

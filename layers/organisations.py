@@ -17,10 +17,13 @@ from layers.styles import KIND_COLOURS
 
 def organisations_layer(orgs: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs84",
                         park_names: dict[str, str] | None = None) -> folium.plugins.MarkerCluster:
-    """Organisations as circle markers in a cluster layer; a marker placed at a park anchor
-    (exact site unknown) is hollow."""
+    """Organisations with a site of their own (location tier 'site') as circle markers in a
+    cluster layer. Organisations known only by their park (tier 'park') are not points: drawn at
+    the park's anchor they looked like sites. They are counted on the park's symbol and listed in
+    its popup (``layers.parks.park_symbols``) and on the Parks page."""
     cluster = folium.plugins.MarkerCluster(name=t("layer_orgs", lang),
                                            options={"showCoverageOnHover": False, "maxClusterRadius": 40})
+    orgs = orgs[(orgs["location_tier"] == "site").to_numpy()]
     geoms = np.asarray(orgs.geometry.values, dtype=object)
     lon, lat = convert(shapely.get_x(geoms), shapely.get_y(geoms), source="wgs84", target=datum)
     park_names = park_names or {}
@@ -40,7 +43,7 @@ def organisations_layer(orgs: gpd.GeoDataFrame, *, lang: str = "en", datum: str 
         colour = KIND_COLOURS.get(org["kind"], "#555")
         folium.CircleMarker(
             [float(y), float(x)], radius=7, color=colour, weight=2,
-            fill=True, fill_color=colour, fill_opacity=0.85 if tier == "site" else 0.15,
+            fill=True, fill_color=colour, fill_opacity=0.85,
             tooltip=folium.Tooltip(details, sticky=True),
         ).add_to(cluster)
     return cluster

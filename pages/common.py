@@ -170,13 +170,112 @@ def kept_default(key: str, default: object) -> dict:
     return {} if key in st.session_state.get(_KEPT, {}) or key in st.session_state else {"default": default}
 
 
+# --------------------------------------------------------------------------------------------
+# Links that reproduce a view: the page address carries the language, basemap, selected park,
+# specialisation filter and the cluster map's view (?lang=zh&park=bda_yizhuang&spec=a,b&view=lat,lng,zoom).
+# A reload or a shared link starts a new session, which reads them once; every run writes them
+# back. Parameters other pages own (the planner's ?scenario=) are never touched.
+
+LINK_KEYS: tuple[str, ...] = ("lang", "basemap", "park", "spec", "view")
+SELECTED_PARK = "selected_park"  # the park selected on any page (the cluster map, the Parks page's pick)
+MAP_VIEW = "map_view"  # the cluster map's view: (lat, lng, zoom), from the map or a link
+_LINK_READ = "_link_read"
+
+
+def parse_view(text: object) -> tuple[float, float, float] | None:
+    """``"lat,lng,zoom"`` from a link, if it is a view of the Beijing area (else None)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        lat, lng, zoom = (float(part) for part in text.split(","))
+    except ValueError:
+        return None
+    if not (39.0 <= lat <= 41.5 and 115.0 <= lng <= 118.0 and 5 <= zoom <= 18):
+        return None
+    return round(lat, 5), round(lng, 5), round(zoom, 2)
+
+
+def format_view(view: tuple[float, float, float]) -> str:
+    lat, lng, zoom = view
+    return f"{lat:.5f},{lng:.5f},{zoom:g}"
+
+
+def apply_link() -> None:
+    """Once per session, copy the settings in the page address into session state (unknown or
+    malformed values are ignored: the defaults apply). app.py calls it before the navigation is
+    labelled, so a link with ``lang=zh`` opens in Chinese from the first paint."""
+    if st.session_state.get(_LINK_READ):
+        return
+    st.session_state[_LINK_READ] = True
+    params = st.query_params
+    if params.get("lang") in LANGUAGES:
+        st.session_state["lang"] = params["lang"]
+    if params.get("basemap"):
+        st.session_state["basemap"] = params["basemap"]  # checked against the available ones in settings()
+    park = params.get("park")
+    if park:
+        st.session_state[SELECTED_PARK] = park  # pages check it against the parks they know
+        st.session_state["parks_pick"] = park
+    if params.get("spec"):
+        from geo.vocab import SPECIALISATIONS
+
+        st.session_state["cluster_specs"] = [c for c in params["spec"].split(",") if c in SPECIALISATIONS]
+    read_view()
+
+
+_VIEW_SEEN = "_view_in_address"
+
+
+def read_view() -> None:
+    """Adopt the address's ``view`` when it changed since it was last seen here: the map writes
+    it there itself after the user moves it (``layers.address.ViewInAddress``), and Streamlit
+    sends the address with every rerun."""
+    text = st.query_params.get("view")
+    if text != st.session_state.get(_VIEW_SEEN):
+        st.session_state[_VIEW_SEEN] = text
+        view = parse_view(text)
+        if view is not None:
+            st.session_state[MAP_VIEW] = view
+
+
+def write_link() -> None:
+    """Put the current settings in the page address; only keys in ``LINK_KEYS`` change."""
+    state = st.session_state
+    wanted = {
+        "lang": state.get("lang"),
+        "basemap": state.get("basemap") if state.get("basemap") not in (None, "osm") else None,
+        "park": state.get(SELECTED_PARK) or None,
+        "spec": ",".join(state.get("cluster_specs") or []) or None,
+        "view": format_view(state[MAP_VIEW]) if state.get(MAP_VIEW) else None,
+    }
+    st.session_state[_VIEW_SEEN] = wanted["view"]
+    for key, value in wanted.items():
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+def select_park(park_id: str | None) -> None:
+    """Select a park for every page (and the link); None clears the selection."""
+    if park_id is None:
+        st.session_state.pop(SELECTED_PARK, None)
+    else:
+        st.session_state[SELECTED_PARK] = park_id
+    write_link()
+
+
 def settings(*, widgets: bool = True) -> Settings:
     """The sidebar: language and basemap, shared by every page through session state.
 
     With ``widgets=False`` the settings are read from session state only, and the page draws
-    the widgets later in the run with ``sidebar_after(settings)``.
+    the widgets later in the run with ``sidebar_after(settings)``. The settings in the page
+    address are read at a session's start and written back on every run (``apply_link``).
     """
     _leave_pages_directory_mode()
+    apply_link()
+    read_view()
     _keep_widget_values()
     if st.session_state.get("lang") not in LANGUAGES:
         st.session_state["lang"] = "en"
@@ -186,6 +285,7 @@ def settings(*, widgets: bool = True) -> Settings:
     basemap = st.session_state["basemap"]
     current = Settings(lang=st.session_state["lang"], basemap=basemap, datum=datum_of(basemap),
                        tianditu_key=key)
+    write_link()
     if widgets:
         sidebar(current)
     return current
@@ -335,11 +435,14 @@ def _bounds_dict(bounds: list) -> dict:
 
 
 def show_map(fmap: folium.Map | Callable[[], folium.Map], *, key: str, height: int = 560,
-             returned_objects: list[str] | None = None, cache_key: Hashable | None = None) -> dict:
+             returned_objects: list[str] | None = None, cache_key: Hashable | None = None,
+             center: tuple[float, float] | None = None, zoom: float | None = None) -> dict:
     """Render a folium map; only the listed interactions rerun the script (none by default).
 
     ``fmap`` may be a function building the map; with a ``cache_key`` (which must contain
     everything the map depends on) the map is built and rendered once per key for all sessions.
+    ``center`` (lat, lng) and ``zoom`` move the drawn map without rebuilding it (streamlit-folium
+    sets the view when they change).
     """
     if cache_key is not None:
         rendered = _cached_render(key, cache_key, fmap if callable(fmap) else (lambda: fmap))
@@ -351,7 +454,7 @@ def show_map(fmap: folium.Map | Callable[[], folium.Map], *, key: str, height: i
                 "all_drawings": None, "last_active_drawing": None,
                 "bounds": _bounds_dict(rendered.bounds), "zoom": rendered.zoom,
                 "last_circle_radius": None, "last_circle_polygon": None, "selected_layers": None,
-                "selected_tags": None, "last_geocoder_result": None}
+                "selected_tags": None, "last_geocoder_result": None, "center": None}
     hash_key = rendered.component_key
 
     def on_change() -> None:  # as st_folium: the keyed state mirrors the component's value
@@ -360,7 +463,8 @@ def show_map(fmap: folium.Map | Callable[[], folium.Map], *, key: str, height: i
     value = streamlit_folium._component_func(
         script=rendered.script, header=rendered.header, html=rendered.html, id=rendered.map_id,
         key=hash_key, height=height, width=None, returned_objects=returned,
-        default={k: v for k, v in defaults.items() if k in returned}, zoom=None, center=None,
+        default={k: v for k, v in defaults.items() if k in returned}, zoom=zoom,
+        center=None if center is None else [center[0], center[1]],
         feature_group=None, return_on_hover=False, layer_control=None, pixelated=False,
         css_links=list(rendered.css_links), js_links=list(rendered.js_links), on_change=on_change,
         wrap_longitude=False)

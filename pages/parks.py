@@ -146,6 +146,7 @@ with common.friendly_errors(lang):
     if st.session_state.get("parks_pick") not in ids:
         st.session_state.pop("parks_pick", None)
     park_id = st.selectbox(tr("pick", lang), ids, format_func=names.get, key="parks_pick")
+    common.select_park(park_id)  # the park in the page address, and selected on the cluster map
     park = parks.set_index("park_id").loc[park_id]
     located = bool(is_drawn([park.geometry])[0])
 
@@ -254,6 +255,9 @@ with common.friendly_errors(lang):
 
     st.subheader(f"{tr('orgs', lang)} ({len(park_orgs)})")
     if len(park_orgs):
+        # Organisations known only by their park are not points on the maps: they are listed here.
+        at_park = int((park_orgs["location_tier"] == "park").sum())
+        st.caption(t("park_orgs_located", lang, park=at_park, site=len(park_orgs) - at_park))
         st.dataframe(pd.DataFrame({
             t("name", lang): park_orgs["name_zh" if lang == "zh" else "name_en"],
             t("kind", lang): [term(ORGANISATION_KINDS[k], lang) for k in park_orgs["kind"]],

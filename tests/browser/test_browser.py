@@ -54,7 +54,15 @@ def test_map_draws_districts_parks_and_organisations(page, server):
     _open(page, server)
     frame = _map(page)
     frame.locator("path.leaflet-interactive").nth(polygons - 1).wait_for(timeout=60_000)
-    frame.locator(".marker-cluster").first.wait_for(timeout=60_000)
+    # Issue 11: only organisations with a site of their own are points (clustered); those known
+    # only by their park are counted on its symbol, one per drawn park.
+    sites = int((snapshot.organisations["location_tier"] == "site").sum())
+    handle = page.query_selector(MAP_FRAME).content_frame()
+    handle.wait_for_function(
+        "(n) => { const m = Object.values(window).find(v => v instanceof L.Map);"
+        " return Object.values(m._layers).some(l => l instanceof L.MarkerClusterGroup && l.getLayers().length === n); }",
+        arg=sites, timeout=60_000)
+    assert frame.locator(".park-mark").count() == int(snapshot.parks.geometry.notna().sum())
     assert frame.locator("path.leaflet-interactive").count() >= polygons
     assert frame.locator(".hub-label").count() == len(snapshot.hubs)
     assert frame.locator(".map-legend").count() == 1
