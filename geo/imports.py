@@ -736,6 +736,12 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
     with np.errstate(invalid="ignore"):
         finite = np.isfinite(bounds).all(axis=1) | empty_before
         in_range = ((bounds[:, 0] >= -180) & (bounds[:, 2] <= 180) & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90))
+    if not bool((kinds == 0).all()):  # GEOS bounds skip a NaN vertex of a line or polygon: look at each one
+        others = np.flatnonzero(present & (kinds != 0))
+        coords, owner = shapely.get_coordinates(geoms[others], return_index=True)
+        broken = np.bincount(owner, weights=(~np.isfinite(coords).all(axis=1)).astype(float),
+                             minlength=len(others)) > 0
+        finite[others[broken]] = False
     coords_ok = ~present | (finite & (in_range | empty_before))
     unusable = np.flatnonzero(present & ~coords_ok)
     for position, problem in zip(unusable, diagnose(geoms[unusable], beijing=False, max_vertices=None),

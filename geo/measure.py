@@ -85,6 +85,14 @@ def repair_geometries(geometries: NDArray[np.object_] | gpd.GeoSeries
     geoms = np.asarray(geometries, dtype=object)
     missing = np.array([g is None for g in geoms], dtype=bool)
     geoms = np.where(missing, shapely.Polygon(), geoms)
+    # GEOS cannot test or repair a geometry with a NaN or Infinity coordinate (it raises): such a
+    # geometry is reported as empty (unusable), never passed on.
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    broken = np.bincount(owner, weights=(~np.isfinite(coords).all(axis=1)).astype(float), minlength=len(geoms)) > 0
+    if broken.any():
+        geoms = geoms.copy()
+        geoms[broken] = shapely.Polygon()
+        missing = missing | broken
     invalid = ~shapely.is_valid(geoms)
     reasons = tuple(shapely.is_valid_reason(geoms[invalid]).tolist())
     if invalid.any():

@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from geo.datums import convert_geometries
-from geo.errors import GeoError, NoUsableRowsError
+from geo.errors import GeoError, ImportRefusedError, NoUsableRowsError
 from geo.geometry_check import DEFAULT_MAX_VERTICES, FIXES, GeometryProblem, diagnose, swap_axes
 from geo.imports import LIMITS, ImportedLayer, ImportLimits, read_upload
 from geo.measure import repair_geometries
@@ -451,6 +451,8 @@ def intake_upload(data: bytes, *, filename: str, datum: str | None = None, swap_
     try:
         layer = read_upload(data, filename=filename, datum=datum, swap_axes=swap_axes, limits=limits)
     except NoUsableRowsError as exc:
+        if not exc.refused:
+            raise ImportRefusedError("the file contains no features: there is nothing to add") from exc
         return ParcelIntake(empty_parcels(), tuple(_refused_row(row, reason, exc.row_label)
                                                    for row, reason in exc.refused if rows is None or row in rows))
     if corner_column is not None:

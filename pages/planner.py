@@ -54,6 +54,7 @@ TEXT = {
     "deleted": ("Deleted “{name}”; restore it from the Scenarios tab within {days} days.",
                 "已删除“{name}”，{days}天内可在“方案”标签页恢复。"),
     "author": ("Author (kept with the scenario)", "作者（随方案保存）"),
+    "author_short": ("Author", "作者"),
     "tab_map": ("Map and parcels", "地图与地块"),
     "tab_progress": ("Progress against the plan", "目标完成情况"),
     "tab_scenarios": ("Scenarios", "方案"),
@@ -163,12 +164,14 @@ def open_scenario(name: str | None) -> None:
         del st.query_params["scenario"]
 
 
-def flash(level: str, text: str) -> None:
-    st.session_state.setdefault("planner_flash", []).append((level, text))
+def flash(level: str, text: str, *, slot: str = "top") -> None:
+    """A message for the next run, shown in ``slot``: "top" (under the scenario bar) or "upload"
+    (beside the upload button, where the user is looking)."""
+    st.session_state.setdefault(f"planner_flash_{slot}", []).append((level, text))
 
 
-def show_flash() -> None:
-    for level, text in st.session_state.pop("planner_flash", []):
+def show_flash(slot: str = "top") -> None:
+    for level, text in st.session_state.pop(f"planner_flash_{slot}", []):
         getattr(st, level)(text)
 
 
@@ -182,20 +185,21 @@ def default_new_name(lang: str) -> str:
     return f"方案 {stamp}" if lang == "zh" else f"Scenario {stamp}"
 
 
-def report_intake(intake: ParcelIntake, lang: str) -> None:
+def report_intake(intake: ParcelIntake, lang: str, *, slot: str = "top") -> None:
     if intake.refused:
         lines = "\n".join(f"- {markdown_text(r.label)}: **{markdown_text(term_of('problem', r.code, lang))}**"
                           f" — {markdown_text(r.message)}" for r in intake.refused[:50])
-        flash("error", f"{tr('refused', lang, n=len(intake.refused))}\n{lines}")
+        flash("error", f"{tr('refused', lang, n=len(intake.refused))}\n{lines}", slot=slot)
     if intake.notes:
-        flash("warning", tr("repaired", lang) + "\n" + "\n".join(f"- {markdown_text(n)}" for n in intake.notes[:50]))
+        flash("warning", tr("repaired", lang) + "\n" + "\n".join(f"- {markdown_text(n)}" for n in intake.notes[:50]),
+              slot=slot)
 
 
-def add_to_scenario(store: ScenarioStore, intake: ParcelIntake, lang: str, author: str) -> None:
+def add_to_scenario(store: ScenarioStore, intake: ParcelIntake, lang: str, author: str, *, slot: str = "top") -> None:
     """New parcels go into the open scenario, or create one under the chosen (unique) name."""
-    report_intake(intake, lang)
+    report_intake(intake, lang, slot=slot)
     if intake.parcels.empty:
-        flash("info", tr("nothing_added", lang))
+        flash("info", tr("nothing_added", lang), slot=slot)
         return
     name = current_name()
     if name is None or not store.exists(name):
@@ -204,7 +208,7 @@ def add_to_scenario(store: ScenarioStore, intake: ParcelIntake, lang: str, autho
     else:
         store.append(name, intake.parcels, author=author or "")
     open_scenario(name)
-    flash("success", markdown_text(tr("added", lang, n=len(intake.parcels), name=name)))
+    flash("success", markdown_text(tr("added", lang, n=len(intake.parcels), name=name)), slot=slot)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -355,6 +359,8 @@ def upload_section(store: ScenarioStore, lang: str, author: str) -> None:
     with st.container(border=True):
         upload = st.file_uploader(tr("upload", lang), key="planner_upload",
                                   type=["geojson", "json", "gpkg", "zip", "kml", "kmz", "csv", "tsv", "txt", "xlsx"])
+        with st.container():  # the result of the last upload, beside the button that made it
+            show_flash("upload")
         if upload is None:
             return
         data_bytes = upload.getvalue()
@@ -394,9 +400,9 @@ def upload_section(store: ScenarioStore, lang: str, author: str) -> None:
                                        name_column=None if corner_column else name_column or None, swap_axes=swap,
                                        corner_column=corner_column)
             except (ImportRefusedError, GeoError) as exc:
-                flash("error", markdown_text(str(exc)))
+                flash("error", markdown_text(str(exc)), slot="upload")
                 st.rerun()
-            add_to_scenario(store, intake, lang, author)
+            add_to_scenario(store, intake, lang, author, slot="upload")
             swap_rows = intake.rows_with_fix("swap_axes")
             st.session_state["planner_swap_fix"] = ({"sha": hashlib.sha256(data_bytes).hexdigest(), "rows": swap_rows,
                                                      "datum": datum or None, "name_column": name_column or None}
@@ -410,7 +416,7 @@ def upload_section(store: ScenarioStore, lang: str, author: str) -> None:
                 intake = intake_upload(data_bytes, filename=upload.name, datum=pending["datum"], swap_axes=True,
                                        rows=tuple(pending["rows"]), name_column=pending["name_column"])
                 st.session_state["planner_swap_fix"] = None
-                add_to_scenario(store, intake, lang, author)
+                add_to_scenario(store, intake, lang, author, slot="upload")
                 st.rerun()
 
 
@@ -468,7 +474,7 @@ def parcels_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str,
                                                 zip(measured["number"], measured["name"], strict=True)], strict=True))
         st.dataframe(pd.DataFrame({tr("overlap_a", lang): pairs["a"].map(labels),
                                    tr("overlap_b", lang): pairs["b"].map(labels),
-                                   f"{tr('overlap', lang)} ({t('parcel', lang)}, {'亩' if lang == 'zh' else 'mu'})":
+                                   f"{tr('overlap', lang)} ({'亩' if lang == 'zh' else 'mu'})":
                                        pairs["overlap_mu"], f"{tr('overlap', lang)} (m²)": pairs["overlap_m2"]}),
                      hide_index=True, width="stretch")
     ok = measured[measured["problem"].isna()]
@@ -498,7 +504,8 @@ def parcels_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str,
             "plot_ratio": st.column_config.NumberColumn(tr("plot_ratio", lang), min_value=0.0, max_value=20.0,
                                                         format="%.2f"),
             "area_mu": st.column_config.NumberColumn(f"{t('area', lang)} ({unit_mu})", format="%.2f"),
-            "area_ha": st.column_config.NumberColumn(f"{t('area', lang)} (ha)", format="%.2f"),
+            "area_ha": st.column_config.NumberColumn(f"{t('area', lang)} ({'公顷' if lang == 'zh' else 'ha'})",
+                                                     format="%.2f"),
             "area_m2": st.column_config.NumberColumn(f"{t('area', lang)} (m²)", format="%.0f"),
             "counted_mu": st.column_config.NumberColumn(tr("counted", lang), format="%.2f"),
             "overlaps_with": st.column_config.TextColumn(tr("overlaps_with", lang)),
@@ -551,7 +558,7 @@ def progress_section(measured: gpd.GeoDataFrame | None, data, lang: str) -> None
     first = facts.loc[TARGETS[0].fact_id] if TARGETS[0].fact_id in facts.index else None
     if first is not None:
         st.caption(tr("target_sources", lang, source=common.source_label(first["source_id"])
-                      + f" ({t('as_of', lang)} {first['as_of']})"))
+))
     if measured is None or measured["problem"].isna().sum() == 0:
         return
     for scope, column, label in (("district_id", "district", tr("per_district", lang)),
@@ -567,7 +574,8 @@ def progress_section(measured: gpd.GeoDataFrame | None, data, lang: str) -> None
             chart.bar_chart(part.rename(columns={"scope": tr("scope_" + column, lang), "achieved": unit}),
                             x=tr("scope_" + column, lang), y=unit, x_label=tr("scope_" + column, lang),
                             y_label=f"{metric_label(target.key, lang)} ({unit})", height=240)
-        wide = table.pivot(index="scope", columns="target", values="achieved")
+        wide = table.pivot(index="scope", columns="target", values="achieved").rename_axis(
+            tr("scope_" + column, lang))
         wide.columns = [metric_label(c, lang) for c in wide.columns]
         st.dataframe(wide, width="stretch")
 
@@ -582,7 +590,7 @@ def scenarios_tab(store: ScenarioStore, lang: str) -> None:
             f"{t('area', lang)} ({unit_mu})": [round(s.area_mu, 2) if s.area_mu is not None else None for s in saved],
             f"{t('area', lang)} (m²)": [round(s.area_m2) if s.area_m2 is not None else None for s in saved],
             tr("last_change", lang): [when(s.updated_at) for s in saved],
-            tr("author", lang): [s.author for s in saved], tr("version", lang): [s.version for s in saved],
+            tr("author_short", lang): [s.author for s in saved], tr("version", lang): [s.version for s in saved],
         }), hide_index=True, width="stretch")
         c1, c2 = st.columns([3, 1])
         pick = c1.selectbox(tr("scenario", lang), [s.name for s in saved], key="planner_list_pick")

@@ -18,6 +18,7 @@ from pyproj import Geod
 from streamlit.testing.v1 import AppTest
 
 from geo import cli
+from geo.errors import ImportRefusedError
 from geo.export import read_export
 from geo.parcels import (add_parcels, apply_map_edits, intake_features, intake_upload, parcels_from_features)
 from geo.planner import export_scenario, measure_parcels, overlap_table, progress, totals
@@ -162,8 +163,8 @@ def test_4_the_picker_shows_the_scenario_being_edited(store):
 
 
 def test_4_an_empty_file_creates_no_scenario(store):
-    intake = intake_upload(_geojson(), filename="empty.geojson")
-    assert intake.parcels.empty and not intake.refused
+    with pytest.raises(ImportRefusedError, match="contains no features"):
+        intake_upload(_geojson(), filename="empty.geojson")
     assert store.list() == []
 
 
@@ -189,9 +190,9 @@ def test_4_scenarios_are_renamed_duplicated_deleted_and_restored_on_the_page(sto
 def test_4_the_scenarios_tab_lists_parcels_area_change_and_author(store):
     store.create("north", parcels_from_features([_feature(LOT_A), _feature(LOT_B)]), author="王工")
     at = _planner("north")
-    table = next(d.value for d in at.dataframe if "Author (kept with the scenario)" in d.value.columns)
+    table = next(d.value for d in at.dataframe if "Author" in d.value.columns)
     row = table.iloc[0]
-    assert row["Scenario"] == "north" and row["Parcels"] == 2 and row["Author (kept with the scenario)"] == "王工"
+    assert row["Scenario"] == "north" and row["Parcels"] == 2 and row["Author"] == "王工"
     union = _geodesic_union_m2([LOT_A, LOT_B])
     assert row["Area (m²)"] == pytest.approx(union, rel=1e-4)
 
@@ -357,7 +358,7 @@ def test_8_the_chinese_planner_shows_chinese_labels_and_no_server_path(store):
     assert str(store.path.parent) not in shown and "planner.sqlite" not in shown
     for code in ("standard_factory", "under_construction", "new_industrial_land"):
         assert code not in shown
-    per_hub = [d.value for d in at.dataframe if d.value.index.name == "scope"]
+    per_hub = [d.value for d in at.dataframe if d.value.index.name in ("区", "核心区/多点")]
     assert per_hub and all(not str(c).isascii() for c in per_hub[0].columns)
 
 
@@ -458,3 +459,17 @@ def test_a_table_of_corner_points_in_gcj02_becomes_one_parcel_per_name():
         shapely.normalize(intake.parcels.geometry.iloc[0]).equals_exact(shapely.normalize(LOT_A), 1e-7)
     (refused,) = intake.refused
     assert "'孤点'" in refused.label and "at least 3" in refused.message
+
+
+def test_9_one_nan_vertex_inside_finite_bounds_is_refused_and_the_good_parcel_added(isolated_app, tmp_path, capsys):
+    one_nan = {"type": "Polygon", "coordinates": [[[116.3, 39.7], [float("nan"), 39.7], [116.31, 39.71],
+                                                   [116.3, 39.71], [116.3, 39.7]]]}
+    data = _geojson(_feature(LOT_A, name="fine"), _feature(one_nan, name="nan one"))
+    intake = intake_upload(data, filename="nan.geojson", name_column="name")
+    assert intake.parcels["name"].tolist() == ["fine"]
+    assert intake.refused[0].row == 2 and "NaN or Infinity" in intake.refused[0].message
+    source = tmp_path / "nan.geojson"
+    source.write_bytes(data)
+    assert cli.main(["scenario", "import", str(source), "--name", "nan"]) == 1
+    assert "feature 2" in capsys.readouterr().err
+    assert len(ScenarioStore().load("nan")[0]) == 1
