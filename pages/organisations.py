@@ -64,7 +64,10 @@ with common.friendly_errors(lang):
     if hubs:
         keep &= placed["hub_id_joined"].isin(hubs).to_numpy()
     shown = placed[keep]
-    st.caption(f"{t('organisations_count', lang)}: {len(shown)} / {len(orgs)}")
+    at_site = int((shown["location_tier"] == "site").sum())
+    # Only organisations with a site of their own are points; the others are counted on their park.
+    st.caption(f"{t('organisations_count', lang)}: {len(shown)} / {len(orgs)} · "
+               + t("orgs_on_map_split", lang, site=at_site, park=len(shown) - at_site))
 
     if shown.empty:
         st.info(t("no_results", lang))
