@@ -216,7 +216,7 @@ def _door(frame: gpd.GeoDataFrame, *, rows: list[int | None], row_label: str
           ) -> tuple[gpd.GeoDataFrame, list[RefusedParcel], list[str]]:
     """Check every candidate parcel: attributes, then geometry; repair invalid rings."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    problems = diagnose(geoms, polygons_only=True, beijing=True, max_vertices=MAX_VERTICES_PER_PARCEL)
+    problems = parcel_problems(geoms)
     names = [_clean_name(n) for n in frame["name"]] if "name" in frame else [""] * len(frame)
     refused: list[RefusedParcel] = []
     keep = np.ones(len(frame), dtype=bool)
@@ -465,10 +465,15 @@ def intake_upload(data: bytes, *, filename: str, datum: str | None = None, swap_
 
 # ----------------------------------------------------------------------------- stored scenarios
 
+def parcel_problems(geometries: object) -> list[GeometryProblem | None]:
+    """What stops each outline from being a parcel (None: nothing): the rules of the door, for
+    candidates, stored parcels, fixes and measurements alike."""
+    return diagnose(geometries, polygons_only=True, beijing=True, max_vertices=MAX_VERTICES_PER_PARCEL)
+
+
 def diagnose_parcels(parcels: gpd.GeoDataFrame) -> list[GeometryProblem | None]:
     """What stops each stored parcel from being measured (None: nothing)."""
-    return diagnose(np.asarray(parcels.geometry.values, dtype=object), polygons_only=True, beijing=True,
-                    max_vertices=MAX_VERTICES_PER_PARCEL)
+    return parcel_problems(np.asarray(parcels.geometry.values, dtype=object))
 
 
 def fix_parcels(parcels: gpd.GeoDataFrame, parcel_ids: list[str], *, fix: str,
@@ -490,14 +495,11 @@ def fix_parcels(parcels: gpd.GeoDataFrame, parcel_ids: list[str], *, fix: str,
         if not datum:
             raise ParcelError("choose the coordinate system the parcel's coordinates are in")
         code = check_input_datum(datum)
-        fixed = np.array([None if g is None else shapely.transform(
-            g, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], datum=code))) for g in geoms[chosen]],
-            dtype=object)
+        fixed = shapely.transform(geoms[chosen], lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], datum=code)))
     else:
         raise ParcelError(f"unknown fix {fix!r}: use swap_axes or choose_datum")
-    still = [(pid, p) for pid, p in zip(out.loc[chosen, "parcel_id"], diagnose(
-        fixed, polygons_only=True, beijing=True, max_vertices=MAX_VERTICES_PER_PARCEL), strict=True)
-        if p is not None]
+    still = [(pid, p) for pid, p in zip(out.loc[chosen, "parcel_id"], parcel_problems(fixed), strict=True)
+             if p is not None]
     if still:
         raise ParcelError(f"after the fix, parcel {still[0][0]!r} is still unusable: {still[0][1].message}")
     repaired, _ = repair_geometries(fixed)

@@ -20,14 +20,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.geometry_check import GeometryProblem, diagnose
+from geo.geometry_check import GeometryProblem
 from geo.export import ExportedFile, ExportMetadata, export_filename, export_frame, source_records
 from geo.joins import assign_areas
 from geo.measure import M2_PER_MU, project_equal_area, repair_geometries
 from geo.parcels import (  # noqa: F401  re-exported: the planner's public names
-    DEFAULT_PLOT_RATIO, LAND_USES, MAX_PARCELS, MAX_VERTICES_PER_PARCEL, PARCEL_COLUMNS, STATUSES, USES, ParcelError, empty_parcels,
-    diagnose_parcels, new_parcel_id, normalise, parcels_from_features, parcels_from_geojson, parcels_from_layer,
-    parcels_to_geojson)
+    DEFAULT_PLOT_RATIO, LAND_USES, MAX_PARCELS, PARCEL_COLUMNS, STATUSES, USES, ParcelError, empty_parcels,
+    diagnose_parcels, new_parcel_id, normalise, parcel_problems, parcels_from_features, parcels_from_geojson,
+    parcels_from_layer, parcels_to_geojson)
 from geo.shapes import is_drawn
 from geo.snapshot import Snapshot
 
@@ -161,7 +161,7 @@ def measure_geometries(geometries: np.ndarray, *, parks: gpd.GeoDataFrame, distr
                        hubs: gpd.GeoDataFrame) -> GeometryMeasures:
     """Areas, overlaps, park shares and the district/hub of each outline (see ``measure_parcels``)."""
     geoms = np.asarray(geometries, dtype=object).copy()
-    problems = tuple(diagnose(geoms, polygons_only=True, beijing=True, max_vertices=MAX_VERTICES_PER_PARCEL))
+    problems = tuple(parcel_problems(geoms))
     usable_mask = np.array([p is None for p in problems], dtype=bool)
     n = len(geoms)
     area, counted, share = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
