@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import sys
@@ -282,12 +281,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_brief(args: argparse.Namespace) -> int:
     """One park's A4 brief as a PDF (geo.brief.park_brief), with OSM site context if --osm is given."""
     from geo.brief import park_brief
-    from geo.osm_store import ParkGeometryStore, apply_overrides
+    from geo.osm_store import ParkGeometryStore, snapshot_with_overrides
     from geo.snapshot import load_snapshot
 
-    snapshot = load_snapshot(args.snapshot)
-    parks = apply_overrides(snapshot.parks, store=ParkGeometryStore(args.data_dir))
-    snapshot = dataclasses.replace(snapshot, parks=parks)
+    snapshot = snapshot_with_overrides(load_snapshot(args.snapshot), store=ParkGeometryStore(args.data_dir))
+    parks = snapshot.parks
     context = None
     if args.osm:
         from geo.osm import context_layers, read_osm_file

@@ -4,7 +4,6 @@ the same door for parcels, the same measurements and the same export as the app.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -16,15 +15,11 @@ from geo.snapshot import Snapshot
 
 def _snapshot(args: argparse.Namespace) -> Snapshot:
     """The snapshot as the app shows it: bundled data with the data folder's confirmed OSM outlines."""
-    from geo.osm_store import ParkGeometryStore, apply_overrides
+    from geo.osm_store import ParkGeometryStore, snapshot_with_overrides
     from geo.scenarios import data_dir
     from geo.snapshot import load_snapshot
 
-    snapshot = load_snapshot(args.snapshot)
-    store = ParkGeometryStore(data_dir(args.data_dir))
-    if not store.list():
-        return snapshot
-    return dataclasses.replace(snapshot, parks=apply_overrides(snapshot.parks, store=store))
+    return snapshot_with_overrides(load_snapshot(args.snapshot), store=ParkGeometryStore(data_dir(args.data_dir)))
 
 
 def _store(args: argparse.Namespace):  # noqa: ANN202 - ScenarioStore, imported late to keep the CLI quick

@@ -12,6 +12,7 @@ date, the ODbL attribution), and ``restore(park_id)`` brings the previous outlin
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -19,7 +20,7 @@ import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -29,6 +30,9 @@ import shapely
 from geo import storage
 from geo.measure import area, areas, repair_geometries
 from geo.osm import OSM_ATTRIBUTION, OSMError, OSMMatchError, _park_row
+
+if TYPE_CHECKING:
+    from geo.snapshot import Snapshot
 
 STORE_NAME = "park_geometry.sqlite"
 
@@ -410,3 +414,11 @@ def apply_overrides(parks: gpd.GeoDataFrame, *, store: ParkGeometryStore | None 
     if "area_km2" in out:
         out.loc[hit, "area_km2"] = areas(out.geometry[hit], unit="km2").to_numpy()
     return out
+
+
+def snapshot_with_overrides(snapshot: Snapshot, *, store: ParkGeometryStore) -> Snapshot:
+    """The snapshot as every reader shows it: its parks with the store's confirmed OpenStreetMap
+    outlines laid over them (``apply_overrides``); the snapshot itself when nothing is overridden."""
+    if not store.list():
+        return snapshot
+    return dataclasses.replace(snapshot, parks=apply_overrides(snapshot.parks, store=store))

@@ -5,7 +5,6 @@ OpenStreetMap extract with its cached site context and street network."""
 from __future__ import annotations
 
 import bz2
-import dataclasses
 import hashlib
 import logging
 import os
@@ -28,7 +27,7 @@ import streamlit_folium
 
 from geo.errors import GeoError
 from geo.osm import context_layers
-from geo.osm_store import ParkGeometryStore, apply_overrides
+from geo.osm_store import ParkGeometryStore, snapshot_with_overrides
 from geo.scenarios import data_dir
 from geo.snapshot import Snapshot, load_snapshot
 from layers.assets import MissingAssetError
@@ -73,10 +72,7 @@ def overrides_revision(store: ParkGeometryStore | None = None) -> int:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _with_overrides(version: str, directory: str, revision: int, _base: Snapshot) -> Snapshot:
     del version, revision  # cache keys: a new snapshot or a new apply/restore rebuilds the parks
-    store = ParkGeometryStore(directory)
-    if not store.list():
-        return _base  # nothing overridden: the snapshot exactly as built
-    return dataclasses.replace(_base, parks=apply_overrides(_base.parks, store=store))
+    return snapshot_with_overrides(_base, store=ParkGeometryStore(directory))
 
 
 def snapshot() -> Snapshot:
