@@ -198,11 +198,16 @@ class ScenarioStore:
             raise ScenarioError(f"no scenario named {name!r}")
         return _info(row)
 
-    def exists(self, name: str) -> bool:
+    def find(self, name: str) -> ScenarioInfo | None:
+        """The live planner scenario called ``name``, or None (no such scenario, or a saved layer)."""
         try:
-            return self.info(name).kind == "parcels"
+            info = self.info(name)
         except ScenarioError:
-            return False
+            return None
+        return info if info.kind == "parcels" else None
+
+    def exists(self, name: str) -> bool:
+        return self.find(name) is not None
 
     def load(self, name: str) -> tuple[gpd.GeoDataFrame, int]:
         """The scenario's parcels (every one, problem parcels included) and its version."""
@@ -328,11 +333,7 @@ class ScenarioStore:
         """Rename a scenario (its history follows it). Returns the new version."""
         old, new = check_name(old), check_name(new)
         with self._transaction() as tx:
-            row = tx.live(old)
-            if row is None:
-                raise ScenarioError(f"no scenario named {old!r}")
-            if row["version"] != expected_version:
-                raise _conflict(old, row["version"], expected_version)
+            row = tx.expect(old, expected_version)
             if new != old and tx.live(new) is not None:
                 raise ScenarioExistsError(f"a scenario named {new!r} already exists: choose another name")
             version = row["version"] + 1
@@ -398,11 +399,7 @@ class ScenarioStore:
         """
         name = check_name(name)
         with self._transaction() as tx:
-            row = tx.live(name)
-            if row is None:
-                raise ScenarioError(f"no scenario named {name!r}")
-            if row["version"] != expected_version:
-                raise _conflict(name, row["version"], expected_version)
+            row = tx.expect(name, expected_version)
             previous = tx.connection.execute(
                 "SELECT content, version FROM scenario_history WHERE scenario_id = ? AND version < ?"
                 " AND content != ? ORDER BY version DESC LIMIT 1",
@@ -450,6 +447,23 @@ class _Transaction:
     def live(self, name: str) -> sqlite3.Row | None:
         return self.connection.execute("SELECT * FROM scenario WHERE name = ? AND deleted_at IS NULL",
                                        (name,)).fetchone()
+
+    def expect(self, name: str, version: int) -> sqlite3.Row:
+        """The live row of ``name``, which must be at ``version``.
+
+        Raises
+        ------
+        ScenarioError
+            If there is no such scenario.
+        ScenarioConflictError
+            If it is at another version.
+        """
+        row = self.live(name)
+        if row is None:
+            raise ScenarioError(f"no scenario named {name!r}")
+        if row["version"] != version:
+            raise _conflict(name, row["version"], version)
+        return row
 
     def history(self, scenario_id: int, version: int, saved_at: str, author: str, change: str,
                 content: bytes) -> None:
