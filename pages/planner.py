@@ -16,7 +16,7 @@ from geo.parcels import (STATUSES, USES, ParcelIntake, apply_map_edits, fix_parc
                          intake_upload, suggest_name_column)
 from geo.planner import (TARGETS, GeometryMeasures, compare, export_scenario, export_scenario_filename, geometry_key,
                          measure_geometries, measure_parcels, overlap_table, progress, scenario_bounds, totals)
-from geo.scenarios import MAX_NAME_CHARS, RETENTION_DAYS, ScenarioError, ScenarioStore
+from geo.scenarios import MAX_NAME_CHARS, RETENTION_DAYS, ScenarioError, ScenarioInfo, ScenarioStore
 from geo.tables import INPUT_DATUMS
 from geo.vocab import PARCEL_PROBLEMS
 from layers.basemap import base_map
@@ -230,9 +230,9 @@ def _measured(store_path: str, scenario_id: int, version: int, parks: str, _stor
     return measure_parcels(parcels, parks=_data.parks, districts=_data.districts, hubs=_data.hubs, geometry=geometry)
 
 
-def measured_scenario(store: ScenarioStore, name: str, data) -> tuple[gpd.GeoDataFrame, int]:
-    info = store.info(name)
-    return _measured(str(store.path), info.scenario_id, info.version, common.parks_key(), store, data), info.version
+def measured_scenario(store: ScenarioStore, info: ScenarioInfo, data) -> gpd.GeoDataFrame:
+    """The version ``info`` names, measured (cached for all sessions)."""
+    return _measured(str(store.path), info.scenario_id, info.version, common.parks_key(), store, data)
 
 
 def name_maps(data, lang: str) -> dict[str, dict[str, str]]:
@@ -244,7 +244,8 @@ def name_maps(data, lang: str) -> dict[str, dict[str, str]]:
 
 # ------------------------------------------------------------------ sections
 
-def scenario_bar(store: ScenarioStore, name: str | None, version: int | None, lang: str) -> None:
+def scenario_bar(store: ScenarioStore, name: str | None, info: ScenarioInfo | None, lang: str) -> None:
+    version = info.version if info is not None else None
     saved = store.list_scenarios()
     names = [s.name for s in saved]
     left, middle, right = st.columns([3, 1, 1])
@@ -274,7 +275,6 @@ def scenario_bar(store: ScenarioStore, name: str | None, version: int | None, la
         st.text_input(tr("new_name", lang), value=default_new_name(lang), key="planner_new_name",
                       max_chars=MAX_NAME_CHARS)
         return
-    info = store.info(name)
     author = tr("by", lang, author=info.author) if info.author else ""
     st.caption(markdown_text(tr("editing", lang, name=name, version=version, when=when(info.updated_at),
                                 author=author)))
@@ -621,8 +621,9 @@ def compare_tab(store: ScenarioStore, data, settings, lang: str) -> None:
     c1, c2 = st.columns(2)
     first = c1.selectbox(tr("first", lang), saved, key="planner_compare_first")
     second = c2.selectbox(tr("second", lang), [s for s in saved if s != first], key="planner_compare_second")
-    a, version_a = measured_scenario(store, first, data)
-    b, version_b = measured_scenario(store, second, data)
+    info_a, info_b = store.info(first), store.info(second)
+    a, b = measured_scenario(store, info_a, data), measured_scenario(store, info_b, data)
+    version_a, version_b = info_a.version, info_b.version
     names = name_maps(data, lang)
     for scope, column, label in (("district_id", "district", tr("per_district", lang)),
                                  ("hub_id", "hub", tr("per_hub", lang))):
@@ -660,13 +661,15 @@ with common.friendly_errors(lang):
     store = ScenarioStore()
     st.title(tr("title", lang))
     name = current_name()
-    measured, version = measured_scenario(store, name, data) if name and store.exists(name) else (None, None)
-    scenario_bar(store, name, version, lang)
+    info = store.find(name) if name else None  # read once per run: version, author, id
+    measured = measured_scenario(store, info, data) if info is not None else None
+    version = info.version if info is not None else None
+    scenario_bar(store, name, info, lang)
     # Always one element here, messages or not: a message that comes and goes would move the map to
     # another place in the page, and Streamlit would load it afresh (losing an edit in progress).
     with st.container():
         show_flash()
-    author = store.info(name).author if version is not None else ""
+    author = info.author if info is not None else ""
     tab_map, tab_progress, tab_scenarios, tab_compare = st.tabs(
         [tr("tab_map", lang), tr("tab_progress", lang), tr("tab_scenarios", lang), tr("tab_compare", lang)])
     with tab_map:
@@ -678,7 +681,8 @@ with common.friendly_errors(lang):
         else:
             problems_section(store, measured, name, version, lang)
             parcels_section(store, measured, name, version, data, lang)
-            download_section(name, version, lambda: store.load(name)[0], data, lang)
+            # the version shown, even if another session saved a newer one meanwhile
+            download_section(name, version, lambda: store.load_version(info.scenario_id, info.version), data, lang)
     with tab_progress:
         progress_section(measured, data, lang)
     with tab_scenarios:
