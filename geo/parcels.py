@@ -262,13 +262,9 @@ def intake_features(features: list[dict[str, Any]], *, datum: str = "wgs84",
     Features drawn on a GCJ-02 basemap come back in GCJ-02: pass ``datum="gcj02"`` so they are
     converted before anything is checked or measured.
     """
-    rows, geoms = [], []
-    for feature in features:
-        props = dict(feature.get("properties") or {}) if isinstance(feature, dict) else {}
-        rows.append({c: props.get(c) for c in PARCEL_COLUMNS})
-        geoms.append(_shape(feature.get("geometry") if isinstance(feature, dict) else None))
-    converted = _convert(np.array(geoms, dtype=object), datum)
-    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(PARCEL_COLUMNS)), geometry=list(converted), crs=4326)
+    frame = _features_frame(features)
+    frame[frame.geometry.name] = gpd.GeoSeries(_convert(np.asarray(frame.geometry.values, dtype=object), datum),
+                                               index=frame.index, crs=4326)
     accepted, refused, notes = _door(frame, rows=list(range(1, len(frame) + 1)), row_label=row_label)
     return ParcelIntake(accepted, tuple(refused), tuple(notes))
 
@@ -550,10 +546,16 @@ def _mapping(geometry: shapely.Geometry) -> dict[str, Any]:
 def parcels_from_geojson(text: str) -> gpd.GeoDataFrame:
     """A stored scenario's parcels, whatever they hold: unreadable geometries become None and
     unknown codes their defaults, so a scenario always opens (``diagnose_parcels`` says what is
-    wrong with which parcel). Geometries are read by GEOS, whole array; the few it cannot read
-    (NaN coordinates, odd members) are read one by one."""
+    wrong with which parcel)."""
     document = json.loads(text)
-    features = document.get("features", []) if isinstance(document, dict) else []
+    return normalise(_features_frame(document.get("features", []) if isinstance(document, dict) else []),
+                     strict=False)
+
+
+def _features_frame(features: list[Any]) -> gpd.GeoDataFrame:
+    """The parcel columns and geometries of GeoJSON feature dicts, as found (no checks, no defaults).
+    Geometries are read by GEOS, whole array; the few it cannot read (NaN coordinates, odd
+    members) one by one, and those that cannot be read at all are None."""
     features = [f if isinstance(f, dict) else {} for f in features]
     rows = [{c: (f.get("properties") or {}).get(c) for c in PARCEL_COLUMNS} for f in features]
     documents = [f.get("geometry") for f in features]
@@ -566,9 +568,8 @@ def parcels_from_geojson(text: str) -> gpd.GeoDataFrame:
     for position in np.flatnonzero(np.array([g is None for g in geoms], dtype=bool) &
                                    np.array([isinstance(d, dict) for d in documents], dtype=bool)):
         geoms[position] = _shape(documents[position])
-    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(PARCEL_COLUMNS)),
-                             geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
-    return normalise(frame, strict=False)
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(PARCEL_COLUMNS)),
+                            geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
 
 
 _PACK_MAGIC = b"PMP1"
