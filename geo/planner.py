@@ -53,6 +53,51 @@ MEASURED_COLUMNS: tuple[str, ...] = (
     "park_id", "park_share", "floor_area_effective_m2", "problem", "problem_message", "problem_fix")
 
 
+class OverlapPairs:
+    """The overlapping pairs of a measured scenario, kept in ``measured.attrs["overlaps"]``:
+    parcel numbers ``a`` < ``b`` and the overlap in m2, sorted.
+
+    Immutable (read-only arrays), so a deep copy is the object itself: pandas deep-copies
+    ``attrs`` on every column access and copy, and a scenario of 2,000 overlapping parcels has
+    tens of thousands of pairs (as a tuple of tuples that cost 1 s per Planner rerun).
+    """
+
+    __slots__ = ("a", "b", "overlap_m2")
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, overlap_m2: np.ndarray) -> None:
+        order = np.lexsort((np.asarray(b), np.asarray(a)))
+        for name, values, dtype in (("a", a, np.int64), ("b", b, np.int64), ("overlap_m2", overlap_m2, float)):
+            array = np.array(values, dtype=dtype)[order]
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("OverlapPairs is immutable")
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def __iter__(self):
+        return zip(self.a.tolist(), self.b.tolist(), self.overlap_m2.tolist(), strict=True)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OverlapPairs):
+            return NotImplemented
+        return (np.array_equal(self.a, other.a) and np.array_equal(self.b, other.b)
+                and np.array_equal(self.overlap_m2, other.overlap_m2))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> OverlapPairs:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> OverlapPairs:
+        return self
+
+    def __repr__(self) -> str:
+        return f"OverlapPairs({len(self)} pairs)"
+
+
 def union_area_m2(parcels: gpd.GeoDataFrame) -> float:
     """The area (m2) of the union of a scenario's usable parcels: each square metre counted once
     (the sum of the parcels' counted areas, as ``measure_parcels`` computes them)."""
@@ -238,9 +283,11 @@ def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, distr
     measured["problem"] = [p.code if p else None for p in geometry.problems]
     measured["problem_message"] = [p.message if p else None for p in geometry.problems]
     measured["problem_fix"] = [p.fix if p else None for p in geometry.problems]
-    # Plain tuples in attrs: pandas compares and copies attrs in many operations (concat among them).
-    measured.attrs["overlaps"] = tuple(sorted((int(numbers[a]), int(numbers[b]), round(m2, 1))
-                                              for a, b, m2 in geometry.pairs))
+    first, second, m2 = (np.array(column) for column in zip(*geometry.pairs, strict=True)) if geometry.pairs \
+        else (np.array([], dtype=np.int64),) * 2 + (np.array([], dtype=float),)
+    first, second = numbers[first.astype(np.int64)], numbers[second.astype(np.int64)]
+    measured.attrs["overlaps"] = OverlapPairs(np.minimum(first, second), np.maximum(first, second),
+                                              np.round(m2.astype(float), 1))
     measured.attrs["repairs"] = tuple(int(numbers[p]) for p in geometry.repaired)
     return measured
 
@@ -248,9 +295,11 @@ def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, distr
 def overlap_table(measured: pd.DataFrame) -> pd.DataFrame:
     """The overlapping pairs of a measured scenario: parcel numbers ``a`` < ``b`` and the overlap in
     m2 and mu."""
-    pairs = pd.DataFrame(list(measured.attrs.get("overlaps", ())), columns=["a", "b", "overlap_m2"])
-    pairs["overlap_mu"] = (pairs["overlap_m2"].astype(float) / M2_PER_MU).round(2)
-    return pairs.astype({"a": np.int64, "b": np.int64, "overlap_m2": float})
+    found = measured.attrs.get("overlaps")
+    if not isinstance(found, OverlapPairs):
+        found = OverlapPairs(np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([], dtype=float))
+    return pd.DataFrame({"a": found.a.copy(), "b": found.b.copy(), "overlap_m2": found.overlap_m2.copy(),
+                         "overlap_mu": (found.overlap_m2 / M2_PER_MU).round(2)})
 
 
 def usable(measured: pd.DataFrame) -> pd.DataFrame:

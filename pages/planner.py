@@ -651,6 +651,22 @@ def compare_tab(store: ScenarioStore, data, settings, lang: str) -> None:
     common.show_map(build, key=key, height=420, cache_key=(key, str(store.path), common.parks_key()))
 
 
+def map_tab(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: str | None, info: ScenarioInfo | None,
+            data, settings, lang: str) -> None:
+    version = info.version if info is not None else None
+    author = info.author if info is not None else ""
+    map_section(store, measured, name, version, data, settings, lang, author)
+    upload_section(store, lang, author)
+    st.subheader(tr("parcels", lang))
+    if measured is None or measured.empty or info is None:
+        st.info(tr("none_yet", lang))
+        return
+    problems_section(store, measured, name, version, lang)
+    parcels_section(store, measured, name, version, data, lang)
+    # the version shown, even if another session saved a newer one meanwhile
+    download_section(name, version, lambda: store.load_version(info.scenario_id, info.version), data, lang)
+
+
 # ------------------------------------------------------------------ page
 
 settings = common.settings()
@@ -663,29 +679,25 @@ with common.friendly_errors(lang):
     name = current_name()
     info = store.find(name) if name else None  # read once per run: version, author, id
     measured = measured_scenario(store, info, data) if info is not None else None
-    version = info.version if info is not None else None
     scenario_bar(store, name, info, lang)
     # Always one element here, messages or not: a message that comes and goes would move the map to
     # another place in the page, and Streamlit would load it afresh (losing an edit in progress).
     with st.container():
         show_flash()
-    author = info.author if info is not None else ""
+    # Lazy tabs: only the open tab's content runs (and the tab is kept in the URL, so a reload
+    # stays on it). A rerun after an edit on the map does not draw six charts nobody sees.
     tab_map, tab_progress, tab_scenarios, tab_compare = st.tabs(
-        [tr("tab_map", lang), tr("tab_progress", lang), tr("tab_scenarios", lang), tr("tab_compare", lang)])
-    with tab_map:
-        map_section(store, measured, name, version, data, settings, lang, author)
-        upload_section(store, lang, author)
-        st.subheader(tr("parcels", lang))
-        if measured is None or measured.empty or version is None:
-            st.info(tr("none_yet", lang))
-        else:
-            problems_section(store, measured, name, version, lang)
-            parcels_section(store, measured, name, version, data, lang)
-            # the version shown, even if another session saved a newer one meanwhile
-            download_section(name, version, lambda: store.load_version(info.scenario_id, info.version), data, lang)
-    with tab_progress:
-        progress_section(measured, data, lang)
-    with tab_scenarios:
-        scenarios_tab(store, lang)
-    with tab_compare:
-        compare_tab(store, data, settings, lang)
+        [tr("tab_map", lang), tr("tab_progress", lang), tr("tab_scenarios", lang), tr("tab_compare", lang)],
+        key="tab", on_change="rerun", bind="query-params")
+    if tab_map.open:
+        with tab_map:
+            map_tab(store, measured, name, info, data, settings, lang)
+    if tab_progress.open:
+        with tab_progress:
+            progress_section(measured, data, lang)
+    if tab_scenarios.open:
+        with tab_scenarios:
+            scenarios_tab(store, lang)
+    if tab_compare.open:
+        with tab_compare:
+            compare_tab(store, data, settings, lang)

@@ -124,6 +124,9 @@ def test_parks_page_follows_the_users_pick_and_keeps_it_across_pages():
 
 def test_planner_page_shows_targets_against_the_plan():
     at = _run("pages/planner.py")
+    assert not at.get("progress")  # lazy tabs: the progress tab runs only when it is open
+    at.query_params["tab"] = "Progress against the plan"
+    at.run()
     texts = " ".join(p.proto.text for p in at.get("progress"))
     assert "3,000 mu" in texts and "1,200,000 m²" in texts and "1,800,000 m²" in texts
 

@@ -76,6 +76,14 @@ def _planner(scenario: str | None = None, lang: str = "en") -> AppTest:
     return at
 
 
+def _open_tab(at: AppTest, label: str) -> AppTest:
+    """Click a tab of the Planner (its tabs are lazy and kept in the URL's ``tab`` parameter)."""
+    at.query_params["tab"] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 # ------------------------------------------------------------------ 1. a bad parcel never locks a scenario
 
 def test_1_an_uploaded_parcel_with_swapped_axes_is_refused_by_name_with_the_fix():
@@ -182,6 +190,7 @@ def test_4_scenarios_are_renamed_duplicated_deleted_and_restored_on_the_page(sto
     at.button(key="planner_delete").click().run()
     assert [s.name for s in store.list_scenarios()] == ["Changping, phase 2"]
     assert [s.name for s in store.list_deleted()] == ["Changping, phase 2 (copy)"]
+    _open_tab(at, "Scenarios")
     at.button(key="planner_restore_0").click().run()
     assert not at.error
     assert sorted(s.name for s in store.list_scenarios()) == ["Changping, phase 2", "Changping, phase 2 (copy)"]
@@ -189,7 +198,7 @@ def test_4_scenarios_are_renamed_duplicated_deleted_and_restored_on_the_page(sto
 
 def test_4_the_scenarios_tab_lists_parcels_area_change_and_author(store):
     store.create("north", parcels_from_features([_feature(LOT_A), _feature(LOT_B)]), author="王工")
-    at = _planner("north")
+    at = _open_tab(_planner("north"), "Scenarios")
     table = next(d.value for d in at.dataframe if "Author" in d.value.columns)
     row = table.iloc[0]
     assert row["Scenario"] == "north" and row["Parcels"] == 2 and row["Author"] == "王工"
@@ -356,6 +365,10 @@ def test_8_the_chinese_planner_shows_chinese_labels_and_no_server_path(store):
         assert labels and all(not label.isascii() for label in labels), labels
     shown = " ".join([c.value for c in at.caption] + [m.value for m in at.markdown] + [i.value for i in at.info])
     assert str(store.path.parent) not in shown and "planner.sqlite" not in shown
+    for code in ("standard_factory", "under_construction", "new_industrial_land"):
+        assert code not in shown
+    _open_tab(at, "目标完成情况")
+    shown = " ".join([c.value for c in at.caption] + [m.value for m in at.markdown] + [i.value for i in at.info])
     for code in ("standard_factory", "under_construction", "new_industrial_land"):
         assert code not in shown
     per_hub = [d.value for d in at.dataframe if d.value.index.name in ("区", "核心区/多点")]
