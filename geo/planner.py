@@ -88,6 +88,9 @@ class OverlapPairs:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce__(self) -> tuple:
+        return OverlapPairs, (self.a, self.b, self.overlap_m2)
+
     def __copy__(self) -> OverlapPairs:
         return self
 
@@ -191,11 +194,13 @@ class GeometryMeasures:
     hub_ids: np.ndarray
     pairs: tuple[tuple[int, int, float], ...]  # (earlier position, later position, overlap m2)
     repaired: tuple[int, ...]
+    key: str  # geometry_key of the outlines measured
 
 
-def geometry_key(parcels: gpd.GeoDataFrame) -> str:
+def geometry_key(parcels: gpd.GeoDataFrame | np.ndarray) -> str:
     """A fingerprint of a scenario's outlines (sha256 of their WKB, in order)."""
-    wkb = shapely.to_wkb(np.asarray(parcels.geometry.values, dtype=object))
+    geometries = parcels.geometry.values if isinstance(parcels, gpd.GeoDataFrame) else parcels
+    wkb = shapely.to_wkb(np.asarray(geometries, dtype=object))
     digest = hashlib.sha256()
     for item in wkb:
         digest.update(b"\x00" if item is None else len(item).to_bytes(8, "little") + item)
@@ -203,9 +208,11 @@ def geometry_key(parcels: gpd.GeoDataFrame) -> str:
 
 
 def measure_geometries(geometries: np.ndarray, *, parks: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
-                       hubs: gpd.GeoDataFrame) -> GeometryMeasures:
-    """Areas, overlaps, park shares and the district/hub of each outline (see ``measure_parcels``)."""
+                       hubs: gpd.GeoDataFrame, key: str | None = None) -> GeometryMeasures:
+    """Areas, overlaps, park shares and the district/hub of each outline (see ``measure_parcels``).
+    ``key`` is the outlines' ``geometry_key`` when the caller has it already."""
     geoms = np.asarray(geometries, dtype=object).copy()
+    key = key or geometry_key(geoms)
     problems = tuple(parcel_problems(geoms))
     usable_mask = np.array([p is None for p in problems], dtype=bool)
     n = len(geoms)
@@ -235,7 +242,7 @@ def measure_geometries(geometries: np.ndarray, *, parks: gpd.GeoDataFrame, distr
         pairs = tuple((int(positions[a]), int(positions[b]), float(m2)) for a, b, m2 in
                       zip(local_pairs["a"], local_pairs["b"], local_pairs["overlap_m2"], strict=True))
     return GeometryMeasures(geoms, problems, area, counted, share, park_ids, district_ids, hub_ids, pairs,
-                            repaired)
+                            repaired, key)
 
 
 def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
@@ -289,6 +296,7 @@ def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, distr
     measured.attrs["overlaps"] = OverlapPairs(np.minimum(first, second), np.maximum(first, second),
                                               np.round(m2.astype(float), 1))
     measured.attrs["repairs"] = tuple(int(numbers[p]) for p in geometry.repaired)
+    measured.attrs["geometry_key"] = geometry.key  # the map reuses its drawn outlines while it stays the same
     return measured
 
 

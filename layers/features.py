@@ -37,11 +37,19 @@ def display_frame(frame: gpd.GeoDataFrame, *, datum: str,
     return out.reset_index(drop=True)
 
 
-def feature_collection_text(frame: gpd.GeoDataFrame, *, columns: Sequence[str]) -> str:
+def geometry_texts(frame: gpd.GeoDataFrame) -> list[str | None]:
+    """Each geometry of a display frame as GeoJSON text (GEOS, whole-array); None for a missing one."""
+    return list(shapely.to_geojson(np.asarray(frame.geometry.values, dtype=object)))
+
+
+def feature_collection_text(frame: gpd.GeoDataFrame, *, columns: Sequence[str],
+                            geometries: Sequence[str | None] | None = None) -> str:
     """A display frame (``display_frame``) as GeoJSON text for a ``<script>`` block, built whole-array:
     geometries by GEOS (``shapely.to_geojson``), properties with ``json``. Much faster than
-    ``GeoDataFrame.to_json`` for thousands of polygons; ``</`` can never close the script."""
-    geometries = shapely.to_geojson(np.asarray(frame.geometry.values, dtype=object))
+    ``GeoDataFrame.to_json`` for thousands of polygons; ``</`` can never close the script.
+    ``geometries`` are the frame's ``geometry_texts`` when the caller kept them."""
+    if geometries is None:
+        geometries = geometry_texts(frame)
     records = frame[list(columns)].to_dict(orient="records")
     features = [f'{{"type":"Feature","properties":{json.dumps(record, ensure_ascii=False, default=str)},'
                 f'"geometry":{geometry if geometry is not None else "null"}}}'

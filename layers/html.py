@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 _EXTRA = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "\u2028": " ", "\u2029": " "})
+_SPECIAL = re.compile("[&<>\"'`$\\\\\u2028\u2029]")  # every character html.escape or _EXTRA changes
 
 
 def escape(value: object) -> str:
@@ -21,7 +22,10 @@ def escape(value: object) -> str:
         return ""
     if isinstance(value, float) and value != value:  # NaN
         return ""
-    return html.escape(str(value), quote=True).translate(_EXTRA)
+    text = str(value)
+    if _SPECIAL.search(text) is None:  # most text (numbers, names) has nothing to escape
+        return text
+    return html.escape(text, quote=True).translate(_EXTRA)
 
 
 def table(rows: Iterable[tuple[object, object]]) -> str:

@@ -7,6 +7,7 @@ Every string a page, legend or tooltip shows goes through ``t(key, lang)``; Chin
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Literal
 
 from geo.vocab import QUALIFIERS, Term
@@ -175,18 +176,27 @@ def format_number(value: float, lang: str, *, digits: int = 2) -> str:
 
 def format_quantity(value: float, unit: str, lang: str, *, qualifier: str = "exact") -> str:
     """A value with its unit and qualifier, e.g. 'at least 3,000 mu' / '不少于3000亩'."""
+    return format_quantities([value], unit, lang, qualifier=qualifier)[0]
+
+
+def format_quantities(values: Iterable[float], unit: str, lang: str, *, qualifier: str = "exact") -> list[str]:
+    """``format_quantity`` of many values in one unit (a column of a table, the popups of a layer)."""
     qualifier_term = QUALIFIERS.get(qualifier)
     prefix = (qualifier_term.zh if lang == "zh" else qualifier_term.en) if qualifier_term else ""
     unit_en, unit_zh = _UNITS.get(unit, (unit, unit))
     if lang == "zh":
-        number = format_number(value * _ZH_SCALE.get(unit, 1.0), "zh")
-        if unit in ("bn_yuan", "bn_yuan_per_year") and value * 10 >= 1e4:
-            # 1250 bn yuan = 1.25万亿元: keep the 亿元 unit and scale the number.
-            number = _trim(value * 10 / 1e4, 2) + "万"
-        return f"{prefix}{number}{unit_zh}"
-    number = format_number(value, "en")
+        scale = _ZH_SCALE.get(unit, 1.0)
+        out = []
+        for value in values:
+            number = format_number(value * scale, "zh")
+            if unit in ("bn_yuan", "bn_yuan_per_year") and value * 10 >= 1e4:
+                # 1250 bn yuan = 1.25万亿元: keep the 亿元 unit and scale the number.
+                number = _trim(value * 10 / 1e4, 2) + "万"
+            out.append(f"{prefix}{number}{unit_zh}")
+        return out
     unit_text = f" {unit_en}" if unit_en and unit_en != "%" else unit_en
-    return f"{prefix + ' ' if prefix else ''}{number}{unit_text}".strip()
+    head = prefix + " " if prefix else ""
+    return [f"{head}{format_number(value, 'en')}{unit_text}".strip() for value in values]
 
 
 METRICS: dict[str, tuple[str, str]] = {

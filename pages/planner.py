@@ -215,9 +215,9 @@ def add_to_scenario(store: ScenarioStore, intake: ParcelIntake, lang: str, autho
 def _geometry(geometry_key: str, parks: str, _parcels: gpd.GeoDataFrame, _data) -> GeometryMeasures:
     """The outline part of the measurement, kept while the outlines stay the same (a rename or a
     status change measures only the attributes again)."""
-    del geometry_key, parks  # cache keys
+    del parks  # cache key
     return measure_geometries(np.asarray(_parcels.geometry.values, dtype=object), parks=_data.parks,
-                              districts=_data.districts, hubs=_data.hubs)
+                              districts=_data.districts, hubs=_data.hubs, key=geometry_key)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

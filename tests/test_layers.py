@@ -37,6 +37,16 @@ def test_escape_makes_html_and_template_literals_inert():
     assert escape(None) == "" and escape(float("nan")) == ""
 
 
+@pytest.mark.parametrize("char", ["&", "<", ">", '"', "'", "`", "$", "\\", "\u2028", "\u2029"])
+def test_escape_changes_every_special_character_even_alone_in_plain_text(char):
+    out = escape(f"北京 lot 7 {char} end")
+    assert f" {char} " not in out and out.startswith("北京 lot 7 ") and out.endswith(" end")
+
+
+def test_escape_leaves_plain_text_as_it_is():
+    assert escape("3 · 亦庄 Lot 7, 12.5 mu (40%)") == "3 · 亦庄 Lot 7, 12.5 mu (40%)"
+
+
 def test_hostile_names_are_escaped_in_every_layer(snap):
     parks = snap.parks.copy()
     parks.loc[0, "name_en"] = XSS
