@@ -125,8 +125,10 @@ def _attribute_problem(props: dict[str, Any]) -> str | None:
 def _clean_name(value: object) -> str:
     if _missing(value):
         return ""
-    text = "".join(ch for ch in str(value) if ch.isprintable()).strip()
-    return text[:MAX_NAME_CHARS]
+    text = str(value)
+    if not text.isprintable():
+        text = "".join(ch for ch in text if ch.isprintable())
+    return text.strip()[:MAX_NAME_CHARS]
 
 
 def normalise(parcels: gpd.GeoDataFrame, *, strict: bool = True) -> gpd.GeoDataFrame:
@@ -150,28 +152,34 @@ def normalise(parcels: gpd.GeoDataFrame, *, strict: bool = True) -> gpd.GeoDataF
     out["parcel_id"] = [p if isinstance(p, str) and p else new_parcel_id() for p in out["parcel_id"]]
     out["name"] = [_clean_name(n) for n in out["name"]]
     for column, allowed, default in (("status", STATUSES, "planned"), ("use", USES, "standard_factory")):
-        values = []
-        for value in out[column]:
-            if _missing(value):
-                values.append(default)
-            elif value in allowed:
-                values.append(value)
-            elif strict:
-                raise ParcelError(f"unknown parcel {column} {value!r}: use one of {', '.join(allowed)}")
-            else:
-                values.append(default)
+        values = out[column].tolist()
+        known = [value in allowed if isinstance(value, str) else False for value in values]
+        if not all(known):
+            for value, ok in zip(values, known, strict=True):
+                if not ok and not _missing(value) and strict:
+                    raise ParcelError(f"unknown parcel {column} {value!r}: use one of {', '.join(allowed)}")
+            values = [value if ok else default for value, ok in zip(values, known, strict=True)]
         out[column] = values
     for column in ("floor_area_m2", "plot_ratio"):
-        numbers = []
-        for value in out[column]:
-            number, problem = _number_or_problem(value, column)
-            if problem and strict:
-                raise ParcelError(problem)
-            numbers.append(number)
-        out[column] = np.array(numbers, dtype=float)
+        out[column] = _numbers_column(out[column], column, strict=strict)
     out["plot_ratio"] = np.where(np.isnan(out["plot_ratio"]), DEFAULT_PLOT_RATIO, out["plot_ratio"])
     out["number"] = _numbers(out["number"])
     return gpd.GeoDataFrame(out[[*PARCEL_COLUMNS]], geometry=out.geometry.values, crs=4326)
+
+
+def _numbers_column(values: pd.Series, name: str, *, strict: bool) -> np.ndarray:
+    """A column of non-negative finite numbers (NaN where missing or, not strict, unusable)."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        if np.all(np.isnan(numbers) | (np.isfinite(numbers) & (numbers >= 0))):
+            return numbers  # the stored and measured case: already clean
+    numbers = []
+    for value in values:
+        number, problem = _number_or_problem(value, name)
+        if problem and strict:
+            raise ParcelError(problem)
+        numbers.append(number)
+    return np.array(numbers, dtype=float)
 
 
 def _numbers(values: pd.Series) -> np.ndarray:
