@@ -145,14 +145,17 @@ def normalise(parcels: gpd.GeoDataFrame, *, strict: bool = True) -> gpd.GeoDataF
     if len(parcels) > MAX_PARCELS:
         raise ParcelError(f"{len(parcels):,} parcels in one scenario; the limit is {MAX_PARCELS:,}:"
                           " split the plan into several scenarios")
-    out = parcels.copy()
-    for column in PARCEL_COLUMNS:
-        if column not in out:
-            out[column] = None
-    out["parcel_id"] = [p if isinstance(p, str) and p else new_parcel_id() for p in out["parcel_id"]]
-    out["name"] = [_clean_name(n) for n in out["name"]]
+    # Plain columns, one GeoDataFrame at the end: each column set on a GeoDataFrame costs a CRS check.
+    n = len(parcels)
+    columns = {column: (parcels[column] if column in parcels else pd.Series([None] * n, index=parcels.index,
+                                                                              dtype=object))
+               for column in PARCEL_COLUMNS}
+    out: dict[str, object] = {}
+    out["parcel_id"] = [p if isinstance(p, str) and p else new_parcel_id() for p in columns["parcel_id"].tolist()]
+    out["number"] = _numbers(columns["number"])
+    out["name"] = [_clean_name(n) for n in columns["name"].tolist()]
     for column, allowed, default in (("status", STATUSES, "planned"), ("use", USES, "standard_factory")):
-        values = out[column].tolist()
+        values = columns[column].tolist()
         known = [value in allowed if isinstance(value, str) else False for value in values]
         if not all(known):
             for value, ok in zip(values, known, strict=True):
@@ -161,10 +164,10 @@ def normalise(parcels: gpd.GeoDataFrame, *, strict: bool = True) -> gpd.GeoDataF
             values = [value if ok else default for value, ok in zip(values, known, strict=True)]
         out[column] = values
     for column in ("floor_area_m2", "plot_ratio"):
-        out[column] = _numbers_column(out[column], column, strict=strict)
+        out[column] = _numbers_column(columns[column], column, strict=strict)
     out["plot_ratio"] = np.where(np.isnan(out["plot_ratio"]), DEFAULT_PLOT_RATIO, out["plot_ratio"])
-    out["number"] = _numbers(out["number"])
-    return gpd.GeoDataFrame(out[[*PARCEL_COLUMNS]], geometry=out.geometry.values, crs=4326)
+    table = pd.DataFrame({column: out[column] for column in PARCEL_COLUMNS}, index=parcels.index)
+    return gpd.GeoDataFrame(table, geometry=np.asarray(parcels.geometry.values, dtype=object), crs=4326)
 
 
 def _numbers_column(values: pd.Series, name: str, *, strict: bool) -> np.ndarray:

@@ -271,25 +271,28 @@ def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, distr
     for a, b, _ in geometry.pairs:
         partners.setdefault(a, []).append(int(numbers[b]))
         partners.setdefault(b, []).append(int(numbers[a]))
-    measured = out.copy()
-    measured[measured.geometry.name] = gpd.GeoSeries(geometry.geometries, index=measured.index, crs=4326)
-    measured["area_m2"] = geometry.area_m2.round(1)
-    measured["area_ha"] = (geometry.area_m2 / 10_000).round(4)
-    measured["area_mu"] = (geometry.area_m2 / M2_PER_MU).round(2)
-    measured["counted_m2"] = geometry.counted_m2.round(1)
-    measured["counted_mu"] = (geometry.counted_m2 / M2_PER_MU).round(2)
-    measured["overlaps_with"] = [", ".join(map(str, sorted(partners.get(i, [])))) for i in range(len(out))]
-    measured["district_id"] = geometry.district_ids
-    measured["hub_id"] = geometry.hub_ids
-    measured["park_id"] = geometry.park_ids
-    measured["park_share"] = geometry.park_share.round(4)
-    given = measured["floor_area_m2"].to_numpy(dtype=float)
-    derived = geometry.counted_m2 * measured["plot_ratio"].to_numpy(dtype=float)
-    measured["floor_area_effective_m2"] = np.where(usable_mask, np.where(np.isnan(given), derived, given),
-                                                   np.nan).round(1)
-    measured["problem"] = [p.code if p else None for p in geometry.problems]
-    measured["problem_message"] = [p.message if p else None for p in geometry.problems]
-    measured["problem_fix"] = [p.fix if p else None for p in geometry.problems]
+    given = out["floor_area_m2"].to_numpy(dtype=float)
+    derived = geometry.counted_m2 * out["plot_ratio"].to_numpy(dtype=float)
+    # Plain columns, one GeoDataFrame at the end: each column set on a GeoDataFrame costs a CRS check.
+    columns = {column: out[column].to_numpy() for column in PARCEL_COLUMNS}
+    columns.update({
+        "area_m2": geometry.area_m2.round(1),
+        "area_ha": (geometry.area_m2 / 10_000).round(4),
+        "area_mu": (geometry.area_m2 / M2_PER_MU).round(2),
+        "counted_m2": geometry.counted_m2.round(1),
+        "counted_mu": (geometry.counted_m2 / M2_PER_MU).round(2),
+        "overlaps_with": [", ".join(map(str, sorted(partners.get(i, [])))) for i in range(len(out))],
+        "district_id": geometry.district_ids,
+        "hub_id": geometry.hub_ids,
+        "park_id": geometry.park_ids,
+        "park_share": geometry.park_share.round(4),
+        "floor_area_effective_m2": np.where(usable_mask, np.where(np.isnan(given), derived, given), np.nan).round(1),
+        "problem": [p.code if p else None for p in geometry.problems],
+        "problem_message": [p.message if p else None for p in geometry.problems],
+        "problem_fix": [p.fix if p else None for p in geometry.problems],
+    })
+    measured = gpd.GeoDataFrame(pd.DataFrame(columns, index=out.index),
+                                geometry=np.asarray(geometry.geometries, dtype=object), crs=4326)
     first, second, m2 = (np.array(column) for column in zip(*geometry.pairs, strict=True)) if geometry.pairs \
         else (np.array([], dtype=np.int64),) * 2 + (np.array([], dtype=float),)
     first, second = numbers[first.astype(np.int64)], numbers[second.astype(np.int64)]
