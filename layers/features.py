@@ -42,14 +42,11 @@ def geometry_texts(frame: gpd.GeoDataFrame) -> list[str | None]:
     return list(shapely.to_geojson(np.asarray(frame.geometry.values, dtype=object)))
 
 
-def feature_collection_text(frame: gpd.GeoDataFrame, *, columns: Sequence[str],
-                            geometries: Sequence[str | None] | None = None) -> str:
+def feature_collection_text(frame: gpd.GeoDataFrame, *, columns: Sequence[str]) -> str:
     """A display frame (``display_frame``) as GeoJSON text for a ``<script>`` block, built whole-array:
     geometries by GEOS (``shapely.to_geojson``), properties with ``json``. Much faster than
-    ``GeoDataFrame.to_json`` for thousands of polygons; ``</`` can never close the script.
-    ``geometries`` are the frame's ``geometry_texts`` when the caller kept them."""
-    if geometries is None:
-        geometries = geometry_texts(frame)
+    ``GeoDataFrame.to_json`` for thousands of polygons; ``</`` can never close the script."""
+    geometries = geometry_texts(frame)
     records = frame[list(columns)].to_dict(orient="records")
     features = [f'{{"type":"Feature","properties":{json.dumps(record, ensure_ascii=False, default=str)},'
                 f'"geometry":{geometry if geometry is not None else "null"}}}'

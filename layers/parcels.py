@@ -3,9 +3,12 @@ with a legend of the status colours. Every string shown is escaped."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import uuid
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import folium
 import folium.plugins
@@ -14,7 +17,7 @@ import pandas as pd
 from branca.element import MacroElement, Template
 
 from geo.parcels import STATUSES
-from layers.features import display_frame, feature_collection_text, geometry_texts
+from layers.features import display_frame, geometry_texts
 from layers.html import escape
 from layers.i18n import format_quantities, parcel_label, t, term_of
 from layers.styles import PARCEL_STATUS_COLOURS
@@ -67,34 +70,56 @@ def _popup(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str
 
 def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs84",
                   names: dict[str, dict[str, str]] | None = None, labels: bool = True,
-                  colour: str | None = None, layer_name: str | None = None) -> ParcelsLayer:
+                  colour: str | None = None, layer_name: str | None = None, token: str | None = None) -> ParcelsLayer:
     """Measured parcels (``geo.planner.measure_parcels``) drawn by status, each labelled with its
     number and name, with a popup of its measurements; problem parcels are left off.
 
     ``names`` maps "district", "hub" and "park" ids to names in ``lang``. Each feature carries its
     ``parcel_id``, so the map's edit tools can say which parcel was changed or deleted. ``colour``
-    draws every parcel in one colour (a second scenario on the comparison map).
+    draws every parcel in one colour (a second scenario on the comparison map). ``token`` names
+    the layer's data in its script (see ``ParcelsLayer``): the same token for every version of a
+    scenario lets a page render the map once and put each version's data in.
     """
     shown = measured[measured["problem"].isna()] if "problem" in measured else measured
-    labels_text = [parcel_label(n, name, lang) for n, name in zip(shown["number"].tolist(), shown["name"].tolist(),
-                                                                   strict=True)]
-    properties = {"label": labels_text}
-    raw = {"status": shown["status"].tolist(), "parcel_id": shown["parcel_id"].tolist(), "popup": _popup(shown, lang, names or {})}
-    outlines = _OUTLINES.get((measured.attrs.get("geometry_key"), datum))
-    if outlines is not None and len(outlines) == len(shown):
-        # same outlines as last drawn (an attribute edit): only the properties are made again
-        frame = gpd.GeoDataFrame({**{k: [escape(v) for v in values] for k, values in properties.items()}, **raw},
-                                 geometry=gpd.GeoSeries([None] * len(shown), crs=4326))
-    else:
-        frame = display_frame(shown, datum=datum, properties=properties, raw=raw)
-        outlines = geometry_texts(frame)
-        _OUTLINES.put((measured.attrs.get("geometry_key"), datum), outlines)
+    key = (measured.attrs.get("geometry_key"), datum)
+    outlines = _OUTLINES.get(key)
+    if outlines is None or outlines.count != len(shown):  # else: an attribute edit, same outlines as last drawn
+        outlines = _Outlines.of(display_frame(shown, datum=datum, properties={}))
+        _OUTLINES.put(key, outlines)
+    properties = {
+        "label": [escape(parcel_label(n, name, lang))
+                  for n, name in zip(shown["number"].tolist(), shown["name"].tolist(), strict=True)],
+        "status": shown["status"].tolist(),
+        "parcel_id": shown["parcel_id"].tolist(),
+        "popup": _popup(shown, lang, names or {}),
+    }
     styles = {status: {"color": colour or PARCEL_STATUS_COLOURS[status], "weight": 2, "fillOpacity": 0.35}
               for status in STATUSES}
     styles[""] = {"color": colour or "#5dade2", "weight": 2, "fillOpacity": 0.35}
-    return ParcelsLayer(feature_collection_text(frame, columns=["label", "status", "parcel_id", "popup"],
-                                                geometries=outlines),
-                        styles=styles, labels=labels, name=layer_name or t("layer_parcels", lang))
+    return ParcelsLayer(_payload(outlines, properties), styles=styles, labels=labels,
+                        name=layer_name or t("layer_parcels", lang), token=token)
+
+
+def _payload(outlines: _Outlines, properties: dict[str, list]) -> str:
+    """The layer's data: its outlines as one GeoJSON array (kept while they stay the same) and its
+    properties column by column (one ``json.dumps`` per column, not per parcel). ``</`` and the
+    JS line separators can never end the script; the outlines hold only numbers."""
+    columns = json.dumps(properties, ensure_ascii=False)
+    columns = columns.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return f'{{"geometries":[{outlines.text}],"properties":{columns}}}'
+
+
+@dataclass(frozen=True)
+class _Outlines:
+    """The parcels' outlines as the text of a GeoJSON array's items, and how many."""
+
+    text: str
+    count: int
+
+    @classmethod
+    def of(cls, frame: gpd.GeoDataFrame) -> _Outlines:
+        texts = geometry_texts(frame)
+        return cls(",".join("null" if text is None else text for text in texts), len(texts))
 
 
 class _OutlineMemo:
@@ -104,14 +129,14 @@ class _OutlineMemo:
 
     def __init__(self, max_chars: int) -> None:
         self.max_chars = max_chars
-        self._items: OrderedDict[tuple[str, str], list[str | None]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str], _Outlines] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
-    def _size(outlines: list[str | None]) -> int:
-        return sum(len(text) for text in outlines if text is not None)
+    def _size(outlines: _Outlines) -> int:
+        return len(outlines.text)
 
-    def get(self, key: tuple[str | None, str]) -> list[str | None] | None:
+    def get(self, key: tuple[str | None, str]) -> _Outlines | None:
         if key[0] is None:
             return None
         with self._lock:
@@ -120,7 +145,7 @@ class _OutlineMemo:
                 self._items.move_to_end(key)  # type: ignore[arg-type]
             return found
 
-    def put(self, key: tuple[str | None, str], outlines: list[str | None]) -> None:
+    def put(self, key: tuple[str | None, str], outlines: _Outlines) -> None:
         if key[0] is None or self._size(outlines) > self.max_chars:
             return
         with self._lock:
@@ -134,14 +159,23 @@ _OUTLINES = _OutlineMemo(max_chars=48_000_000)
 
 class ParcelsLayer(MacroElement):
     """The parcels as one Leaflet GeoJSON layer whose direct children are the parcels' polygons, so
-    Leaflet.draw can edit and delete them (``parcel_draw_control``). Its data is GeoJSON text made
-    whole-array (``layers.features.feature_collection_text``): folium's GeoJson would parse it,
-    map a style per feature and write it out again, seconds for thousands of parcels."""
+    Leaflet.draw can edit and delete them (``parcel_draw_control``). Its data (``_payload``) is
+    the outlines' GeoJSON made whole-array and the properties column by column, made into features
+    in the browser: folium's GeoJson would parse it, map a style per feature and write it out
+    again, seconds for thousands of parcels."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }}_styles = {{ this.styles|tojson }};
-        var {{ this.get_name() }} = L.geoJson({{ this.data_token }}, {
+        var {{ this.get_name() }}_data = {{ this.data_token }};
+        var {{ this.get_name() }} = L.geoJson({
+            type: "FeatureCollection",
+            features: {{ this.get_name() }}_data.geometries.map(function (geometry, i) {
+                var columns = {{ this.get_name() }}_data.properties, properties = {};
+                for (var column in columns) { properties[column] = columns[column][i]; }
+                return {type: "Feature", geometry: geometry, properties: properties};
+            })
+        }, {
             style: function (feature) {
                 return {{ this.get_name() }}_styles[feature.properties.status] || {{ this.get_name() }}_styles[""];
             },
@@ -158,17 +192,27 @@ class ParcelsLayer(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, data_text: str, *, styles: dict[str, dict[str, object]], labels: bool, name: str) -> None:
+    def __init__(self, data_text: str, *, styles: dict[str, dict[str, object]], labels: bool, name: str,
+                 token: str | None = None) -> None:
         super().__init__()
         self._name = "ParcelsLayer"
         self.data_text = data_text
         # The data goes into the script after rendering (pages.common.render_map): folium and branca
         # lex and rewrite every rendered script, seconds for the megabytes of thousands of parcels.
-        self.data_token = f"__deferred_payload_{uuid.uuid4().hex}__"
+        name_part = hashlib.sha256(token.encode()).hexdigest()[:32] if token else uuid.uuid4().hex
+        self.data_token = f"__deferred_payload_{name_part}__"
         self.deferred_payloads = {self.data_token: data_text}
         self.styles = styles
         self.labels = labels
         self.layer_name = name
+
+    def features(self) -> list[dict]:
+        """The GeoJSON features the layer draws, as its script makes them from its data."""
+        data = json.loads(self.data_text)
+        columns = data["properties"]
+        return [{"type": "Feature", "geometry": geometry,
+                 "properties": {column: values[i] for column, values in columns.items()}}
+                for i, geometry in enumerate(data["geometries"])]
 
 
 def parcel_draw_control(parcels: ParcelsLayer | None, *, lang: str = "en") -> folium.plugins.Draw:

@@ -5,13 +5,14 @@ OpenStreetMap extract with its cached site context and street network."""
 from __future__ import annotations
 
 import bz2
+import dataclasses
 import hashlib
 import logging
 import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -384,14 +385,17 @@ def _scripts_skipped(element) -> Iterator[None]:
 _CLASS_TEMPLATE = object()  # marks an element whose template was its class's
 
 
-def render_map(fmap: folium.Map, key: str) -> RenderedMap:
+def render_map(fmap: folium.Map, key: str, *, keep_tokens: Collection[str] = ()) -> RenderedMap:
     """What ``streamlit_folium.st_folium`` (0.27.4) computes for a folium.Map before it calls its
     component, as a value that can be cached. tests/test_pages.py checks it against st_folium.
 
     st_folium renders the whole figure, then the map again, then every element's script a third
     time for the component; only the last script and the header and HTML of the first two passes
     are sent. Here the first two passes run with their scripts skipped, so each element's script
-    is rendered once, and the result is the same."""
+    is rendered once, and the result is the same.
+
+    The layers' deferred payloads are put into the script, except those in ``keep_tokens``: the
+    caller puts them in (``show_map(payloads=...)``), so one render serves every version of the data."""
     with _scripts_skipped(fmap.get_root()):
         fmap.get_root().render()
     with _scripts_skipped(fmap):
@@ -405,7 +409,8 @@ def render_map(fmap: folium.Map, key: str) -> RenderedMap:
     except AttributeError:  # as st_folium: an element without bounds leaves them unknown
         bounds = [[None, None], [None, None]]
     for token, payload in _deferred_payloads(fmap):
-        script = script.replace(token, payload)
+        if token not in keep_tokens:
+            script = script.replace(token, payload)
     css: list[str] = []
     js: list[str] = []
     for element_css, element_js in _links(fmap):
@@ -420,9 +425,21 @@ def render_map(fmap: folium.Map, key: str) -> RenderedMap:
 # Rendering a folium map costs ~0.2 s of server CPU (hundreds of Jinja templates). Held by the
 # script thread, that CPU also slows the server's answers to the browser while the page loads.
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _cached_render(key: str, cache_key: Hashable, _build: Callable[[], folium.Map]) -> RenderedMap:
+def _cached_render(key: str, cache_key: Hashable, _build: Callable[[], folium.Map],
+                   keep_tokens: tuple[str, ...] = ()) -> RenderedMap:
     del cache_key  # everything the map shows must be in it
-    return render_map(_build(), key)
+    return render_map(_build(), key, keep_tokens=keep_tokens)
+
+
+def _with_payloads(rendered: RenderedMap, key: str, payloads: Mapping[str, str]) -> RenderedMap:
+    """A rendered map with its layers' data put in; its component key changes with the data."""
+    script = rendered.script
+    digest = hashlib.sha256(f"{rendered.component_key}|{key}".encode())
+    for token, payload in payloads.items():
+        script = script.replace(token, payload)
+        digest.update(token.encode())
+        digest.update(payload.encode())
+    return dataclasses.replace(rendered, script=script, component_key=digest.hexdigest())
 
 
 def _bounds_dict(bounds: list) -> dict:
@@ -432,18 +449,27 @@ def _bounds_dict(bounds: list) -> dict:
 
 def show_map(fmap: folium.Map | Callable[[], folium.Map], *, key: str, height: int = 560,
              returned_objects: list[str] | None = None, cache_key: Hashable | None = None,
-             center: tuple[float, float] | None = None, zoom: float | None = None) -> dict:
+             center: tuple[float, float] | None = None, zoom: float | None = None,
+             payloads: Mapping[str, str] | None = None) -> dict:
     """Render a folium map; only the listed interactions rerun the script (none by default).
 
     ``fmap`` may be a function building the map; with a ``cache_key`` (which must contain
     everything the map depends on) the map is built and rendered once per key for all sessions.
     ``center`` (lat, lng) and ``zoom`` move the drawn map without rebuilding it (streamlit-folium
     sets the view when they change).
+    ``payloads`` (token -> text) are data put into the rendered script on every call, so a map
+    whose layers' data changes (the Planner's parcels after an edit) is rendered once: its
+    ``cache_key`` leaves the data out, and the layers leave their tokens in (``deferred_payloads``).
     """
+    tokens = tuple(payloads or ())
     if cache_key is not None:
-        rendered = _cached_render(key, cache_key, fmap if callable(fmap) else (lambda: fmap))
+        # With payloads, one render serves every version of their data: its key leaves them out.
+        rendered = _cached_render("" if tokens else key, cache_key, fmap if callable(fmap) else (lambda: fmap),
+                                  tokens)
     else:
-        rendered = render_map(fmap() if callable(fmap) else fmap, key)
+        rendered = render_map(fmap() if callable(fmap) else fmap, key, keep_tokens=tokens)
+    if tokens:
+        rendered = _with_payloads(rendered, key, payloads)
     returned = returned_objects or []
     defaults = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_count": None,
                 "last_object_clicked_tooltip": None, "last_object_clicked_popup": None,

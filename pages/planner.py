@@ -22,7 +22,7 @@ from geo.vocab import PARCEL_PROBLEMS
 from layers.basemap import base_map
 from layers.html import markdown_text
 from layers.i18n import format_number, format_quantity, metric_label, parcel_label, t, term, term_of, translator
-from layers.parcels import ParcelLegend, parcel_draw_control, parcels_layer
+from layers.parcels import ParcelLegend, ParcelsLayer, parcel_draw_control, parcels_layer
 from layers.parks import parks_layer
 from pages import common
 
@@ -235,6 +235,14 @@ def measured_scenario(store: ScenarioStore, info: ScenarioInfo, data) -> gpd.Geo
     return _measured(str(store.path), info.scenario_id, info.version, common.parks_key(), store, data)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _parcels_layer(store_path: str, name: str, version: int, lang: str, datum: str, parks: str,
+                   _measured: gpd.GeoDataFrame, _names: dict[str, dict[str, str]]) -> ParcelsLayer:
+    """The open version's parcels as a map layer, made once per version, language and datum."""
+    del store_path, name, version, parks  # cache keys
+    return parcels_layer(_measured, lang=lang, datum=datum, names=_names, token="planner_parcels")
+
+
 def name_maps(data, lang: str) -> dict[str, dict[str, str]]:
     column = "name_zh" if lang == "zh" else "name_en"
     return {"district": dict(zip(data.districts["district_id"], data.districts[column], strict=False)),
@@ -316,14 +324,18 @@ def map_section(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: s
     names = name_maps(data, lang)
     shown_ids = [] if measured is None else measured.loc[measured["problem"].isna(), "parcel_id"].tolist()
 
+    # The parcels' data changes with every edit, the rest of the map does not: the map is rendered
+    # once per scenario and outline extent, and each version's parcels are put into it.
+    editable = (_parcels_layer(str(store.path), name, version, lang, settings.datum, common.parks_key(), measured,
+                               names) if measured is not None and shown_ids else None)
+    bounds = scenario_bounds(measured) if editable is not None else None
+
     def build():
         fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key, zoom_start=10)
         parks_layer(data.parks, lang=lang, datum=settings.datum).add_to(fmap)
-        editable = None
-        if measured is not None and shown_ids:
-            editable = parcels_layer(measured, lang=lang, datum=settings.datum, names=names)
+        if editable is not None:
             editable.add_to(fmap)
-            minx, miny, maxx, maxy = scenario_bounds(measured)
+            minx, miny, maxx, maxy = bounds
             fmap.fit_bounds([[miny, minx], [maxy, maxx]], max_zoom=15)
         parcel_draw_control(editable, lang=lang).add_to(fmap)
         ParcelLegend(lang=lang).add_to(fmap)
@@ -331,8 +343,10 @@ def map_section(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: s
 
     key = "planner_map_" + hashlib.sha256(f"{store.path}|{name}|{version}|{settings.basemap}|{lang}".encode()
                                           ).hexdigest()[:12]
-    result = common.show_map(build, key=key, height=520, returned_objects=["all_drawings"],
-                             cache_key=(key, common.parks_key()))
+    skeleton = (str(store.path), name, settings.basemap, settings.datum, lang, common.parks_key(),
+                None if bounds is None else tuple(round(b, 5) for b in bounds))
+    result = common.show_map(build, key=key, height=520, returned_objects=["all_drawings"], cache_key=skeleton,
+                             payloads=editable.deferred_payloads if editable is not None else None)
     drawings = result.get("all_drawings")
     if drawings is None:
         return

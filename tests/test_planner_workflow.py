@@ -287,7 +287,7 @@ def test_5_the_map_can_edit_and_delete_parcels_and_labels_them(snapshot):
     layer = parcels_layer(measured, lang="zh")
     draw = parcel_draw_control(layer)
     assert draw.edit_options["edit"] == {} and draw.edit_options["remove"] == {} and draw.feature_group is layer
-    data = json.loads(layer.data_text)["features"][0]["properties"]
+    data = layer.features()[0]["properties"]
     assert data["label"] == "1 · &lt;b&gt;Lot&lt;/b&gt; &#96;7&#96;"
     assert data["parcel_id"] == measured["parcel_id"].iloc[0]
     assert "面积" in data["popup"] and "<b>Lot" not in data["popup"]
