@@ -267,10 +267,9 @@ def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, distr
                                       districts=districts, hubs=hubs)
     numbers = out["number"].to_numpy()
     usable_mask = np.array([p is None for p in geometry.problems], dtype=bool)
-    partners: dict[int, list[int]] = {}
-    for a, b, _ in geometry.pairs:
-        partners.setdefault(a, []).append(int(numbers[b]))
-        partners.setdefault(b, []).append(int(numbers[a]))
+    first, second, m2 = (np.array(column) for column in zip(*geometry.pairs, strict=True)) if geometry.pairs \
+        else (np.array([], dtype=np.int64),) * 2 + (np.array([], dtype=float),)
+    first, second = first.astype(np.int64), second.astype(np.int64)
     given = out["floor_area_m2"].to_numpy(dtype=float)
     derived = geometry.counted_m2 * out["plot_ratio"].to_numpy(dtype=float)
     # Plain columns, one GeoDataFrame at the end: each column set on a GeoDataFrame costs a CRS check.
@@ -281,7 +280,7 @@ def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, distr
         "area_mu": (geometry.area_m2 / M2_PER_MU).round(2),
         "counted_m2": geometry.counted_m2.round(1),
         "counted_mu": (geometry.counted_m2 / M2_PER_MU).round(2),
-        "overlaps_with": [", ".join(map(str, sorted(partners.get(i, [])))) for i in range(len(out))],
+        "overlaps_with": _partners_text(first, second, numbers),
         "district_id": geometry.district_ids,
         "hub_id": geometry.hub_ids,
         "park_id": geometry.park_ids,
@@ -293,14 +292,22 @@ def measure_parcels(parcels: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame, distr
     })
     measured = gpd.GeoDataFrame(pd.DataFrame(columns, index=out.index),
                                 geometry=np.asarray(geometry.geometries, dtype=object), crs=4326)
-    first, second, m2 = (np.array(column) for column in zip(*geometry.pairs, strict=True)) if geometry.pairs \
-        else (np.array([], dtype=np.int64),) * 2 + (np.array([], dtype=float),)
-    first, second = numbers[first.astype(np.int64)], numbers[second.astype(np.int64)]
-    measured.attrs["overlaps"] = OverlapPairs(np.minimum(first, second), np.maximum(first, second),
-                                              np.round(m2.astype(float), 1))
+    a, b = numbers[first], numbers[second]
+    measured.attrs["overlaps"] = OverlapPairs(np.minimum(a, b), np.maximum(a, b), np.round(m2.astype(float), 1))
     measured.attrs["repairs"] = tuple(int(numbers[p]) for p in geometry.repaired)
     measured.attrs["geometry_key"] = geometry.key  # the map reuses its drawn outlines while it stays the same
     return measured
+
+
+def _partners_text(first: np.ndarray, second: np.ndarray, numbers: np.ndarray) -> list[str]:
+    """Per parcel (position), the numbers of the parcels it overlaps, ascending: "3, 17"."""
+    owner = np.concatenate([first, second])
+    partner = numbers[np.concatenate([second, first])]
+    order = np.lexsort((partner, owner))
+    owner, partner = owner[order], partner[order]
+    bounds = np.searchsorted(owner, np.arange(len(numbers) + 1))
+    texts = partner.astype(str).tolist()
+    return [", ".join(texts[start:end]) for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def overlap_table(measured: pd.DataFrame) -> pd.DataFrame:
