@@ -243,6 +243,34 @@ def _parcels_layer(store_path: str, name: str, version: int, lang: str, datum: s
     return parcels_layer(_measured, lang=lang, datum=datum, names=_names, token="planner_parcels")
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _parcel_table(store_path: str, name: str, version: int, lang: str, parks: str, _measured: gpd.GeoDataFrame,
+                  _names: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """The open version's parcels as the table shows them, made once per version and language."""
+    del store_path, name, version, parks  # cache keys
+    ok = _measured[_measured["problem"].isna()]
+    return pd.DataFrame({
+        "parcel_id": ok["parcel_id"], "number": ok["number"], "name": ok["name"], "status": ok["status"],
+        "use": ok["use"], "floor_area_m2": ok["floor_area_m2"], "plot_ratio": ok["plot_ratio"],
+        "area_mu": ok["area_mu"], "area_ha": ok["area_ha"], "area_m2": ok["area_m2"], "counted_mu": ok["counted_mu"],
+        "overlaps_with": ok["overlaps_with"], "floor_area_effective_m2": ok["floor_area_effective_m2"],
+        "district": ok["district_id"].map(_names["district"]), "hub": ok["hub_id"].map(_names["hub"]),
+        "park": ok["park_id"].map(_names["park"]), "park_share": ok["park_share"] * 100,
+    }).reset_index(drop=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _overlap_display(store_path: str, name: str, version: int, lang: str, _measured: gpd.GeoDataFrame,
+                     _pairs: pd.DataFrame) -> pd.DataFrame:
+    """The overlapping pairs with the parcels' labels, made once per version and language."""
+    del store_path, name, version  # cache keys
+    labels = dict(zip(_measured["number"].tolist(), [parcel_label(n, m, lang) for n, m in zip(
+        _measured["number"].tolist(), _measured["name"].tolist(), strict=True)], strict=True))
+    return pd.DataFrame({tr("overlap_a", lang): _pairs["a"].map(labels), tr("overlap_b", lang): _pairs["b"].map(labels),
+                         f"{tr('overlap', lang)} ({'亩' if lang == 'zh' else 'mu'})": _pairs["overlap_mu"],
+                         f"{tr('overlap', lang)} (m²)": _pairs["overlap_m2"]})
+
+
 def name_maps(data, lang: str) -> dict[str, dict[str, str]]:
     column = "name_zh" if lang == "zh" else "name_en"
     return {"district": dict(zip(data.districts["district_id"], data.districts[column], strict=False)),
@@ -484,27 +512,15 @@ def parcels_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str,
     pairs = overlap_table(measured)
     if pairs is not None and len(pairs):
         st.warning(tr("overlaps_found", lang, n=len(pairs), mu=format_quantity(summary.overlap_mu, "mu", lang)))
-        labels = dict(zip(measured["number"], [parcel_label(n, m, lang) for n, m in
-                                                zip(measured["number"], measured["name"], strict=True)], strict=True))
-        st.dataframe(pd.DataFrame({tr("overlap_a", lang): pairs["a"].map(labels),
-                                   tr("overlap_b", lang): pairs["b"].map(labels),
-                                   f"{tr('overlap', lang)} ({'亩' if lang == 'zh' else 'mu'})":
-                                       pairs["overlap_mu"], f"{tr('overlap', lang)} (m²)": pairs["overlap_m2"]}),
-                     hide_index=True, width="stretch")
-    ok = measured[measured["problem"].isna()]
+        st.dataframe(_overlap_display(str(store.path), name, version, lang, measured, pairs), hide_index=True,
+                     width="stretch")
     unit_mu = "亩" if lang == "zh" else "mu"
-    table = pd.DataFrame({
-        "parcel_id": ok["parcel_id"], "number": ok["number"], "name": ok["name"], "status": ok["status"],
-        "use": ok["use"], "floor_area_m2": ok["floor_area_m2"], "plot_ratio": ok["plot_ratio"],
-        "area_mu": ok["area_mu"], "area_ha": ok["area_ha"], "area_m2": ok["area_m2"], "counted_mu": ok["counted_mu"],
-        "overlaps_with": ok["overlaps_with"], "floor_area_effective_m2": ok["floor_area_effective_m2"],
-        "district": ok["district_id"].map(names["district"]), "hub": ok["hub_id"].map(names["hub"]),
-        "park": ok["park_id"].map(names["park"]), "park_share": ok["park_share"] * 100,
-    }).reset_index(drop=True)
+    table = _parcel_table(str(store.path), name, version, lang, common.parks_key(), measured, names)
     read_only = ["parcel_id", "number", "area_mu", "area_ha", "area_m2", "counted_mu", "overlaps_with",
                  "floor_area_effective_m2", "district", "hub", "park", "park_share"]
+    editor_key = f"planner_table_{hashlib.sha256(f'{name}|{version}|{lang}'.encode()).hexdigest()[:10]}"
     edited = st.data_editor(
-        table, key=f"planner_table_{hashlib.sha256(f'{name}|{version}|{lang}'.encode()).hexdigest()[:10]}",
+        table, key=editor_key,
         hide_index=True, width="stretch", num_rows="delete", disabled=read_only,
         column_order=[c for c in table.columns if c != "parcel_id"],
         column_config={
@@ -529,6 +545,9 @@ def parcels_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str,
             "park": st.column_config.TextColumn(t("park", lang)),
             "park_share": st.column_config.NumberColumn(tr("park_share", lang), format="%.0f%%"),
         })
+    changes = st.session_state.get(editor_key) or {}
+    if not any(changes.get(kind) for kind in ("edited_rows", "deleted_rows", "added_rows")):
+        return  # nothing typed in the table: no 2,000-row comparison
     editable = ["parcel_id", "name", "status", "use", "floor_area_m2", "plot_ratio"]
     if edited[editable].reset_index(drop=True).equals(table[editable].reset_index(drop=True)):
         return
