@@ -230,9 +230,9 @@ def _measured(store_path: str, scenario_id: int, version: int, parks: str, _stor
     return measure_parcels(parcels, parks=_data.parks, districts=_data.districts, hubs=_data.hubs, geometry=geometry)
 
 
-def measured_scenario(store: ScenarioStore, info: ScenarioInfo, data) -> gpd.GeoDataFrame:
+def measured_scenario(store: ScenarioStore, info: ScenarioInfo, data, parks: str) -> gpd.GeoDataFrame:
     """The version ``info`` names, measured (cached for all sessions)."""
-    return _measured(str(store.path), info.scenario_id, info.version, common.parks_key(), store, data)
+    return _measured(str(store.path), info.scenario_id, info.version, parks, store, data)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -347,14 +347,14 @@ def scenario_bar(store: ScenarioStore, name: str | None, info: ScenarioInfo | No
 
 
 def map_section(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: str | None, version: int | None,
-                data, settings, lang: str, author: str) -> None:
+                data, settings, lang: str, author: str, parks: str) -> None:
     st.caption(tr("draw_hint", lang))
     names = name_maps(data, lang)
     shown_ids = [] if measured is None else measured.loc[measured["problem"].isna(), "parcel_id"].tolist()
 
     # The parcels' data changes with every edit, the rest of the map does not: the map is rendered
     # once per scenario and outline extent, and each version's parcels are put into it.
-    editable = (_parcels_layer(str(store.path), name, version, lang, settings.datum, common.parks_key(), measured,
+    editable = (_parcels_layer(str(store.path), name, version, lang, settings.datum, parks, measured,
                                names) if measured is not None and shown_ids else None)
     bounds = scenario_bounds(measured) if editable is not None else None
 
@@ -371,7 +371,7 @@ def map_section(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: s
 
     key = "planner_map_" + hashlib.sha256(f"{store.path}|{name}|{version}|{settings.basemap}|{lang}".encode()
                                           ).hexdigest()[:12]
-    skeleton = (str(store.path), name, settings.basemap, settings.datum, lang, common.parks_key(),
+    skeleton = (str(store.path), name, settings.basemap, settings.datum, lang, parks,
                 None if bounds is None else tuple(round(b, 5) for b in bounds))
     result = common.show_map(build, key=key, height=520, returned_objects=["all_drawings"], cache_key=skeleton,
                              payloads=editable.deferred_payloads if editable is not None else None)
@@ -501,7 +501,7 @@ def problems_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str
 
 
 def parcels_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str, version: int, data,
-                    lang: str) -> None:
+                    lang: str, parks: str) -> None:
     names = name_maps(data, lang)
     summary = totals(measured)
     c1, c2, c3 = st.columns(3)
@@ -515,7 +515,7 @@ def parcels_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str,
         st.dataframe(_overlap_display(str(store.path), name, version, lang, measured, pairs), hide_index=True,
                      width="stretch")
     unit_mu = "亩" if lang == "zh" else "mu"
-    table = _parcel_table(str(store.path), name, version, lang, common.parks_key(), measured, names)
+    table = _parcel_table(str(store.path), name, version, lang, parks, measured, names)
     read_only = ["parcel_id", "number", "area_mu", "area_ha", "area_m2", "counted_mu", "overlaps_with",
                  "floor_area_effective_m2", "district", "hub", "park", "park_share"]
     editor_key = f"planner_table_{hashlib.sha256(f'{name}|{version}|{lang}'.encode()).hexdigest()[:10]}"
@@ -646,7 +646,7 @@ def scenarios_tab(store: ScenarioStore, lang: str) -> None:
                 st.rerun()
 
 
-def compare_tab(store: ScenarioStore, data, settings, lang: str) -> None:
+def compare_tab(store: ScenarioStore, data, settings, lang: str, parks: str) -> None:
     saved = [s.name for s in store.list_scenarios()]
     if len(saved) < 2:
         st.info(tr("need_two", lang))
@@ -655,7 +655,7 @@ def compare_tab(store: ScenarioStore, data, settings, lang: str) -> None:
     first = c1.selectbox(tr("first", lang), saved, key="planner_compare_first")
     second = c2.selectbox(tr("second", lang), [s for s in saved if s != first], key="planner_compare_second")
     info_a, info_b = store.info(first), store.info(second)
-    a, b = measured_scenario(store, info_a, data), measured_scenario(store, info_b, data)
+    a, b = measured_scenario(store, info_a, data, parks), measured_scenario(store, info_b, data, parks)
     version_a, version_b = info_a.version, info_b.version
     names = name_maps(data, lang)
     for scope, column, label in (("district_id", "district", tr("per_district", lang)),
@@ -681,21 +681,21 @@ def compare_tab(store: ScenarioStore, data, settings, lang: str) -> None:
 
     key = "planner_compare_" + hashlib.sha256(f"{first}|{version_a}|{second}|{version_b}|{settings.basemap}|{lang}"
                                               .encode()).hexdigest()[:12]
-    common.show_map(build, key=key, height=420, cache_key=(key, str(store.path), common.parks_key()))
+    common.show_map(build, key=key, height=420, cache_key=(key, str(store.path), parks))
 
 
 def map_tab(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: str | None, info: ScenarioInfo | None,
-            data, settings, lang: str) -> None:
+            data, settings, lang: str, parks: str) -> None:
     version = info.version if info is not None else None
     author = info.author if info is not None else ""
-    map_section(store, measured, name, version, data, settings, lang, author)
+    map_section(store, measured, name, version, data, settings, lang, author, parks)
     upload_section(store, lang, author)
     st.subheader(tr("parcels", lang))
     if measured is None or measured.empty or info is None:
         st.info(tr("none_yet", lang))
         return
     problems_section(store, measured, name, version, lang)
-    parcels_section(store, measured, name, version, data, lang)
+    parcels_section(store, measured, name, version, data, lang, parks)
     # the version shown, even if another session saved a newer one meanwhile
     download_section(name, version, lambda: store.load_version(info.scenario_id, info.version), data, lang)
 
@@ -707,11 +707,12 @@ lang = settings.lang
 
 with common.friendly_errors(lang):
     data = common.snapshot()
+    parks = common.parks_key()  # once per run: it reads the outline store
     store = ScenarioStore()
     st.title(tr("title", lang))
     name = current_name()
     info = store.find(name) if name else None  # read once per run: version, author, id
-    measured = measured_scenario(store, info, data) if info is not None else None
+    measured = measured_scenario(store, info, data, parks) if info is not None else None
     scenario_bar(store, name, info, lang)
     # Always one element here, messages or not: a message that comes and goes would move the map to
     # another place in the page, and Streamlit would load it afresh (losing an edit in progress).
@@ -724,7 +725,7 @@ with common.friendly_errors(lang):
         key="tab", on_change="rerun", bind="query-params")
     if tab_map.open:
         with tab_map:
-            map_tab(store, measured, name, info, data, settings, lang)
+            map_tab(store, measured, name, info, data, settings, lang, parks)
     if tab_progress.open:
         with tab_progress:
             progress_section(measured, data, lang)
@@ -733,4 +734,4 @@ with common.friendly_errors(lang):
             scenarios_tab(store, lang)
     if tab_compare.open:
         with tab_compare:
-            compare_tab(store, data, settings, lang)
+            compare_tab(store, data, settings, lang, parks)

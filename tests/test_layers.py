@@ -223,3 +223,28 @@ def test_every_basemap_gives_the_map_a_max_zoom_for_its_clusters(basemap):
     # Without one, Leaflet's marker clusters throw "Map has no maxZoom specified" and nothing draws.
     html = _html(base_map(basemap=basemap))
     assert re.search(r'L\.map\([^)]*"maxZoom": 18', html, re.S)
+
+
+def test_parcels_layer_outlines_come_back_as_drawn_holes_and_multipolygons_included():
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from layers.parcels import parcels_layer
+
+    with_hole = shapely.Polygon([(116.1, 39.9), (116.2, 39.9), (116.2, 40.0), (116.1, 39.9)],
+                                holes=[[(116.15, 39.92), (116.16, 39.92), (116.16, 39.93), (116.15, 39.92)]])
+    two_parts = shapely.MultiPolygon([shapely.box(116.3, 39.8, 116.300014, 39.800021),
+                                      shapely.box(116.4123456, 39.8, 116.5, 39.9)])
+    measured = gpd.GeoDataFrame({
+        "number": [1, 2], "name": ["甲", "B"], "status": ["planned", "completed"], "use": ["industrial_land"] * 2,
+        "parcel_id": ["a", "b"], "area_mu": [1.0, 2.0], "area_ha": [0.1, 0.2], "area_m2": [667.0, 1334.0],
+        "counted_mu": [1.0, 2.0], "overlaps_with": ["", ""], "district_id": [None, None], "hub_id": [None, None],
+        "park_id": [None, None], "park_share": [0.0, 0.0]}, geometry=[with_hole, two_parts], crs=4326)
+    features = parcels_layer(measured, lang="zh").features()
+    for feature, geometry in zip(features, [with_hole, two_parts], strict=True):
+        drawn = shapely.geometry.shape(feature["geometry"])
+        assert drawn.geom_type == geometry.geom_type
+        assert np.array_equal(shapely.get_coordinates(drawn), np.round(shapely.get_coordinates(geometry), 5))
+    assert [f["properties"]["parcel_id"] for f in features] == ["a", "b"]
+    assert [f["properties"]["status"] for f in features] == ["planned", "completed"]
