@@ -30,14 +30,51 @@ _LABEL_CSS = (".parcel-label{background:rgba(255,255,255,.85);border:0;box-shado
 
 def _popup(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str]]) -> list[str]:
     """Each parcel's popup: a two-column table, every cell escaped (``layers.html.table``'s markup),
-    built column by column: thousands of parcels are redrawn after every edit."""
-    def head(key: str) -> str:
-        return f"<tr><th style='text-align:left;padding-right:6px'>{escape(t(key, lang))}</th><td>"
+    built column by column: thousands of parcels are redrawn after every edit. The rows measured
+    from the outlines are kept while the outlines stay the same (``_measured_rows``)."""
+    labels = [escape(parcel_label(n, m, lang))
+              for n, m in zip(measured["number"].tolist(), measured["name"].tolist(), strict=True)]
+    h_parcel, h_status, h_use = _head("parcel", lang), _head("parcel_status", lang), _head("parcel_use", lang)
+    return [f"<table style='font-size:12px'>{h_parcel}{label}{_END}{h_status}{status}{_END}{h_use}{use}{_END}"
+            f"{rows}</table>"
+            for label, status, use, rows in zip(labels, _terms("status", measured["status"], lang),
+                                                _terms("use", measured["use"], lang),
+                                                _measured_rows(measured, lang, names), strict=True)]
 
-    def terms(vocabulary: str, codes: pd.Series) -> list[str]:
-        codes = codes.tolist()
-        shown = {code: escape(term_of(vocabulary, code, lang)) for code in set(codes)}
-        return [shown[code] for code in codes]
+
+_END = "</td></tr>"
+
+
+def _head(key: str, lang: str) -> str:
+    return f"<tr><th style='text-align:left;padding-right:6px'>{escape(t(key, lang))}</th><td>"
+
+
+def _terms(vocabulary: str, codes: pd.Series, lang: str) -> list[str]:
+    codes = codes.tolist()
+    shown = {code: escape(term_of(vocabulary, code, lang)) for code in set(codes)}
+    return [shown[code] for code in codes]
+
+
+def _identity(measured: gpd.GeoDataFrame) -> tuple:
+    """What text made from these parcels' outlines is kept by: the ``geometry_key`` that
+    ``measure_parcels`` put in ``attrs`` (None: not kept), the parcels in their order, and a
+    check that the outlines are still those (vertex count and extent), should a caller have
+    changed them after measuring."""
+    geoms = np.asarray(measured.geometry.values, dtype=object)
+    order = hashlib.sha256("\x00".join(map(str, measured["parcel_id"].tolist())).encode()).hexdigest()
+    extent = tuple(np.round(shapely.total_bounds(geoms), 7).tolist()) if len(geoms) else ()
+    return measured.attrs.get("geometry_key"), order, int(shapely.get_num_coordinates(geoms).sum()), extent
+
+
+def _measured_rows(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str]]) -> list[str]:
+    """The popup rows that depend on the outlines (areas, overlaps, district, hub, park), kept by
+    the outlines' ``geometry_key``, the parcels' numbers (overlaps name them) and the names."""
+    numbers = measured["number"].to_numpy(dtype=np.int64)
+    key = (*_identity(measured), "popup", lang, hashlib.sha256(numbers.tobytes()).hexdigest(),
+           hashlib.sha256(json.dumps(names, sort_keys=True, ensure_ascii=False).encode()).hexdigest())
+    found = _MEMO.get(key)
+    if isinstance(found, list) and len(found) == len(measured):
+        return found
 
     def quantities(values: pd.Series, unit: str) -> list[str]:
         return [escape(text) for text in format_quantities(values.tolist(), unit, lang)]
@@ -47,27 +84,23 @@ def _popup(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str
         shown = {i: escape(lookup[i]) for i in set(ids.tolist()) if isinstance(i, str) and i in lookup}
         return [shown.get(i, "-") if isinstance(i, str) else "-" for i in ids.tolist()]
 
-    labels = [escape(parcel_label(n, m, lang))
-              for n, m in zip(measured["number"].tolist(), measured["name"].tolist(), strict=True)]
     area = [f"{mu} · {ha} · {m2}" for mu, ha, m2 in zip(quantities(measured["area_mu"], "mu"),
                                                       quantities(measured["area_ha"], "ha"),
                                                       quantities(measured["area_m2"], "m2"), strict=True)]
     counted_word, overlaps_word = escape(t("parcel_counted", lang)), escape(t("parcel_overlaps", lang))
-    overlap_head = head("parcel_overlap")
-    overlap = [f"{overlap_head}{counted} {counted_word}; {overlaps_word} {escape(partners)}</td></tr>" if partners else ""
+    overlap_head = _head("parcel_overlap", lang)
+    overlap = [f"{overlap_head}{counted} {counted_word}; {overlaps_word} {escape(partners)}{_END}" if partners else ""
                for counted, partners in zip(quantities(measured["counted_mu"], "mu"), measured["overlaps_with"].tolist(),
                                             strict=True)]
     parks = [f"{park} ({share:.0%})" if park != "-" else "-"
              for park, share in zip(named("park", measured["park_id"]), measured["park_share"].tolist(), strict=True)]
-    columns = zip(labels, terms("status", measured["status"]), terms("use", measured["use"]), area, overlap,
-                  named("district", measured["district_id"]), named("hub", measured["hub_id"]), parks, strict=True)
-    h_parcel, h_status, h_use, h_area = head("parcel"), head("parcel_status"), head("parcel_use"), head("area")
-    h_district, h_hub, h_park = head("district"), head("hub"), head("park")
-    end = "</td></tr>"
-    return [f"<table style='font-size:12px'>{h_parcel}{label}{end}{h_status}{status}{end}{h_use}{use}{end}"
-            f"{h_area}{area_text}{end}{overlap_row}{h_district}{district}{end}{h_hub}{hub}{end}"
-            f"{h_park}{park}{end}</table>"
-            for label, status, use, area_text, overlap_row, district, hub, park in columns]
+    h_area, h_district, h_hub, h_park = (_head(k, lang) for k in ("area", "district", "hub", "park"))
+    rows = [f"{h_area}{area_text}{_END}{overlap_row}{h_district}{district}{_END}{h_hub}{hub}{_END}{h_park}{park}{_END}"
+            for area_text, overlap_row, district, hub, park in zip(
+                area, overlap, named("district", measured["district_id"]), named("hub", measured["hub_id"]), parks,
+                strict=True)]
+    _MEMO.put(key, rows, chars=sum(map(len, rows)))
+    return rows
 
 
 def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs84",
@@ -83,11 +116,11 @@ def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = 
     scenario lets a page render the map once and put each version's data in.
     """
     shown = measured[measured["problem"].isna()] if "problem" in measured else measured
-    key = (measured.attrs.get("geometry_key"), datum)
-    outlines = _OUTLINES.get(key)
-    if outlines is None or outlines.count != len(shown):  # else: an attribute edit, same outlines as last drawn
+    key = (*_identity(shown), "outlines", datum)
+    outlines = _MEMO.get(key)
+    if not isinstance(outlines, _Outlines) or outlines.count != len(shown):  # else: same outlines as last drawn
         outlines = _Outlines.of(display_frame(shown, datum=datum, properties={}))
-        _OUTLINES.put(key, outlines)
+        _MEMO.put(key, outlines, chars=len(outlines.text))
     properties = {
         "label": [escape(parcel_label(n, name, lang))
                   for n, name in zip(shown["number"].tolist(), shown["name"].tolist(), strict=True)],
@@ -185,39 +218,36 @@ def _decode(outline: list | None) -> dict | None:
     return {"type": "Polygon", "coordinates": [ring(r) for r in outline[1]]}
 
 
-class _OutlineMemo:
-    """The drawn outlines (GeoJSON text per parcel) of the last scenarios drawn, by their
-    ``geometry_key`` and datum, bounded in characters: an edit of a name or a status redraws
-    thousands of parcels whose outlines did not change."""
+class _TextMemo:
+    """Text made from a scenario's outlines (their drawn form, the measured cells of their popups),
+    by ``geometry_key`` and what else it depends on, bounded in characters: an edit of a name or
+    a status redraws thousands of parcels whose outlines did not change."""
 
     def __init__(self, max_chars: int) -> None:
         self.max_chars = max_chars
-        self._items: OrderedDict[tuple[str, str], _Outlines] = OrderedDict()
+        self._items: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _size(outlines: _Outlines) -> int:
-        return len(outlines.text)
-
-    def get(self, key: tuple[str | None, str]) -> _Outlines | None:
-        if key[0] is None:
+    def get(self, key: tuple) -> object | None:
+        if key[0] is None:  # outlines without a geometry_key are not kept
             return None
         with self._lock:
-            found = self._items.get(key)  # type: ignore[arg-type]
-            if found is not None:
-                self._items.move_to_end(key)  # type: ignore[arg-type]
-            return found
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
 
-    def put(self, key: tuple[str | None, str], outlines: _Outlines) -> None:
-        if key[0] is None or self._size(outlines) > self.max_chars:
+    def put(self, key: tuple, value: object, *, chars: int) -> None:
+        if key[0] is None or chars > self.max_chars:
             return
         with self._lock:
-            self._items[key] = outlines  # type: ignore[index]
-            while sum(self._size(v) for v in self._items.values()) > self.max_chars:
+            self._items[key] = (value, chars)
+            while sum(size for _, size in self._items.values()) > self.max_chars:
                 self._items.popitem(last=False)
 
 
-_OUTLINES = _OutlineMemo(max_chars=48_000_000)
+_MEMO = _TextMemo(max_chars=64_000_000)
 
 
 class ParcelsLayer(MacroElement):

@@ -293,6 +293,24 @@ def test_5_the_map_can_edit_and_delete_parcels_and_labels_them(snapshot):
     assert "面积" in data["popup"] and "<b>Lot" not in data["popup"]
 
 
+def test_5_the_layer_redrawn_after_an_edit_or_in_another_order_shows_each_parcels_own_figures(snapshot):
+    parcels = parcels_from_features([_feature(LOT_A, name="north"), _feature(LOT_C, name="south")])
+    measured = measure_parcels(parcels, **_layers(snapshot))
+    before = {f["properties"]["parcel_id"]: f for f in parcels_layer(measured).features()}
+    edited = measured.copy()
+    edited.loc[edited.index[0], "status"] = "completed"
+    edited.loc[edited.index[0], "name"] = "north, phase 2"
+    after = parcels_layer(edited).features()  # same outlines: kept, the rest made again
+    assert [f["properties"]["status"] for f in after] == ["completed", "planned"]
+    assert "north, phase 2" in after[0]["properties"]["popup"] and "north, phase 2" in after[0]["properties"]["label"]
+    assert [f["geometry"] for f in after] == [before[p]["geometry"] for p in edited["parcel_id"]]
+    reordered = parcels_layer(measured.iloc[::-1]).features()
+    assert [f["properties"]["parcel_id"] for f in reordered] == measured["parcel_id"].tolist()[::-1]
+    for feature in reordered:
+        mine = before[feature["properties"]["parcel_id"]]
+        assert feature["geometry"] == mine["geometry"] and feature["properties"]["popup"] == mine["properties"]["popup"]
+
+
 # ------------------------------------------------------------------ 6. overlaps
 
 def _geodesic_union_m2(polygons) -> float:
