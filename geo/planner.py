@@ -198,12 +198,21 @@ class GeometryMeasures:
 
 
 def geometry_key(parcels: gpd.GeoDataFrame | np.ndarray) -> str:
-    """A fingerprint of a scenario's outlines (sha256 of their WKB, in order)."""
+    """A fingerprint of a scenario's outlines, in order: sha256 of their types, their parts and
+    rings and every coordinate (NumPy arrays from GEOS: ~50x faster than hashing their WKB)."""
     geometries = parcels.geometry.values if isinstance(parcels, gpd.GeoDataFrame) else parcels
-    wkb = shapely.to_wkb(np.asarray(geometries, dtype=object))
+    geoms = np.asarray(geometries, dtype=object)
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    part_types = shapely.get_type_id(parts)
+    polygons = part_types == 3
+    rings, ring_of = shapely.get_rings(parts[polygons], return_index=True)
     digest = hashlib.sha256()
-    for item in wkb:
-        digest.update(b"\x00" if item is None else len(item).to_bytes(8, "little") + item)
+    for array in (shapely.get_type_id(geoms).astype(np.int8), np.bincount(part_of, minlength=len(geoms)),
+                  part_types.astype(np.int8), shapely.get_num_coordinates(parts),
+                  np.bincount(ring_of, minlength=int(polygons.sum())), shapely.get_num_coordinates(rings),
+                  shapely.get_coordinates(geoms, include_z=True)):
+        digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(b"|")
     return digest.hexdigest()
 
 

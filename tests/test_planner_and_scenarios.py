@@ -146,3 +146,22 @@ def test_killed_writer_leaves_a_complete_scenario(tmp_path):
     loaded, version = ScenarioStore(tmp_path).load("crash")
     assert version >= 1
     assert len(loaded) == 200
+
+
+def test_geometry_key_changes_with_any_change_of_the_outlines_and_only_then():
+    import numpy as np
+    import shapely
+
+    from geo.planner import geometry_key
+
+    a, b = shapely.box(116.0, 39.0, 116.01, 39.01), shapely.box(116.002, 39.002, 116.004, 39.004)
+    variants = {
+        "a, b": [a, b], "b, a": [b, a], "a, none, b": [a, None, b], "a, b, none": [a, b, None],
+        "a with hole b": [shapely.Polygon(a.exterior.coords, holes=[b.exterior.coords])],
+        "a and b as parts": [shapely.MultiPolygon([a, b])],
+        "b moved a nanodegree": [a, shapely.affinity.translate(b, xoff=1e-9)],
+        "empty": [shapely.Polygon()],
+    }
+    keys = {name: geometry_key(np.array(geoms, dtype=object)) for name, geoms in variants.items()}
+    assert len(set(keys.values())) == len(keys), keys
+    assert geometry_key(np.array([shapely.box(116.0, 39.0, 116.01, 39.01), b], dtype=object)) == keys["a, b"]
