@@ -153,7 +153,8 @@ def normalise(parcels: gpd.GeoDataFrame, *, strict: bool = True) -> gpd.GeoDataF
     out: dict[str, object] = {}
     out["parcel_id"] = [p if isinstance(p, str) and p else new_parcel_id() for p in columns["parcel_id"].tolist()]
     out["number"] = _numbers(columns["number"])
-    out["name"] = [_clean_name(n) for n in columns["name"].tolist()]
+    out["name"] = [n.strip()[:MAX_NAME_CHARS] if type(n) is str and n.isprintable() else _clean_name(n)
+                   for n in columns["name"].tolist()]
     for column, allowed, default in (("status", STATUSES, "planned"), ("use", USES, "standard_factory")):
         values = columns[column].tolist()
         known = [value in allowed if isinstance(value, str) else False for value in values]
@@ -172,9 +173,10 @@ def normalise(parcels: gpd.GeoDataFrame, *, strict: bool = True) -> gpd.GeoDataF
 
 def _numbers_column(values: pd.Series, name: str, *, strict: bool) -> np.ndarray:
     """A column of non-negative finite numbers (NaN where missing or, not strict, unusable)."""
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        numbers = values.to_numpy(dtype=float, na_value=np.nan)
-        if np.all(np.isnan(numbers) | (np.isfinite(numbers) & (numbers >= 0))):
+    if not pd.api.types.is_bool_dtype(values.dtype):
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        unreadable = np.isnan(numbers) & ~pd.isna(values).to_numpy()
+        if not unreadable.any() and np.all(np.isnan(numbers) | (np.isfinite(numbers) & (numbers >= 0))):
             return numbers  # the stored and measured case: already clean
     numbers = []
     for value in values:
@@ -187,20 +189,15 @@ def _numbers_column(values: pd.Series, name: str, *, strict: bool) -> np.ndarray
 
 def _numbers(values: pd.Series) -> np.ndarray:
     """Keep each parcel's number; give unnumbered (or duplicate) parcels the next free ones."""
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(numbers) & (numbers >= 1) & (numbers == np.floor(numbers))
+    kept = whole.copy()
+    kept[whole] = ~pd.Series(numbers[whole]).duplicated().to_numpy()  # the first of equal numbers keeps it
     out = np.zeros(len(numbers), dtype=np.int64)
-    seen: set[int] = set()
-    pending = []
-    for position, number in enumerate(numbers):
-        if np.isfinite(number) and number >= 1 and int(number) == number and int(number) not in seen:
-            out[position] = int(number)
-            seen.add(int(number))
-        else:
-            pending.append(position)
-    next_number = max(seen, default=0) + 1
-    for position in pending:
-        out[position] = next_number
-        next_number += 1
+    out[kept] = numbers[kept].astype(np.int64)
+    start = int(out[kept].max()) + 1 if kept.any() else 1
+    out[~kept] = np.arange(start, start + int((~kept).sum()), dtype=np.int64)
     return out
 
 
