@@ -28,12 +28,11 @@ _LABEL_CSS = (".parcel-label{background:rgba(255,255,255,.85);border:0;box-shado
               "font:600 11px/1.2 sans-serif;color:#1b2631}.parcel-label:before{display:none}")
 
 
-def _popup(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str]]) -> list[str]:
+def _popup(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str]], labels: list[str]) -> list[str]:
     """Each parcel's popup: a two-column table, every cell escaped (``layers.html.table``'s markup),
     built column by column: thousands of parcels are redrawn after every edit. The rows measured
-    from the outlines are kept while the outlines stay the same (``_measured_rows``)."""
-    labels = [escape(parcel_label(n, m, lang))
-              for n, m in zip(measured["number"].tolist(), measured["name"].tolist(), strict=True)]
+    from the outlines are kept while the outlines stay the same (``_measured_rows``). ``labels``
+    are the parcels' labels, escaped."""
     h_parcel, h_status, h_use = _head("parcel", lang), _head("parcel_status", lang), _head("parcel_use", lang)
     return [f"<table style='font-size:12px'>{h_parcel}{label}{_END}{h_status}{status}{_END}{h_use}{use}{_END}"
             f"{rows}</table>"
@@ -121,13 +120,10 @@ def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = 
     if not isinstance(outlines, _Outlines) or outlines.count != len(shown):  # else: same outlines as last drawn
         outlines = _Outlines.of(display_frame(shown, datum=datum, properties={}))
         _MEMO.put(key, outlines, chars=len(outlines.text))
-    properties = {
-        "label": [escape(parcel_label(n, name, lang))
-                  for n, name in zip(shown["number"].tolist(), shown["name"].tolist(), strict=True)],
-        "status": shown["status"].tolist(),
-        "parcel_id": shown["parcel_id"].tolist(),
-        "popup": _popup(shown, lang, names or {}),
-    }
+    labels_text = [escape(parcel_label(n, name, lang))
+                   for n, name in zip(shown["number"].tolist(), shown["name"].tolist(), strict=True)]
+    properties = {"label": labels_text, "status": shown["status"].tolist(), "parcel_id": shown["parcel_id"].tolist(),
+                  "popup": _popup(shown, lang, names or {}, labels_text)}
     styles = {status: {"color": colour or PARCEL_STATUS_COLOURS[status], "weight": 2, "fillOpacity": 0.35}
               for status in STATUSES}
     styles[""] = {"color": colour or "#5dade2", "weight": 2, "fillOpacity": 0.35}
