@@ -100,6 +100,8 @@ TEXT = {
     "overlap": ("Overlap", "重叠面积"),
     "overlaps_found": ("{n} overlap(s) between parcels: {mu} counted once in the totals.",
                        "地块之间有{n}处重叠：合计中只计一次，重叠面积{mu}。"),
+    "overlaps_listed": ("The {shown} largest of {n} overlaps; the table below and the download give each parcel's "
+                        "overlaps.", "列出{n}处重叠中面积最大的{shown}处；下表及下载文件列出每个地块的全部重叠地块。"),
     "overlap_a": ("Parcel", "地块"),
     "overlap_b": ("overlaps parcel", "与地块"),
     "floor_given": ("Floor area given (m²)", "已知建筑面积（m²）"),
@@ -259,16 +261,20 @@ def _parcel_table(store_path: str, name: str, version: int, lang: str, parks: st
     }).reset_index(drop=True)
 
 
+OVERLAPS_LISTED = 500  # the largest; a scenario of 2,000 parcels can have tens of thousands of overlaps
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _overlap_display(store_path: str, name: str, version: int, lang: str, _measured: gpd.GeoDataFrame,
                      _pairs: pd.DataFrame) -> pd.DataFrame:
-    """The overlapping pairs with the parcels' labels, made once per version and language."""
+    """The largest overlapping pairs with the parcels' labels, made once per version and language."""
     del store_path, name, version  # cache keys
+    largest = _pairs.sort_values(["overlap_m2", "a", "b"], ascending=[False, True, True]).head(OVERLAPS_LISTED)
     labels = dict(zip(_measured["number"].tolist(), [parcel_label(n, m, lang) for n, m in zip(
         _measured["number"].tolist(), _measured["name"].tolist(), strict=True)], strict=True))
-    return pd.DataFrame({tr("overlap_a", lang): _pairs["a"].map(labels), tr("overlap_b", lang): _pairs["b"].map(labels),
-                         f"{tr('overlap', lang)} ({'亩' if lang == 'zh' else 'mu'})": _pairs["overlap_mu"],
-                         f"{tr('overlap', lang)} (m²)": _pairs["overlap_m2"]})
+    return pd.DataFrame({tr("overlap_a", lang): largest["a"].map(labels), tr("overlap_b", lang): largest["b"].map(labels),
+                         f"{tr('overlap', lang)} ({'亩' if lang == 'zh' else 'mu'})": largest["overlap_mu"],
+                         f"{tr('overlap', lang)} (m²)": largest["overlap_m2"]}).reset_index(drop=True)
 
 
 def name_maps(data, lang: str) -> dict[str, dict[str, str]]:
@@ -514,6 +520,8 @@ def parcels_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str,
         st.warning(tr("overlaps_found", lang, n=len(pairs), mu=format_quantity(summary.overlap_mu, "mu", lang)))
         st.dataframe(_overlap_display(str(store.path), name, version, lang, measured, pairs), hide_index=True,
                      width="stretch")
+        if len(pairs) > OVERLAPS_LISTED:
+            st.caption(tr("overlaps_listed", lang, shown=OVERLAPS_LISTED, n=len(pairs)))
     unit_mu = "亩" if lang == "zh" else "mu"
     table = _parcel_table(str(store.path), name, version, lang, parks, measured, names)
     read_only = ["parcel_id", "number", "area_mu", "area_ha", "area_m2", "counted_mu", "overlaps_with",

@@ -339,6 +339,16 @@ def test_6_the_page_warns_about_overlaps(store):
     assert any("1 overlap(s) between parcels" in w.value for w in at.warning)
 
 
+def test_6_the_page_lists_the_largest_overlaps_first_and_says_how_many_it_leaves_out(store):
+    boxes = [shapely.box(116.25 + i * 1e-4, 40.05, 116.26 + i * 1e-4, 40.06) for i in range(40)]  # 780 pairs
+    store.save("crowded", parcels_from_features([_feature(b) for b in boxes]), expected_version=None)
+    at = _planner("crowded")
+    assert any("780 overlap(s) between parcels" in w.value for w in at.warning)
+    listed = next(d.value for d in at.dataframe if "Overlap (m²)" in d.value.columns)
+    assert len(listed) == 500 and listed["Overlap (m²)"].is_monotonic_decreasing
+    assert any("The 500 largest of 780 overlaps" in c.value for c in at.caption)
+
+
 def test_parcels_in_a_park_get_the_park_and_their_share(snapshot):
     parks = snapshot.parks[snapshot.parks["park_id"] == "zgc_life_science_park"]
     centre = parks.geometry.iloc[0].centroid
