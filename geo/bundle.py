@@ -117,7 +117,7 @@ _LICENCES = (
     "(Open Database Licence, https://www.openstreetmap.org/copyright). A derived database must stay "
     "under the ODbL.\n"
     "- Figures and quotes (`facts.csv`): they belong to the publishers cited in `sources.csv`; "
-    "the quotes are short citations.\n"
+    "each quote is cited with its source.\n"
     "- The compilation (which park, organisation and figure is listed, the tiers and notes): "
     "this project's snapshot, with its sources named row by row.\n"
 )

