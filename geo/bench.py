@@ -35,6 +35,7 @@ from geo.imports import LIMITS, ImportLimits
 from geo.joins import locate
 from geo.shapes import is_drawn
 from geo.snapshot import GEO_FILES, load_snapshot
+from geo.workspace import load_workspace
 
 MIN_RUNS = 5
 
@@ -286,7 +287,7 @@ def bench_join(points: int, runs: int = MIN_RUNS) -> Result:
     """Locate points in parks and districts against geopandas.sjoin (target >= 4x, same results)."""
     import geopandas as gpd
 
-    snapshot = load_snapshot()
+    snapshot = load_workspace()  # the parks as the app shows them
     x, y = _beijing_points(points, seed=7)
     districts = np.asarray(snapshot.districts.geometry.values, dtype=object)
     parks = np.asarray(snapshot.parks.geometry.values, dtype=object)
@@ -397,7 +398,7 @@ def bench_osm(elements: int = 100_000, runs: int = MIN_RUNS) -> Result:
 
     from geo.osm import DEFAULT_TAGS, match_parks, read_osm_file
 
-    snapshot = load_snapshot()
+    snapshot = load_workspace()
     parks, districts = snapshot.parks, snapshot.districts
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.osm")
@@ -484,7 +485,7 @@ def bench_import_join(rows: int = 100_000, runs: int = MIN_RUNS) -> Result:
 
     data = gcj02_table(rows)
     limits = bench_limits(rows)
-    snapshot = load_snapshot()
+    snapshot = load_workspace()
     park_frame = snapshot.parks[["park_id", "geometry"]]
     district_frame = snapshot.districts[["district_id", "geometry"]]
 

@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 
 from geo.parcels import normalise
-from geo.snapshot import load_snapshot
+from geo.workspace import load_workspace
 
 if TYPE_CHECKING:
     from geo.bench import Result
@@ -45,7 +45,7 @@ def bench_planner(parcels: int = 2_000, *, vertices: int = 100, runs: int = 5) -
     from geo.planner import measure_parcels, progress, totals
 
     scenario = synthetic_scenario(parcels, vertices=vertices)
-    snapshot = load_snapshot()
+    snapshot = load_workspace()  # the layers as the app shows them
     layers = {"parks": snapshot.parks, "districts": snapshot.districts, "hubs": snapshot.hubs}
     unions: dict[str, float] = {}
 

@@ -1,4 +1,9 @@
-"""Command line: ``python -m geo {build,validate,info,export,import,scenario,osm,bench}``."""
+"""Command line: ``python -m geo {build,validate,info,export,import,scenario,osm,brief,bench}``.
+
+Every command that reads layers reads them as the app shows them (``geo.workspace``): the
+snapshot with the confirmed OpenStreetMap outlines and placements of ``--data-dir`` (default
+``$PHARMA_MAP_DATA_DIR`` or ``./var``), so its files are the app's files.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ import sys
 from pathlib import Path
 
 from geo.errors import GeoError, ValidationError
+
+DATA_DIR_HELP = ("where the app's stores live: confirmed OSM outlines, scenarios, saved layers "
+                 "(default $PHARMA_MAP_DATA_DIR or ./var)")
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -39,9 +47,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from geo.snapshot import GEO_LAYERS, load_snapshot
+    from geo.snapshot import GEO_LAYERS
+    from geo.workspace import load_workspace
 
-    snapshot = load_snapshot(args.snapshot)
+    snapshot = load_workspace(args.snapshot, data_dir=args.data_dir)
     if args.json:
         print(json.dumps({"snapshot_version": snapshot.version,
                           "built": snapshot.manifest.get("built"),
@@ -68,20 +77,34 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from geo.export import export_frame, metadata_for
-    from geo.snapshot import ID_COLUMNS, load_snapshot
+    from geo.bundle import export_bundle
+    from geo.export import TABLES, export_layer, export_table
+    from geo.workspace import load_workspace
 
-    snapshot = load_snapshot(args.snapshot)
-    frame = snapshot.layer(args.layer)
-    metadata = metadata_for(args.layer, snapshot_version=snapshot.version, sources=snapshot.sources,
-                            used_source_ids=snapshot.source_ids_of(args.layer))
-    exported = export_frame(frame, fmt=args.format, datum=args.datum, metadata=metadata,
-                            id_column=ID_COLUMNS[args.layer])
+    snapshot = load_workspace(args.snapshot, data_dir=args.data_dir)
+    if args.layer in TABLES:
+        if args.format not in (None, "csv") or args.datum != "wgs84" or args.spec:
+            print(f"error: {args.layer} is a table without coordinates: it is written as CSV "
+                  "(leave out --format, --datum and --spec)", file=sys.stderr)
+            return 2
+        exported, what = export_table(snapshot, args.layer), f"{len(getattr(snapshot, args.layer))} {args.layer}"
+        fmt = "csv"
+    elif args.layer == "all":
+        if args.spec:
+            print("error: the bundle holds every row of every layer: leave out --spec", file=sys.stderr)
+            return 2
+        fmt = args.format or "geojson"
+        exported = export_bundle(snapshot, fmt=fmt, datum=args.datum)
+        what = "every layer, the facts and the sources"
+    else:
+        fmt = args.format or "geojson"
+        exported = export_layer(snapshot, args.layer, fmt=fmt, datum=args.datum, specialisations=args.spec)
+        what = f"{exported.rows} {args.layer}"
     out = Path(args.output) if args.output else Path(exported.filename)
     if args.datum == "gcj02" and "gcj02" not in out.name.lower():
         out = out.with_name(f"{out.stem}_gcj02{out.suffix}")
     out.write_bytes(exported.data)
-    print(f"wrote {len(frame)} {args.layer} to {out} ({args.format}, {args.datum}, {len(exported.data):,} bytes)")
+    print(f"wrote {what} to {out} ({fmt}, {args.datum}, {len(exported.data):,} bytes)")
     return 0
 
 
@@ -92,13 +115,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                           import_rows=tuple(args.rows))
 
 
-def _osm_parks(args: argparse.Namespace):  # -> (snapshot, parks with overrides, store)
-    from geo.osm_store import ParkGeometryStore, apply_overrides
-    from geo.snapshot import load_snapshot
+def _osm_parks(args: argparse.Namespace):  # -> (workspace, its parks, store)
+    from geo.osm_store import ParkGeometryStore
+    from geo.workspace import load_workspace
 
-    snapshot = load_snapshot(args.snapshot)
-    store = ParkGeometryStore(args.data_dir)
-    return snapshot, apply_overrides(snapshot.parks, store=store), store
+    snapshot = load_workspace(args.snapshot, data_dir=args.data_dir)
+    return snapshot, snapshot.parks, ParkGeometryStore(args.data_dir)
 
 
 def _osm_match_and_apply(features, parks, store, args: argparse.Namespace, districts=None) -> int:
@@ -224,7 +246,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from geo.export import export_frame
     from geo.imports import import_metadata, read_upload
     from geo.joins import place_layer
-    from geo.snapshot import load_snapshot
+    from geo.workspace import load_workspace
 
     source = Path(args.file)
     data = source.read_bytes()
@@ -236,7 +258,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         if exc.suggestion is not None:
             print(f"hint: add --datum {exc.suggestion.datum}", file=sys.stderr)
         return 2
-    snapshot = load_snapshot(args.snapshot)
+    snapshot = load_workspace(args.snapshot, data_dir=args.data_dir)
     joined = place_layer(layer.frame, parks=snapshot.parks, districts=snapshot.districts, hubs=snapshot.hubs,
                          category_column=args.category)
     summary = {
@@ -281,10 +303,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_brief(args: argparse.Namespace) -> int:
     """One park's A4 brief as a PDF (geo.brief.park_brief), with OSM site context if --osm is given."""
     from geo.brief import park_brief
-    from geo.osm_store import ParkGeometryStore, snapshot_with_overrides
-    from geo.snapshot import load_snapshot
+    from geo.workspace import load_workspace
 
-    snapshot = snapshot_with_overrides(load_snapshot(args.snapshot), store=ParkGeometryStore(args.data_dir))
+    snapshot = load_workspace(args.snapshot, data_dir=args.data_dir)
     parks = snapshot.parks
     context = None
     if args.osm:
@@ -301,6 +322,7 @@ def _cmd_brief(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from geo.bench import BENCHMARKS
+    from geo.export import TABLES
     from geo.snapshot import DEFAULT_SNAPSHOT_DIR, GEO_LAYERS
 
     parser = argparse.ArgumentParser(
@@ -319,14 +341,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOT_DIR), help="snapshot folder")
         if name == "info":
             p.add_argument("--json", action="store_true", help="machine-readable output")
+            p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
         p.set_defaults(func=func)
 
-    p = sub.add_parser("export", help="export a layer as GeoJSON, GeoPackage or CSV")
-    p.add_argument("layer", choices=GEO_LAYERS)
-    p.add_argument("--format", choices=("geojson", "gpkg", "csv"), default="geojson")
+    p = sub.add_parser("export", help="export a layer (GeoJSON, GeoPackage, CSV), the facts or sources "
+                                      "table (CSV), or all of it as one zip with a README")
+    p.add_argument("layer", choices=(*GEO_LAYERS, *TABLES, "all"),
+                   help="a layer, 'facts' (every figure with its source), 'sources', or 'all' (a zip)")
+    p.add_argument("--format", choices=("geojson", "gpkg", "csv"), default=None,
+                   help="format of the layers (default geojson; tables are always CSV)")
     p.add_argument("--datum", choices=("wgs84", "gcj02"), default="wgs84",
-                   help="wgs84 (default, RFC 7946) or gcj02 for Chinese tools")
+                   help="wgs84 (default, RFC 7946) or gcj02 for Chinese tools (declared as a custom CRS)")
+    p.add_argument("--spec", action="append", default=[],
+                   help="only rows with this specialisation code (repeatable), as the Export page's filter")
     p.add_argument("-o", "--output", default=None, help="output file (default: a descriptive name)")
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOT_DIR), help="snapshot folder")
     p.set_defaults(func=_cmd_export)
 
@@ -343,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, help="write the imported layer (WGS84) to this file")
     p.add_argument("--format", choices=("geojson", "gpkg", "csv"), default="geojson")
     p.add_argument("--save", default=None, help="save the layer under this name in the data dir's store")
-    p.add_argument("--data-dir", default=None, help="data dir (default $PHARMA_MAP_DATA_DIR or ./var)")
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOT_DIR), help="snapshot folder")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_import)
@@ -368,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("-o", "--output", default=None, help="output PDF (default brief_PARK_LANG.pdf)")
     p.add_argument("--osm", default=None, help="an OSM extract for the site context (.osm, .osm.bz2, .osm.pbf)")
-    p.add_argument("--data-dir", default=None, help="confirmed OSM outlines (default $PHARMA_MAP_DATA_DIR or ./var)")
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOT_DIR), help="snapshot folder")
     p.set_defaults(func=_cmd_brief)
 

@@ -14,12 +14,10 @@ from geo.snapshot import Snapshot
 
 
 def _snapshot(args: argparse.Namespace) -> Snapshot:
-    """The snapshot as the app shows it: bundled data with the data folder's confirmed OSM outlines."""
-    from geo.osm_store import ParkGeometryStore, snapshot_with_overrides
-    from geo.scenarios import data_dir
-    from geo.snapshot import load_snapshot
+    """The snapshot as the app shows it (``geo.workspace``): the data folder's confirmed outlines and placements."""
+    from geo.workspace import load_workspace
 
-    return snapshot_with_overrides(load_snapshot(args.snapshot), store=ParkGeometryStore(data_dir(args.data_dir)))
+    return load_workspace(args.snapshot, data_dir=args.data_dir)
 
 
 def _store(args: argparse.Namespace):  # noqa: ANN202 - ScenarioStore, imported late to keep the CLI quick

@@ -28,9 +28,10 @@ import streamlit_folium
 
 from geo.errors import GeoError
 from geo.osm import context_layers
-from geo.osm_store import ParkGeometryStore, snapshot_with_overrides
+from geo.osm_store import ParkGeometryStore
 from geo.scenarios import data_dir
 from geo.snapshot import Snapshot, load_snapshot
+from geo.workspace import assemble
 from layers.assets import MissingAssetError
 from layers.basemap import BasemapError, available_basemaps, datum_of
 from layers.i18n import LANGUAGES, format_quantity, t
@@ -73,11 +74,12 @@ def overrides_revision(store: ParkGeometryStore | None = None) -> int:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _with_overrides(version: str, directory: str, revision: int, _base: Snapshot) -> Snapshot:
     del version, revision  # cache keys: a new snapshot or a new apply/restore rebuilds the parks
-    return snapshot_with_overrides(_base, store=ParkGeometryStore(directory))
+    return assemble(_base, store=ParkGeometryStore(directory))
 
 
 def snapshot() -> Snapshot:
-    """The bundled snapshot with the park outlines confirmed from OpenStreetMap laid over it.
+    """The snapshot as users see it (``geo.workspace.assemble``): the park outlines confirmed from
+    OpenStreetMap laid over it, with the hubs and organisations placed by them.
 
     The cached snapshot itself is never modified; the parks with overrides are cached per data
     folder and store revision, so applying or restoring an outline shows on every page at the

@@ -1,14 +1,15 @@
-"""Export: layers (optionally filtered, or a planner scenario) as GeoJSON, GeoPackage or CSV."""
+"""Export: layers (optionally filtered, or a planner scenario) as GeoJSON, GeoPackage or CSV; the facts
+and sources tables; everything as one zip. The same functions as ``python -m geo export``."""
 
-import numpy as np
 import streamlit as st
 
-from geo.export import EXPORT_DATUMS, FORMATS, MEDIA_TYPES, export_filename, export_frame, metadata_for
+from geo.bundle import bundle_filename, export_bundle
+from geo.export import (EXPORT_DATUMS, FORMATS, MEDIA_TYPES, TABLES, export_filename, export_frame,
+                        export_layer, export_table)
 from geo.imports import import_metadata
 from geo.planner import export_scenario, export_scenario_filename
 from geo.scenarios import ScenarioStore
 from geo.snapshot import GEO_LAYERS
-from geo.snapshot import ID_COLUMNS
 from geo.vocab import SPECIALISATIONS, split_codes
 from layers.i18n import t, term, translator
 from pages import common
@@ -18,15 +19,24 @@ TEXT = {
     "format": ("Format", "格式"),
     "datum": ("Coordinates", "坐标系"),
     "gcj_warning": ("GCJ-02 files are for Chinese map tools only; they are not WGS84 and not RFC 7946. "
-                    "The file name and metadata say so.",
-                    "GCJ-02文件仅用于国内地图工具，并非WGS84，也不符合RFC 7946；文件名和元数据中均已注明。"),
+                    "The file name and metadata say so, GeoPackages declare a custom GCJ-02 CRS (not EPSG:4326) "
+                    "and CSV coordinate columns end in _gcj02.",
+                    "GCJ-02文件仅用于国内地图工具，并非WGS84，也不符合RFC 7946；文件名和元数据中均已注明，"
+                    "GeoPackage 声明自定义的 GCJ-02 坐标系（非 EPSG:4326），CSV 坐标列名以 _gcj02 结尾。"),
     "filter": ("Only organisations and parks in these specialisations", "仅导出以下领域的机构和园区"),
     "scenario": ("Add a planner scenario as a 'parcels' layer", "附加一个规划方案（地块图层）"),
     "none": ("(none)", "（无）"),
     "imports": ("Your imported layers (this session)", "本次会话导入的图层"),
     "download": ("Download {layer} ({n} features)", "下载 {layer}（{n}个要素）"),
-    "carries": ("Every file carries the snapshot version, datum, licence and sources.",
-                "每个文件均包含数据版本、坐标系、许可和来源信息。"),
+    "carries": ("Every file carries the snapshot version, datum, licence and sources. CSV rows name their "
+                "sources by id: the sources table below describes each.",
+                "每个文件均包含数据版本、坐标系、许可和来源信息。CSV 各行以编号注明来源，下方的来源表逐一说明。"),
+    "tables": ("Facts and sources", "数据与来源"),
+    "facts": ("Download the facts table (every figure with qualifier, date, source and quote; {n} rows, CSV)",
+              "下载数据表（每个数字及其限定、日期、来源和原文；{n}行，CSV）"),
+    "sources": ("Download the sources table ({n} sources, CSV)", "下载来源表（{n}条来源，CSV）"),
+    "all": ("Download all (zip): every layer ({fmt}), the facts, the sources and a README of the columns "
+            "and licences", "全部下载（zip）：所有图层（{fmt}）、数据表、来源表及字段和许可说明"),
 }
 FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
 
@@ -60,22 +70,14 @@ with common.friendly_errors(lang):
                             format_func=lambda n: n or tr("none", lang))
     st.caption(tr("carries", lang))
 
-    frames = {}
-    for layer in chosen:
-        frame = data.layer(layer)
-        if specs and "specialisations" in frame:
-            mask = np.array([bool(set(split_codes(v)) & set(specs)) for v in frame["specialisations"]])
-            frame = frame[mask]
-        frames[layer] = frame
     imported = st.session_state.get("imports", {})
     chosen_imports = st.multiselect(tr("imports", lang), list(imported), key="export_imports",
                                     placeholder=tr("none", lang)) if imported else []
 
-    for layer, frame in frames.items():
-        metadata = metadata_for(layer, snapshot_version=data.version, sources=data.sources,
-                                used_source_ids=data.source_ids_of(layer))
-        exported = export_frame(frame, fmt=fmt, datum=datum, metadata=metadata, id_column=ID_COLUMNS[layer])
-        st.download_button(tr("download", lang, layer=layer_labels.get(layer, layer), n=len(frame)),
+    for layer in chosen:
+        # The one layer export, as `python -m geo export LAYER --spec ...` writes it.
+        exported = export_layer(data, layer, fmt=fmt, datum=datum, specialisations=specs)
+        st.download_button(tr("download", lang, layer=layer_labels.get(layer, layer), n=exported.rows),
                            exported.data, file_name=exported.filename, mime=exported.media_type,
                            key=f"export_download_{layer}")
     if scenario:
@@ -96,3 +98,14 @@ with common.friendly_errors(lang):
                                frame, fmt=fmt, datum=datum, metadata=metadata).data,
                            file_name=export_filename(metadata, fmt=fmt, datum=datum), mime=MEDIA_TYPES[fmt],
                            key=f"export_download_import_{number}")
+
+    st.subheader(tr("tables", lang))
+    for table in TABLES:
+        exported = export_table(data, table)  # as `python -m geo export facts` / `sources`
+        st.download_button(tr(table, lang, n=exported.rows), exported.data, file_name=exported.filename,
+                           mime=exported.media_type, key=f"export_download_{table}")
+    # Built on click, as `python -m geo export all`: every layer, the facts, the sources, a README.
+    st.download_button(tr("all", lang, fmt=FORMAT_LABELS[fmt]),
+                       lambda: export_bundle(data, fmt=fmt, datum=datum).data,
+                       file_name=bundle_filename(data, fmt=fmt, datum=datum), mime="application/zip",
+                       key="export_download_all", type="primary")

@@ -86,3 +86,10 @@ def isolated_app(monkeypatch, tmp_path, request):
     st.cache_data.clear()
     yield
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def _data_dir_of_this_test(monkeypatch, tmp_path_factory):
+    """Every command reads the layers of a data folder (confirmed OSM outlines, scenarios): unless a
+    test chooses one, it gets an empty folder of its own, never the developer's ./var."""
+    monkeypatch.setenv("PHARMA_MAP_DATA_DIR", str(tmp_path_factory.mktemp("data_dir")))

@@ -79,7 +79,8 @@ def test_csv_neutralises_formula_cells_and_round_trips():
     assert back["park_id"].tolist() == ["p1", "p2"]
     assert back.geometry.iloc[1].equals_exact(shapely.box(116.5, 39.8, 116.52, 39.82), 1e-7)
     assert metadata["snapshot_version"] == "2026-11-24.test"
-    assert "Pub" in metadata["sources"]
+    # Sources by id: the row names its source, whose record is the sources table beside the data.
+    assert metadata["source_ids"] == "s1"
 
 
 def test_csv_of_points_has_lon_lat_columns():
