@@ -464,9 +464,11 @@ class ScenarioStore:
                 tx.connection.execute("DELETE FROM scenario WHERE id = ?", (scenario_id,))
 
 
-def _conflict(name: str, current: int | None, expected: int | None) -> ScenarioConflictError:
+def _conflict(name: str, current: int | None, expected: int | None, *, kind: str = "parcels"
+              ) -> ScenarioConflictError:
+    what = "the imported layer" if kind == "import" else "scenario"
     return ScenarioConflictError(
-        f"scenario {name!r} was saved by someone else since you opened it (it is now at version"
+        f"{what} {name!r} was saved by someone else since you opened it (it is now at version"
         f" {current}, you opened version {expected}): reload it to see that change, then make yours again")
 
 
@@ -536,7 +538,7 @@ class _Transaction:
             what = "an imported layer" if kind == "import" else "a scenario"
             raise ScenarioExistsError(f"{what} named {name!r} already exists: open it, or choose another name")
         if row is not None and row["version"] != expected_version:
-            raise _conflict(name, row["version"], expected_version)
+            raise _conflict(name, row["version"], expected_version, kind=kind)
         now = _now()
         if row is None:
             (new_id,) = self.connection.execute(
