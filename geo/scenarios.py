@@ -30,7 +30,7 @@ import geopandas as gpd
 
 from geo import storage
 from geo.errors import GeoError
-from geo.store_backend import (Backend, PostgresBackend, SQLiteBackend, StoreError, database_url, is_postgres,
+from geo.store_backend import (Backend, PostgresBackend, SQLiteBackend, StoreError, database_url, is_postgres, redact,
                                sqlite_folder)
 from geo.measure import M2_PER_MU
 from geo.parcels import pack_parcels, parcels_from_geojson, unpack_parcels
@@ -192,7 +192,7 @@ class ScenarioStore:
         else:
             if chosen and not chosen.startswith("sqlite:"):
                 raise StoreError(f"{chosen.split('://')[0]!r} databases are not supported (store address"
-                                 f" {chosen[:60]!r}): use postgresql://user@host:port/db or sqlite:///FOLDER")
+                                 f" {redact(chosen)[:80]!r}): use postgresql://user@host:port/db or sqlite:///FOLDER")
             self.path = data_dir(sqlite_folder(chosen) if chosen else directory) / "planner.sqlite"
             self.backend = SQLiteBackend(self.path)
             with closing(storage.connect(self.path)) as connection:

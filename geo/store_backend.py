@@ -36,7 +36,7 @@ DATABASE_URL_ENV = "PHARMA_MAP_DATABASE_URL"
 POOL_MAX_ENV = "PHARMA_MAP_DATABASE_POOL_MAX"
 DEFAULT_POOL_MAX = 10
 CONNECT_TIMEOUT_S = 5.0
-POOL_TIMEOUT_S = 15.0
+POOL_TIMEOUT_S = 5.0
 
 
 class StoreError(GeoError):
@@ -207,12 +207,17 @@ _POOLS_LOCK = threading.Lock()
 
 def _pool(url: str) -> Any:
     """The process's connection pool for ``url`` (1 to $PHARMA_MAP_DATABASE_POOL_MAX connections,
-    each checked before use, so a restarted server is reconnected to)."""
+    each checked before use, so a restarted server is reconnected to; a caller waits at most
+    ``POOL_TIMEOUT_S`` for a connection)."""
+    import psycopg
     from psycopg_pool import ConnectionPool
 
     with _POOLS_LOCK:
         pool = _POOLS.get(url)
         if pool is None:
+            # One direct attempt first: a refused or unknown address fails at once, not after the
+            # pool's timeout (and no pool is kept for it, so the next call tries again).
+            psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
             size = int(os.environ.get(POOL_MAX_ENV) or DEFAULT_POOL_MAX)
             pool = ConnectionPool(url, min_size=1, max_size=max(size, 1), open=False, timeout=POOL_TIMEOUT_S,
                                   check=ConnectionPool.check_connection, name=f"pharma-map {redact(url)}",
@@ -253,9 +258,8 @@ class PostgresBackend:
         import psycopg
         from psycopg_pool import PoolTimeout
 
-        pool = _pool(self.url)
         try:
-            with pool.connection() as connection:
+            with _pool(self.url).connection() as connection:
                 connection.row_factory = _row_factory
                 yield connection
         except (psycopg.OperationalError, PoolTimeout) as exc:

@@ -10,7 +10,8 @@ geometries ``geometry(..., 4326)`` with GIST indexes, and these views:
 
 - ``scenario_parcels``: the parcels of every live planner scenario, current version, with
   ``area_m2``, ``area_ha``, ``area_mu`` (PostGIS ``geography``: geodesic on the WGS84 ellipsoid),
-  the district and hub holding the parcel's interior point and the park it overlaps most;
+  the district holding the parcel's interior point, its hub by the app's rule (``geo.joins``: the
+  hub of a park the point is in, else the district's) and the park it overlaps most;
 - ``imported_features``: the features of every saved imported layer (properties as ``jsonb``);
 - ``reference_districts``, ``reference_hubs``, ``reference_parks`` are tables filled from the
   snapshot by ``sync_reference`` (``python -m geo store migrate`` does it).
@@ -99,7 +100,7 @@ CREATE TABLE reference_hubs (
 );
 CREATE INDEX reference_hubs_geom ON reference_hubs USING GIST (geom);
 CREATE TABLE reference_parks (
-    park_id text PRIMARY KEY, name_zh text, name_en text, geometry_tier text,
+    park_id text PRIMARY KEY, name_zh text, name_en text, geometry_tier text, hub_id text,
     geom geometry(MultiPolygon, 4326)
 );
 CREATE INDEX reference_parks_geom ON reference_parks USING GIST (geom);
@@ -118,11 +119,12 @@ SELECT s.name AS scenario, s.version AS scenario_version, s.author, s.updated_at
 FROM parcel p
 JOIN scenario s ON s.id = p.scenario_id AND s.deleted_at IS NULL AND s.kind = 'parcels'
 LEFT JOIN LATERAL (
-    SELECT rd.district_id, rd.name_zh, rd.name_en FROM reference_districts rd
+    SELECT rd.district_id, rd.name_zh, rd.name_en, rd.hub_id FROM reference_districts rd
     WHERE ST_Intersects(rd.geom, ST_PointOnSurface(p.geom)) LIMIT 1) d ON true
 LEFT JOIN LATERAL (
-    SELECT rh.hub_id, rh.name_zh, rh.name_en FROM reference_hubs rh
-    WHERE ST_Intersects(rh.geom, ST_PointOnSurface(p.geom)) LIMIT 1) h ON true
+    SELECT rp.hub_id FROM reference_parks rp
+    WHERE rp.hub_id IS NOT NULL AND ST_Intersects(rp.geom, ST_PointOnSurface(p.geom)) LIMIT 1) ph ON true
+LEFT JOIN reference_hubs h ON h.hub_id = coalesce(ph.hub_id, d.hub_id)
 LEFT JOIN LATERAL (
     SELECT rp.park_id, rp.name_zh, rp.name_en,
            ST_Area(ST_Intersection(rp.geom, p.geom)::geography) / NULLIF(ST_Area(p.geom::geography), 0) AS share
@@ -315,15 +317,17 @@ def sync_reference(backend: PostgresBackend, snapshot: Snapshot) -> bool:
         row = connection.execute("SELECT snapshot_version FROM reference_version WHERE layer = 'all'").fetchone()
         if row is not None and row[0] == key:
             return False
+        from geo.joins import _district_to_hub
+
         districts, hubs, parks = snapshot.districts, snapshot.hubs, snapshot.parks
+        district_hub = _district_to_hub(hubs)
         connection.execute("DELETE FROM reference_districts")
         connection.execute("DELETE FROM reference_hubs")
         connection.execute("DELETE FROM reference_parks")
         connection.executemany(
             "INSERT INTO reference_districts VALUES (?,?,?,?, ST_GeomFromWKB(?, 4326))",
-            [(d, zh, en, hub, g) for d, zh, en, hub, g in zip(
+            [(d, zh, en, district_hub.get(d), g) for d, zh, en, g in zip(
                 districts["district_id"], districts["name_zh"], districts["name_en"],
-                districts["hub_id"].astype(object).where(districts["hub_id"].notna(), None),
                 _multi_wkb(districts.geometry.values), strict=True) if g is not None])
         connection.executemany(
             "INSERT INTO reference_hubs VALUES (?,?,?, ST_GeomFromWKB(?, 4326))",
@@ -331,8 +335,9 @@ def sync_reference(backend: PostgresBackend, snapshot: Snapshot) -> bool:
                                                      _multi_wkb(hubs.geometry.values), strict=True)
              if g is not None])
         connection.executemany(
-            "INSERT INTO reference_parks VALUES (?,?,?,?, ST_GeomFromWKB(?, 4326))",
+            "INSERT INTO reference_parks VALUES (?,?,?,?,?, ST_GeomFromWKB(?, 4326))",
             list(zip(parks["park_id"], parks["name_zh"], parks["name_en"], parks["geometry_tier"],
+                     [h if isinstance(h, str) and h else None for h in parks["hub_id"]],
                      _multi_wkb(parks.geometry.values), strict=True)))
         connection.execute("INSERT INTO reference_version(layer, snapshot_version) VALUES ('all', ?)"
                            " ON CONFLICT (layer) DO UPDATE SET snapshot_version = excluded.snapshot_version",
