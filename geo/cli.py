@@ -352,6 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_scenario_parser(sub, snapshot_dir=str(DEFAULT_SNAPSHOT_DIR))
 
+    from geo.cli_store import add_parser as add_store_parser
+
+    add_store_parser(sub, snapshot_dir=str(DEFAULT_SNAPSHOT_DIR))
+
     p = sub.add_parser("bench", help="run the performance benchmarks and print a table")
     p.add_argument("--points", type=int, default=1_000_000,
                    help="points of the conversion and join benchmarks (run again at 5x)")

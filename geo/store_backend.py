@@ -19,6 +19,7 @@ core stays UI-free); it belongs in the configuration module once there is one.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sqlite3
 import threading
@@ -224,6 +225,8 @@ def _pool(url: str) -> Any:
                                   kwargs={"connect_timeout": int(CONNECT_TIMEOUT_S),
                                           "application_name": "pharma-map"})
             pool.open(wait=False)
+            if not _POOLS:
+                atexit.register(close_pools)
             _POOLS[url] = pool
         return pool
 

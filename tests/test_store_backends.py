@@ -263,3 +263,47 @@ def test_the_postgres_schema_is_migrated_once_even_by_two_servers_at_once(pg_url
     assert [w.exitcode for w in workers] == [0, 0]
     assert store_pg.schema_version(backend) == store_pg.SCHEMA_VERSION
     assert store_pg.migrate(backend) == store_pg.SCHEMA_VERSION  # again: nothing to do
+
+
+# ------------------------------------------------------------------ moving a workspace
+
+def test_store_migrate_sqlite_to_postgis_and_back_is_lossless_and_safe_to_rerun(tmp_path, pg_url, capsys,
+                                                                                  monkeypatch):
+    from geo.cli import main
+    from geo.store_copy import StoreCopyError, copy_store, summary
+
+    monkeypatch.setenv("PHARMA_MAP_DATABASE_URL", "")
+    source = ScenarioStore(tmp_path / "a")
+    source.save("kept", _parcels("A", "B"), expected_version=None, author="Wang")
+    source.save("kept", _parcels("A", "B", "C"), expected_version=1)
+    source.undo("kept", expected_version=2)
+    source.save("gone", _parcels("X"), expected_version=None)
+    source.delete("gone", expected_version=1)
+    source.save_layer("sites", gpd.GeoDataFrame({"名称": ["厂"]}, geometry=[shapely.Point(116.5, 39.8)], crs=4326),
+                      expected_version=None)
+
+    assert main(["store", "migrate", "--data-dir", str(tmp_path / "a"), "--to", pg_url]) == 0
+    out = capsys.readouterr().out
+    assert "copied 3 new, 0 updated, 0 already there; 4 versions added" in out
+    assert main(["store", "migrate", "--data-dir", str(tmp_path / "a"), "--to", pg_url]) == 0  # again
+    assert "copied 0 new, 0 updated, 3 already there; 0 versions added" in capsys.readouterr().out
+    assert main(["store", "check", "--url", pg_url]) == 0
+    assert "1 scenarios, 1 saved layers, 1 deleted (restorable), 4 versions" in capsys.readouterr().out
+
+    middle = ScenarioStore(url=pg_url)
+    back = ScenarioStore(tmp_path / "b")
+    copy_store(middle, back)
+    assert summary(back).checksum == summary(source).checksum
+    for store in (middle, back):
+        parcels, version = store.load("kept")
+        assert version == 3 and parcels["name"].tolist() == ["A", "B"] and store.info("kept").author == "Wang"
+        assert all(a.equals_exact(b, 0) for a, b in zip(parcels.geometry, source.load("kept")[0].geometry,
+                                                           strict=True))
+        assert [h.change for h in store.history("kept")] == [h.change for h in source.history("kept")]
+        assert store.restore("gone")[1] == 2 and store.load_layer("sites")[0]["名称"].tolist() == ["厂"]
+    # a new scenario in the copy gets a fresh id, not one of the copied ones
+    assert middle.save("new", _parcels("N"), expected_version=None) == 1
+    assert middle.info("new").scenario_id > max(i.scenario_id for i in source.list())
+    # the copy moved on (restored "gone"): copying the old source over it again is refused, nothing written
+    with pytest.raises(StoreCopyError, match="changed there since the copy"):
+        copy_store(source, middle)
