@@ -307,3 +307,15 @@ def test_store_migrate_sqlite_to_postgis_and_back_is_lossless_and_safe_to_rerun(
     # the copy moved on (restored "gone"): copying the old source over it again is refused, nothing written
     with pytest.raises(StoreCopyError, match="changed there since the copy"):
         copy_store(source, middle)
+
+
+def test_store_bench_prints_both_backends_with_no_lost_and_no_silent_overwrite(pg_url, capsys):
+    from geo.cli import main
+
+    assert main(["bench", "--store", pg_url, "--writers", "3", "--seconds", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: line.split() for line in lines[2:]}
+    assert set(rows) == {"postgresql", "sqlite"}
+    for row in rows.values():
+        saves, conflicts, silent, lost = int(row[1]), int(row[3]), int(row[4]), int(row[5])
+        assert saves > 0 and silent == 0 and lost == 0 and conflicts >= 0
