@@ -319,3 +319,21 @@ def test_store_bench_prints_both_backends_with_no_lost_and_no_silent_overwrite(p
     for row in rows.values():
         saves, conflicts, silent, lost = int(row[1]), int(row[3]), int(row[4]), int(row[5])
         assert saves > 0 and silent == 0 and lost == 0 and conflicts >= 0
+
+
+def test_the_database_is_chosen_by_the_environment_then_streamlit_secrets(tmp_path, monkeypatch):
+    from geo.store_backend import database_url, redact
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("pathlib.Path.home", lambda: tmp_path / "home")
+    monkeypatch.delenv("PHARMA_MAP_DATABASE_URL", raising=False)
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(
+        'PHARMA_MAP_DATABASE_URL = "postgresql://app:pw@db:5432/map"\n', encoding="utf-8")
+    assert database_url() == "postgresql://app:pw@db:5432/map"
+    monkeypatch.setenv("PHARMA_MAP_DATABASE_URL", "postgresql://other@db2/map")
+    assert database_url() == "postgresql://other@db2/map"
+    monkeypatch.setenv("PHARMA_MAP_DATABASE_URL", "")  # set but empty: SQLite, secrets or not
+    assert database_url() is None
+    assert ScenarioStore(tmp_path / "var").kind == "sqlite"
+    assert redact("postgresql://app:pw@db:5432/map") == "postgresql://app@db:5432/map"
