@@ -194,7 +194,7 @@ class _PgConnection:
         return sql.replace("%", "%%").replace("?", "%s")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.raw.execute(self._sql(sql), tuple(params) if params else None)
+        return self.raw.execute(self._sql(sql), tuple(params))  # a tuple, even empty: "%%" is then "%"
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         cursor = self.raw.cursor()

@@ -337,3 +337,35 @@ def test_the_database_is_chosen_by_the_environment_then_streamlit_secrets(tmp_pa
     assert database_url() is None
     assert ScenarioStore(tmp_path / "var").kind == "sqlite"
     assert redact("postgresql://app:pw@db:5432/map") == "postgresql://app@db:5432/map"
+
+
+SAVE_IN_ANOTHER_PROCESS = """
+import sys, shapely
+from geo.planner import parcels_from_features
+from geo.scenarios import ScenarioStore
+store = ScenarioStore(url=sys.argv[1])
+parcels = parcels_from_features([{"type": "Feature", "properties": {"name": "Lot 9"},
+    "geometry": shapely.geometry.mapping(shapely.box(116.50, 39.78, 116.51, 39.79))}])
+print(store.save("shared plan", parcels, expected_version=None))
+"""
+
+
+@pytest.mark.usefixtures("isolated_app")
+def test_the_planner_page_on_postgis_opens_a_scenario_another_app_process_saved(pg_url, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_pages import APP, TIMEOUT
+
+    done = subprocess.run([sys.executable, "-c", SAVE_IN_ANOTHER_PROCESS, pg_url], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT}, timeout=300, check=False)
+    assert done.stdout.strip() == "1", done.stderr[-2000:]
+    monkeypatch.setenv("PHARMA_MAP_DATABASE_URL", pg_url)  # this "app server" uses the same database
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/planner.py")
+    at.query_params["scenario"] = "shared plan"
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    assert "shared plan" in at.selectbox(key="planner_list_pick").options
+    store = ScenarioStore(url=pg_url)
+    assert store.info("shared plan").version == 1
