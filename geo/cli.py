@@ -109,6 +109,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.store:
+        from geo.bench_store import run_store_bench
+
+        return run_store_bench(args.store, writers=args.writers, seconds=args.seconds, as_json=args.json)
     from geo.bench import run_benchmarks
 
     return run_benchmarks(points=args.points, as_json=args.json, runs=args.runs, only=args.only,
@@ -381,6 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_scenario_parser(sub, snapshot_dir=str(DEFAULT_SNAPSHOT_DIR))
 
+    from geo.cli_store import add_parser as add_store_parser
+
+    add_store_parser(sub, snapshot_dir=str(DEFAULT_SNAPSHOT_DIR))
+
     p = sub.add_parser("bench", help="run the performance benchmarks and print a table")
     p.add_argument("--points", type=int, default=1_000_000,
                    help="points of the conversion and join benchmarks (run again at 5x)")
@@ -390,6 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", choices=BENCHMARKS,
                    help="run only these benchmarks")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--store", default=None, metavar="URL",
+                   help="instead: concurrent writers on this store (a scratch postgresql://... database),"
+                        " beside a fresh SQLite store")
+    p.add_argument("--writers", type=int, default=8, help="writer processes of --store")
+    p.add_argument("--seconds", type=float, default=20.0, help="how long the --store writers save")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("brief", help="one park's A4 brief as a PDF (map, figures, organisations), offline")

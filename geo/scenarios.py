@@ -1,8 +1,11 @@
-"""Named planner scenarios (and saved imported layers) in an embedded SQLite store, safe against
-crashes and races, with history, undo and a recoverable delete.
+"""Named planner scenarios (and saved imported layers) in a store safe against crashes and races,
+with history, undo and a recoverable delete: an embedded SQLite file in the data folder by
+default, or a shared PostgreSQL/PostGIS database when ``PHARMA_MAP_DATABASE_URL`` names one
+(``geo.store_backend``; the PostGIS schema, geometry rows and views are in ``geo.store_pg``).
 
-Each change is one SQLite transaction (write-ahead log, ``synchronous=FULL``), so a killed process
-leaves either the old or the new scenario, never half of one. Every scenario carries a version;
+Each change is one transaction that waits for the store's other writers (SQLite: write-ahead
+log, ``synchronous=FULL``, ``BEGIN IMMEDIATE``; PostgreSQL: a table lock readers do not wait
+for), so a killed process leaves either the old or the new scenario, never half of one. Every scenario carries a version;
 a change must name the version it was based on, and a change based on an outdated version is
 refused with ``ScenarioConflictError`` instead of silently overwriting another session's work.
 Every version is kept in the history (undo brings the previous one back as a new version);
@@ -21,12 +24,14 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import geopandas as gpd
 
 from geo import storage
 from geo.errors import GeoError
+from geo.store_backend import (Backend, PostgresBackend, SQLiteBackend, StoreError, database_url, is_postgres, redact,
+                               sqlite_folder)
 from geo.measure import M2_PER_MU
 from geo.parcels import pack_parcels, parcels_from_geojson, unpack_parcels
 from geo.planner import union_area_m2
@@ -153,22 +158,59 @@ def _info(row: sqlite3.Row | tuple) -> ScenarioInfo:
 _INFO_COLUMNS = "id, name, kind, version, created_at, updated_at, author, features, area_m2, deleted_at"
 
 
+_MIGRATED: set[str] = set()
+
+
 class ScenarioStore:
-    """Scenarios stored in ``<data dir>/planner.sqlite``."""
+    """Scenarios stored in ``<data dir>/planner.sqlite``, or in the PostgreSQL database ``url``.
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        self.path = data_dir(directory) / "planner.sqlite"
-        with closing(self._connect()) as connection:
-            _migrate(connection)
+    Parameters
+    ----------
+    directory : path, optional
+        The data folder of an SQLite store; given, it wins over the configured database.
+    url : str, optional
+        ``postgresql://user:password@host:port/db`` or ``sqlite:///FOLDER``; default: the
+        configured one (``geo.store_backend.database_url``), else SQLite in ``data_dir()``.
 
-    def _connect(self) -> sqlite3.Connection:
-        return storage.connect(self.path)
+    Raises
+    ------
+    StoreUnavailableError
+        If the PostgreSQL database cannot be reached.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None, *, url: str | None = None) -> None:
+        chosen = url if url is not None else (None if directory is not None else database_url())
+        self.backend: Backend
+        if chosen and is_postgres(chosen):
+            from geo import store_pg
+
+            self.backend = PostgresBackend(chosen)
+            self.path: Path | str = self.backend.location
+            if chosen not in _MIGRATED:
+                store_pg.migrate(self.backend)
+                _MIGRATED.add(chosen)
+        else:
+            if chosen and not chosen.startswith("sqlite:"):
+                raise StoreError(f"{chosen.split('://')[0]!r} databases are not supported (store address"
+                                 f" {redact(chosen)[:80]!r}): use postgresql://user@host:port/db or sqlite:///FOLDER")
+            self.path = data_dir(sqlite_folder(chosen) if chosen else directory) / "planner.sqlite"
+            self.backend = SQLiteBackend(self.path)
+            with closing(storage.connect(self.path)) as connection:
+                _migrate(connection)
+
+    @property
+    def kind(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.backend.kind
+
+    def _read(self) -> Any:
+        return self.backend.read()
 
     # ------------------------------------------------------------------ reading
 
     def list(self) -> list[ScenarioInfo]:
         """Every live scenario and saved layer, the most recently changed first."""
-        with closing(self._connect()) as connection:
+        with self._read() as connection:
             rows = connection.execute(f"SELECT {_INFO_COLUMNS} FROM scenario WHERE deleted_at IS NULL"
                                       " ORDER BY updated_at DESC, name").fetchall()
         return [_info(r) for r in rows]
@@ -184,14 +226,14 @@ class ScenarioStore:
     def list_deleted(self) -> list[ScenarioInfo]:
         """Deleted planner scenarios that can still be restored (younger than RETENTION_DAYS)."""
         self._purge()
-        with closing(self._connect()) as connection:
+        with self._read() as connection:
             rows = connection.execute(f"SELECT {_INFO_COLUMNS} FROM scenario WHERE deleted_at IS NOT NULL"
                                       " AND kind = 'parcels' ORDER BY deleted_at DESC").fetchall()
         return [_info(r) for r in rows]
 
     def info(self, name: str) -> ScenarioInfo:
         name = check_name(name)
-        with closing(self._connect()) as connection:
+        with self._read() as connection:
             row = connection.execute(f"SELECT {_INFO_COLUMNS} FROM scenario WHERE name = ? AND deleted_at IS NULL",
                                      (name,)).fetchone()
         if row is None:
@@ -212,7 +254,7 @@ class ScenarioStore:
     def load(self, name: str) -> tuple[gpd.GeoDataFrame, int]:
         """The scenario's parcels (every one, problem parcels included) and its version."""
         name = check_name(name)
-        with closing(self._connect()) as connection:
+        with self._read() as connection:
             row = connection.execute("SELECT content, version, kind FROM scenario WHERE name = ?"
                                      " AND deleted_at IS NULL", (name,)).fetchone()
         if row is None or row[2] == "import":
@@ -221,7 +263,7 @@ class ScenarioStore:
 
     def load_version(self, scenario_id: int, version: int) -> gpd.GeoDataFrame:
         """The parcels of one saved version of a scenario (from its history), exactly as saved."""
-        with closing(self._connect()) as connection:
+        with self._read() as connection:
             row = connection.execute("SELECT content FROM scenario_history WHERE scenario_id = ? AND version = ?",
                                      (scenario_id, version)).fetchone()
         if row is None:
@@ -231,7 +273,7 @@ class ScenarioStore:
     def history(self, name: str) -> list[HistoryEntry]:
         """Every saved version of a scenario, newest first."""
         scenario_id = self.info(name).scenario_id
-        with closing(self._connect()) as connection:
+        with self._read() as connection:
             rows = connection.execute("SELECT version, saved_at, author, change FROM scenario_history"
                                       " WHERE scenario_id = ? ORDER BY version DESC", (scenario_id,)).fetchall()
         return [HistoryEntry(int(v), s, a, c) for v, s, a, c in rows]
@@ -239,7 +281,7 @@ class ScenarioStore:
     def load_layer(self, name: str) -> tuple[gpd.GeoDataFrame, int]:
         """An imported layer saved with ``save_layer`` and its version."""
         name = check_name(name)
-        with closing(self._connect()) as connection:
+        with self._read() as connection:
             row = connection.execute("SELECT content, version, kind FROM scenario WHERE name = ?"
                                      " AND deleted_at IS NULL", (name,)).fetchone()
         if row is None or row[2] != "import":
@@ -252,7 +294,7 @@ class ScenarioStore:
     # ------------------------------------------------------------------ writing
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._connect())
+        return _Transaction(self.backend)
 
     def save(self, name: str, parcels: gpd.GeoDataFrame, *, expected_version: int | None,
              kind: str = "parcels", author: str | None = None, change: str = "") -> int:
@@ -386,6 +428,7 @@ class ScenarioStore:
             tx.connection.execute("UPDATE scenario SET deleted_at = NULL, name = ?, version = ?, updated_at = ?"
                                   " WHERE id = ?", (target, version, now, scenario_id))
             tx.history(scenario_id, version, now, author, "restored", content)
+            tx.publish(scenario_id, "parcels", content)
             return target, version
 
     def undo(self, name: str, *, expected_version: int) -> int:
@@ -421,34 +464,43 @@ class ScenarioStore:
                 tx.connection.execute("DELETE FROM scenario WHERE id = ?", (scenario_id,))
 
 
-def _conflict(name: str, current: int | None, expected: int | None) -> ScenarioConflictError:
+def _conflict(name: str, current: int | None, expected: int | None, *, kind: str = "parcels"
+              ) -> ScenarioConflictError:
+    what = "the imported layer" if kind == "import" else "scenario"
     return ScenarioConflictError(
-        f"scenario {name!r} was saved by someone else since you opened it (it is now at version"
+        f"{what} {name!r} was saved by someone else since you opened it (it is now at version"
         f" {current}, you opened version {expected}): reload it to see that change, then make yours again")
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error) on one connection."""
+    """One write transaction of the backend (it waits for other writers; committed on success,
+    rolled back on any error)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-        self.connection.row_factory = sqlite3.Row
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._context: Any = None
+        self.connection: Any = None
 
     def __enter__(self) -> _Transaction:
-        self.connection.execute("BEGIN IMMEDIATE")
+        self._context = self.backend.write("scenario")
+        self.connection = self._context.__enter__()
         return self
 
-    def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        try:
-            self.connection.execute("ROLLBACK" if kind is not None else "COMMIT")
-        finally:
-            self.connection.close()
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> bool | None:
+        return self._context.__exit__(kind, value, traceback)
 
-    def live(self, name: str) -> sqlite3.Row | None:
+    def publish(self, scenario_id: int, kind: str, content: bytes) -> None:
+        """PostgreSQL: the current version as PostGIS rows, in this transaction (SQLite: nothing)."""
+        if isinstance(self.backend, PostgresBackend):
+            from geo import store_pg
+
+            store_pg.publish(self.connection, scenario_id, kind, bytes(content))
+
+    def live(self, name: str) -> Any:
         return self.connection.execute("SELECT * FROM scenario WHERE name = ? AND deleted_at IS NULL",
                                        (name,)).fetchone()
 
-    def expect(self, name: str, version: int) -> sqlite3.Row:
+    def expect(self, name: str, version: int) -> Any:
         """The live row of ``name``, which must be at ``version``.
 
         Raises
@@ -467,8 +519,10 @@ class _Transaction:
 
     def history(self, scenario_id: int, version: int, saved_at: str, author: str, change: str,
                 content: bytes) -> None:
-        self.connection.execute("INSERT OR REPLACE INTO scenario_history(scenario_id, version, saved_at, author,"
-                                " change, content) VALUES (?,?,?,?,?,?)",
+        self.connection.execute("INSERT INTO scenario_history(scenario_id, version, saved_at, author, change,"
+                                " content) VALUES (?,?,?,?,?,?) ON CONFLICT (scenario_id, version) DO UPDATE SET"
+                                " saved_at = excluded.saved_at, author = excluded.author, change = excluded.change,"
+                                " content = excluded.content",
                                 (scenario_id, version, saved_at, author or "", change, content))
 
     def write(self, name: str, content: bytes, *, kind: str, expected_version: int | None, features: int,
@@ -484,14 +538,14 @@ class _Transaction:
             what = "an imported layer" if kind == "import" else "a scenario"
             raise ScenarioExistsError(f"{what} named {name!r} already exists: open it, or choose another name")
         if row is not None and row["version"] != expected_version:
-            raise _conflict(name, row["version"], expected_version)
+            raise _conflict(name, row["version"], expected_version, kind=kind)
         now = _now()
         if row is None:
-            cursor = self.connection.execute(
+            (new_id,) = self.connection.execute(
                 "INSERT INTO scenario(name, kind, version, created_at, updated_at, author, features, area_m2,"
-                " content) VALUES (?,?,?,?,?,?,?,?,?)",
-                (name, kind, 1, now, now, author or "", features, area_m2, content))
-            scenario_id, version, kept_author = int(cursor.lastrowid or 0), 1, author or ""
+                " content) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id",
+                (name, kind, 1, now, now, author or "", features, area_m2, content)).fetchone()
+            scenario_id, version, kept_author = int(new_id), 1, author or ""
         else:
             scenario_id, version = int(row["id"]), int(row["version"]) + 1
             kept_author = row["author"] if author is None else author
@@ -500,6 +554,7 @@ class _Transaction:
                 " content = ? WHERE id = ?", (version, now, kept_author, features, area_m2, content, scenario_id))
         if kind == "parcels":
             self.history(scenario_id, version, now, kept_author, change, content)
+        self.publish(scenario_id, kind, content)
         return version
 
 

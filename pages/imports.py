@@ -155,6 +155,11 @@ def _upload_section(lang: str) -> None:
     st.session_state.setdefault("imports", {})[layer.name] = layer
 
 
+def _seen_versions() -> dict[str, int]:
+    """Saved layer name -> the version this session opened or saved last."""
+    return st.session_state.setdefault("import_saved_versions", {})
+
+
 def _saved_section(lang: str, store: ScenarioStore) -> None:
     saved = store.list_layers()
     if not saved:
@@ -164,6 +169,7 @@ def _saved_section(lang: str, store: ScenarioStore) -> None:
         pick = st.selectbox(tr("open_saved", lang), names, key="import_saved_pick")
         if st.button(tr("open", lang), key="import_saved_open"):
             frame, version = store.load_layer(pick)
+            _seen_versions()[pick] = version
             st.session_state.setdefault("imports", {})[pick] = ImportedLayer(
                 name=pick, frame=frame, source_format="saved", source_datum="wgs84", notes=(),
                 skipped_rows=(), sha256=f"saved v{version}")
@@ -244,8 +250,10 @@ def _export_section(layer: ImportedLayer, frame: gpd.GeoDataFrame, lang: str, st
     save_name = c2.text_input(tr("save", lang), value=layer.name, key=f"import_save_name_{layer.name}", max_chars=80)
     if c2.button(tr("save_button", lang), key="import_save"):
         try:
-            versions = {s.name: s.version for s in store.list_layers()}
-            version = store.save_layer(save_name, layer.frame, expected_version=versions.get(save_name.strip()))
+            # The version this session opened or saved (None: it never had one), never the store's
+            # newest: a layer another session saved meanwhile is refused, not silently replaced.
+            version = store.save_layer(save_name, layer.frame, expected_version=_seen_versions().get(save_name.strip()))
+            _seen_versions()[save_name.strip()] = version
             c2.success(markdown_text(tr("saved", lang, name=save_name, version=version)))
         except GeoError as exc:
             c2.error(markdown_text(str(exc)))

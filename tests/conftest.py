@@ -80,6 +80,7 @@ def isolated_app(monkeypatch, tmp_path, request):
     import streamlit as st
 
     monkeypatch.setenv("PHARMA_MAP_DATA_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("PHARMA_MAP_DATABASE_URL", "")  # SQLite in that folder, whatever the machine sets
     if "tiny" in request.keywords:
         monkeypatch.setenv("PHARMA_MAP_SNAPSHOT_DIR", str(request.getfixturevalue("tiny_snapshot")))
     st.cache_resource.clear()
@@ -91,5 +92,50 @@ def isolated_app(monkeypatch, tmp_path, request):
 @pytest.fixture(autouse=True)
 def _data_dir_of_this_test(monkeypatch, tmp_path_factory):
     """Every command reads the layers of a data folder (confirmed OSM outlines, scenarios): unless a
-    test chooses one, it gets an empty folder of its own, never the developer's ./var."""
+    test chooses one, it gets an empty folder of its own, never the developer's ./var, and the
+    embedded store, never a database the developer's environment names."""
     monkeypatch.setenv("PHARMA_MAP_DATA_DIR", str(tmp_path_factory.mktemp("data_dir")))
+    monkeypatch.setenv("PHARMA_MAP_DATABASE_URL", "")
+
+
+# ------------------------------------------------------------------ the stores' two backends
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL/PostGIS cluster for the whole session (skips, saying why, where
+    PostgreSQL or PostGIS is not installed or will not start)."""
+    from tests.pg_cluster import PgUnavailable, start_cluster
+
+    try:
+        cluster = start_cluster()
+    except PgUnavailable as exc:
+        pytest.skip(f"PostgreSQL half skipped: {exc}")
+    yield cluster
+    from geo.store_backend import close_pools
+
+    close_pools()
+    cluster.remove()
+
+
+_DATABASES = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """A fresh PostGIS database of the session's cluster, dropped after the test."""
+    from geo.store_backend import close_pools
+
+    name = f"store_{next(_DATABASES)}"
+    pg_cluster.sql(f"CREATE DATABASE {name} TEMPLATE template_gis")
+    yield pg_cluster.url(name)
+    close_pools()
+    pg_cluster.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path, monkeypatch):
+    """The address of an empty store on each backend: ``sqlite:///<tmp>`` and a fresh PostGIS database."""
+    monkeypatch.setenv("PHARMA_MAP_DATABASE_URL", "")
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store'}"
+    return request.getfixturevalue("pg_url")
