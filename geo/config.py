@@ -14,7 +14,7 @@ environment variable           what                                           de
 ``PHARMA_MAP_SNAPSHOT_DIR``    another data snapshot                          ``data/snapshot``
 ``PHARMA_MAP_CJK_FONT``        TrueType CJK font embedded in park briefs      first installed of
                                                                               WenQuanYi / AR PL
-``PHARMA_MAP_UPLOAD_CACHE_MB`` memory the server keeps for uploads already    128
+``PHARMA_MAP_UPLOAD_CACHE_MB`` memory the server keeps for uploads already    64
                                read (imported layers, OSM extracts, street
                                networks), in MiB
 ``TIANDITU_KEY``               Tianditu basemap key (also                     none: Tianditu hidden
@@ -109,17 +109,17 @@ OSM_MAX_UNCOMPRESSED_BYTES: Final = 2_000_000_000
 # --------------------------------------------------------------------------- caches
 
 MIB: Final = 1024 * 1024
-DEFAULT_UPLOAD_CACHE_MB: Final = 128
+DEFAULT_UPLOAD_CACHE_MB: Final = 64  # two 100,000-point layers (~31 MiB each)
 #: Disk the OpenStreetMap response cache (``<data dir>/osm_cache``) may fill; oldest pruned first.
 OSM_CACHE_BYTES: Final = 64 * MIB
 #: Parsed uploads kept so that inspecting and then importing a file parses it once (geo.imports).
-PARSE_CACHE_BYTES: Final = 64 * MIB
+PARSE_CACHE_BYTES: Final = 32 * MIB  # three 100,000-row CSVs (~9 MiB each)
 #: Rendered maps kept for every session (pages.common.show_map): each is a few hundred kB of text.
 RENDER_CACHE_ENTRIES: Final = 32
 
 
 def upload_cache_bytes(*, environ: Mapping[str, str] | None = None) -> int:
-    """Memory for uploads already read (``$PHARMA_MAP_UPLOAD_CACHE_MB``, default 128 MiB).
+    """Memory for uploads already read (``$PHARMA_MAP_UPLOAD_CACHE_MB``, default 64 MiB).
 
     Raises
     ------
@@ -134,7 +134,7 @@ def upload_cache_bytes(*, environ: Mapping[str, str] | None = None) -> int:
     except ValueError:
         value = float("nan")
     if not value >= 0:
-        raise ValueError(f"{UPLOAD_CACHE_ENV}={text!r} is not a number of MiB: set it to e.g. 128, "
+        raise ValueError(f"{UPLOAD_CACHE_ENV}={text!r} is not a number of MiB: set it to e.g. 64, "
                          "or 0 to keep no upload in memory")
     return int(value * MIB)
 

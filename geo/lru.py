@@ -2,8 +2,10 @@
 
 A count bound says nothing about memory: eight 100,000-point layers are hundreds of megabytes,
 eight small ones a few. ``ByteLRU`` keeps the most recently used values whose estimated sizes add
-up to at most ``max_bytes`` and forgets the least recently used beyond that; a value larger than
-the whole budget is returned but not kept. ``estimate_bytes`` sizes the values this app caches
+up to at most ``max_bytes`` and forgets the least recently used beyond that. A value larger than
+the whole budget is kept alone (everything else is forgotten) until the next one arrives: the
+upload being worked on is not read again at every rerun, and the memory held is at most
+``max(max_bytes, the newest value)``, which the import limits bound in turn. ``estimate_bytes`` sizes the values this app caches
 (GeoDataFrames with their shapely geometries, DataFrames, arrays, bytes, street graphs,
 dataclasses of them) from their contents, without serialising them.
 
@@ -133,7 +135,8 @@ class ByteLRU(Generic[V]):
 
     @property
     def total_bytes(self) -> int:
-        """The estimated bytes of the values kept now (never above ``max_bytes``)."""
+        """The estimated bytes of the values kept now (above ``max_bytes`` only for one value
+        larger than the budget, kept alone)."""
         return self._bytes
 
     def get(self, key: Hashable) -> V | None:
@@ -147,16 +150,16 @@ class ByteLRU(Generic[V]):
 
     def put(self, key: Hashable, value: V, *, nbytes: int | None = None) -> V:
         """Keep ``value`` under ``key`` (replacing any), then forget the least recently used
-        values until the budget holds; a value over the whole budget is not kept. Returns it."""
+        values until the budget holds; a value over the whole budget is kept alone. Returns it."""
         size = int(self._sizeof(value) if nbytes is None else nbytes)
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
                 self._bytes -= old[1]
-            if size <= self.max_bytes:
+            if self.max_bytes > 0:
                 self._entries[key] = (value, size)
                 self._bytes += size
-            while self._bytes > self.max_bytes and self._entries:
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 self._bytes -= dropped
         return value
