@@ -7,8 +7,8 @@ Both give the same frame (and so does ``geo.osm.fetch``): one row per feature,
 and ``OSM_ATTRIBUTION``. A damaged file in any container (a truncated or garbled gzip, bzip2,
 XML or PBF file) is refused with one ``OSMFileError`` line that names the file and what to do.
 
-``street_suffix`` answers the Parks page's question "does this upload hold a street network that
-``geo.streets.load_street_graph`` can read" from the bytes, through the same decompression.
+``geo.streets.street_suffix`` reads uploads through the same decompression (``_open_binary``)
+and reports damage with the same message (``damaged_file_error``).
 """
 
 from __future__ import annotations
