@@ -30,7 +30,7 @@ from geo.datums import convert, convert_geometries
 from geo.errors import SnapshotError
 from geo.export import geojson_text, prepare
 from geo.measure import areas
-from geo.projection import local_metric
+from geo.projection import beijing_utm
 from geo.shapes import is_drawn, nominal_extent, scaled_outline
 from geo.snapshot import (DEFAULT_SNAPSHOT_DIR, GEO_FILES, ID_COLUMNS, MANIFEST_NAME,
                           TABLE_FILES, read_table, sha256_file)
@@ -71,9 +71,9 @@ def build_districts(curated: pd.DataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDat
 
 
 def _simplify_coverage(geoms: np.ndarray, tolerance_m: float) -> list[shapely.Geometry]:
-    """Simplify in metres (``geo.projection.local_metric``) so shared edges stay shared
-    (coverage simplification)."""
-    plane = local_metric(geoms)
+    """Simplify in metres on the fixed plane (``geo.projection.beijing_utm``) so shared edges stay
+    shared (coverage simplification) and the snapshot's bytes depend only on its inputs."""
+    plane = beijing_utm()
     simplified = shapely.coverage_simplify(plane.to_metres(geoms), tolerance_m)
     back = plane.to_lonlat(simplified)
     return list(shapely.make_valid(back))

@@ -5,18 +5,23 @@ Each job has one projection, chosen here and nowhere else:
 =====================================================  ===========================================
 job                                                    projection
 =====================================================  ===========================================
-distances, buffers, nearest neighbours, tolerances     ``local_metric``: transverse Mercator on the
-in metres (OSM matching and context, street            WGS84 ellipsoid centred on the data (k0 = 1).
-networks, isochrones, simplification)                  Conformal, so a buffer stays round; scale
+distances, buffers, nearest neighbours in metres      ``local_metric``: transverse Mercator on the
+(OSM matching and context, street networks,            WGS84 ellipsoid centred on the data (k0 = 1).
+isochrones)                                            Conformal, so a buffer stays round; scale
                                                        error below 0.01 % within 90 km of the
                                                        centre (Beijing is 180 km across).
 areas, and shapes built to an official area            ``equal_area``: Albers equal-area fitted to
 (``geo.measure``, nominal circles, scaled outlines)    the data's extent: planar areas *are*
                                                        ellipsoidal areas, so intersections and unions
-                                                       are measured with plain shapely.
+                                                       are measured with plain shapely. Around a
+                                                       single point (a circle of an official area):
+                                                       Lambert azimuthal equal-area centred there,
+                                                       undistorted at its centre, so the circle is
+                                                       round.
 a fixed plane: grid cells that must line up across     ``beijing_utm``: UTM zone 50N (EPSG:32650),
-layers, maps drawn on paper (the park brief)           whatever the data (0.04 % scale error in
-                                                       Beijing: drawing, not measuring).
+layers, maps drawn on paper (the park brief), the      whatever the data (0.04 % scale error in
+snapshot's simplified district outlines (its bytes     Beijing: drawing, not measuring).
+must not depend on anything but the inputs)
 distances between two points                           geodesic (``geodesic_m``, pyproj.Geod), no
                                                        projection at all.
 =====================================================  ===========================================
@@ -118,10 +123,14 @@ def equal_area(data: object | Sequence[float]) -> MetricProjection:
     """The plane for areas: Albers equal-area (WGS84 ellipsoid) fitted to the extent of ``data``.
 
     The standard parallels sit a quarter of the latitude span (at least 0.5 degree) either side
-    of the centre, so the shapes are also nearly undistorted.
+    of the centre, so the shapes are also nearly undistorted. For a single point (a zero extent)
+    the plane is Lambert azimuthal equal-area centred on it: equal-area and free of distortion
+    at the point, so a circle of a given area built there is round.
     """
     min_lon, min_lat, max_lon, max_lat = _bounds(data)
     lon_0, lat_0 = _centre((min_lon, min_lat, max_lon, max_lat))
+    if min_lon == max_lon and min_lat == max_lat:
+        return _projection(f"+proj=laea +lat_0={lat_0:.6f} +lon_0={lon_0:.6f} +ellps=WGS84 +units=m +no_defs")
     span = max(max_lat - min_lat, 0.5) if np.isfinite(max_lat - min_lat) else 0.5
     lat_1 = max(min(lat_0 - span / 4.0, 89.0), -89.0)
     lat_2 = max(min(lat_0 + span / 4.0, 89.0), -89.0)
