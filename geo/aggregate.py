@@ -9,10 +9,8 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import Transformer
+from geo.projection import beijing_utm
 
-_TO_UTM = Transformer.from_crs(4326, 32650, always_xy=True)
-_FROM_UTM = Transformer.from_crs(32650, 4326, always_xy=True)
 CELL_SIZES_M: tuple[int, ...] = (100, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000)
 
 
@@ -29,8 +27,8 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, *, max_cells: int = 10
     geoms = np.asarray(points.geometry.values if isinstance(points, gpd.GeoDataFrame) else points.values,
                        dtype=object)
     geoms = shapely.point_on_surface(geoms[~shapely.is_empty(geoms)])
-    x, y = _TO_UTM.transform(shapely.get_x(geoms), shapely.get_y(geoms))
-    x, y = np.asarray(x), np.asarray(y)
+    plane = beijing_utm()  # a fixed grid: the same cells for every layer (geo.projection)
+    x, y = plane.xy(shapely.get_x(geoms), shapely.get_y(geoms))
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     # UTM 50N eastings/northings in Beijing are below 2^22 cells even at 100 m, so one int64 key
@@ -43,6 +41,6 @@ def grid_counts(points: gpd.GeoDataFrame | gpd.GeoSeries, *, max_cells: int = 10
             break
     cells = np.column_stack([keys >> 32, keys & 0xFFFFFFFF])
     boxes = shapely.box(cells[:, 0] * cell, cells[:, 1] * cell, (cells[:, 0] + 1) * cell, (cells[:, 1] + 1) * cell)
-    boxes = shapely.transform(boxes, lambda xy: np.column_stack(_FROM_UTM.transform(xy[:, 0], xy[:, 1])))
+    boxes = plane.to_lonlat(boxes)
     frame = gpd.GeoDataFrame({"count": counts.astype(int), "cell_m": cell}, geometry=boxes, crs=4326)
     return frame.sort_values("count", ascending=False, kind="stable").reset_index(drop=True)

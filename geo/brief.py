@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -38,8 +37,10 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, KeepInFrame, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from geo.config import CJK_FONT_ENV, cjk_font
 from geo.errors import BriefError
 from geo.figures import ENTERPRISE_METRICS, dated_series, disagreements, figure_date, latest_figures
+from geo.projection import BEIJING_UTM
 from geo.shapes import is_drawn
 from geo.snapshot import Snapshot
 from geo.vocab import GEOMETRY_TIERS, HUB_ROLES, LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
@@ -51,7 +52,7 @@ from layers.i18n import metric_label
 rl_config.useA85 = 0
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
-FONT_ENV = "PHARMA_MAP_CJK_FONT"
+FONT_ENV = CJK_FONT_ENV
 #: (path, index in a .ttc collection, Debian package): TrueType-outline CJK fonts reportlab can embed.
 FONT_CANDIDATES: tuple[tuple[str, int, str], ...] = (
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0, "fonts-wqy-zenhei"),
@@ -62,7 +63,7 @@ FONT = "BriefCJK"
 #: The colours of the app's context layer (layers/context.py), by OSM context kind.
 CONTEXT_COLOURS: dict[str, str] = {"hospital": "#c0392b", "metro_station": "#2e86c1", "university": "#1e8449",
                                    "research_institute": "#884ea0", "airport": "#34495e"}
-MAP_CRS = "EPSG:32650"  # UTM zone 50N: Beijing's metric, conformal projection for drawing
+MAP_CRS = BEIJING_UTM  # UTM zone 50N: the fixed plane maps are drawn on (geo.projection)
 
 TEXT: dict[str, tuple[str, str]] = {
     "brief": ("Park brief", "园区简报"),
@@ -170,8 +171,7 @@ def find_cjk_font(environ: Mapping[str, str] | None = None,
     BriefError
         If the named file does not exist, or no candidate is installed; the message says what to install.
     """
-    environ = os.environ if environ is None else environ
-    named = environ.get(FONT_ENV)
+    named = cjk_font(environ=environ)
     if named:
         path = Path(named)
         if not path.is_file():

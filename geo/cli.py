@@ -327,6 +327,7 @@ def _cmd_brief(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from geo.bench import BENCHMARKS
     from geo.export import TABLES
+    from geo.config import OSM_FETCH_TIMEOUT_S
     from geo.snapshot import DEFAULT_SNAPSHOT_DIR, GEO_LAYERS
 
     parser = argparse.ArgumentParser(
@@ -449,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "fetch":
             q.add_argument("--place", default=None, help="a place name instead of --park")
             q.add_argument("--margin", type=float, default=2000.0, help="metres around the park")
-            q.add_argument("--timeout", type=float, default=20.0, help="seconds before giving up")
+            q.add_argument("--timeout", type=float, default=OSM_FETCH_TIMEOUT_S, help="seconds before giving up")
             q.add_argument("-o", "--output", default=None, help="save the fetched features (.geojson)")
         q.set_defaults(func=_cmd_osm)
     return parser

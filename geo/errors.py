@@ -79,3 +79,43 @@ class NoUsableRowsError(ImportRefusedError):
 
 class BriefError(GeoError, ValueError):
     """A park brief that cannot be made: an unknown park or language, or no CJK font to embed."""
+
+
+class FigureError(GeoError, ValueError):
+    """A table of figures without the columns or dates ``geo.figures`` needs."""
+
+
+class AliasError(GeoError):
+    """The curated alias table is malformed (missing column, unknown subject, no source or note)."""
+
+
+class OSMError(GeoError):
+    """Base class of the OpenStreetMap errors (``geo.osm``, ``geo.osm_store``)."""
+
+
+class OSMFileError(OSMError, ValueError):
+    """A file that is not a readable OpenStreetMap extract: wrong kind, damaged or too large."""
+
+
+class OSMUnavailableError(OSMError):
+    """OpenStreetMap could not be reached, did not answer in time, or refused the request."""
+
+
+class OSMQueryError(OSMError, ValueError):
+    """A query that cannot be answered: an unknown place, a bad polygon or tag filter."""
+
+
+class OSMMatchError(OSMError, ValueError):
+    """An unknown park or OSM id, or a feature that cannot be a park boundary."""
+
+
+class ParkGeometryError(OSMError):
+    """No park outline override to restore, or an override store that changed under the caller."""
+
+
+class StreetGraphError(GeoError, ValueError):
+    """A street network file that cannot be read or holds no usable roads."""
+
+
+class SiteError(GeoError, ValueError):
+    """Bad input to a site metric or an isochrone: an unknown option or an unusable point."""

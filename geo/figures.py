@@ -18,7 +18,7 @@ import re
 
 import pandas as pd
 
-from geo.errors import GeoError
+from geo.errors import FigureError
 
 #: Metrics that count the enterprises of a park, and what each counts.
 ENTERPRISE_METRICS: tuple[str, ...] = ("enterprises", "enterprises_and_institutions")
@@ -28,10 +28,6 @@ _TO_M2: dict[str, float] = {"m2": 1.0, "ha": 1e4, "km2": 1e6, "mu": 10_000 / 15}
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _FACT_COLUMNS = ("fact_id", "subject_type", "subject_id", "metric", "value", "unit", "qualifier",
                  "as_of", "source_id")
-
-
-class FigureError(GeoError, ValueError):
-    """A table of figures without the columns or dates this module needs."""
 
 
 def _check(facts: pd.DataFrame) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from geo.config import MAX_VERTICES_PER_GEOMETRY
 from geo.tables import BEIJING_BBOX
 
 ProblemCode = Literal["missing", "not_polygon", "non_finite", "empty", "too_many_vertices",
@@ -43,7 +44,7 @@ _MESSAGES: dict[str, str] = {
     "outside_beijing": "it lies outside Beijing (at {x:.4f}, {y:.4f}): check the coordinate system"
                        " (GCJ-02, BD-09?) and the order of longitude and latitude",
 }
-DEFAULT_MAX_VERTICES = 10_000
+DEFAULT_MAX_VERTICES = MAX_VERTICES_PER_GEOMETRY
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.config import GPKG_QUERY_TIMEOUT_S
 from geo.errors import ImportRefusedError, LimitExceededError, UnsafeFileError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
-_QUERY_SECONDS = 10.0
+_QUERY_SECONDS = GPKG_QUERY_TIMEOUT_S
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,7 @@ import json
 import re
 import struct
 import tempfile
-import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -33,9 +31,11 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from geo import archives, gpkg, kml, tables
+from geo.config import IMPORT_LIMITS, PARSE_CACHE_BYTES, ImportLimits
 from geo.export import ExportMetadata
 from geo.errors import DatumRequiredError, ImportRefusedError, LimitExceededError, NoUsableRowsError, UnsafeFileError
 from geo.geometry_check import diagnose, swap_axes as swapped_geometries
+from geo.lru import ByteLRU
 from geo.measure import RepairReport, repair_geometries
 
 SourceFormat = Literal["geojson", "gpkg", "shapefile", "kml", "kmz", "csv", "xlsx"]
@@ -52,19 +52,7 @@ _REFUSED_SUFFIXES = {
 _VRT_MARKERS = (b"<OGRVRTDataSource", b"<VRTDataset", b"/vsicurl", b"/vsizip", b"/vsimem")
 
 
-@dataclass(frozen=True)
-class ImportLimits:
-    """Every limit on an import, in one place; each refusal names the limit and the file's figure."""
-
-    max_file_bytes: int = 20 * 1024 * 1024
-    max_uncompressed_bytes: int = 200 * 1024 * 1024
-    max_archive_entries: int = 200
-    max_features: int = 200_000
-    max_vertices: int = 5_000_000
-    max_columns: int = 300
-
-
-LIMITS = ImportLimits()
+LIMITS = IMPORT_LIMITS  # every limit of an import: geo.config.ImportLimits
 
 
 @dataclass(frozen=True)
@@ -430,27 +418,18 @@ _READERS: dict[str, Callable[[bytes, ImportLimits], _Parsed]] = {
 # ---------------------------------------------------------------- pipeline
 
 
-_PARSED: OrderedDict[tuple[str, str, ImportLimits], _Parsed] = OrderedDict()
-_PARSED_ENTRIES = 4
-_PARSED_LOCK = threading.Lock()
+# Parsed uploads, bounded in bytes (geo.config.PARSE_CACHE_BYTES): inspecting a file and then
+# importing it, or importing it again in another datum, parses it once.
+_PARSED: ByteLRU[_Parsed] = ByteLRU(max_bytes=PARSE_CACHE_BYTES)
 
 
 def _parse(data: bytes, filename: str, limits: ImportLimits, digest: str | None = None) -> _Parsed:
-    """Parse once per (content, name, limits): inspecting and then importing a file, or importing it
-    again in another datum, reuses the parse. Callers get a copy whose lists and dicts they may change."""
+    """Parse once per (content, name, limits) while the parse fits the cache. Callers get a copy
+    whose lists and dicts they may change."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise ImportRefusedError(f"an upload must be given as bytes, not {type(data).__name__}")
     key = (digest or hashlib.sha256(data).hexdigest(), filename, limits)
-    with _PARSED_LOCK:
-        cached = _PARSED.get(key)
-        if cached is not None:
-            _PARSED.move_to_end(key)
-    if cached is None:
-        cached = _parse_uncached(data, filename, limits)
-        with _PARSED_LOCK:
-            _PARSED[key] = cached
-            while len(_PARSED) > _PARSED_ENTRIES:
-                _PARSED.popitem(last=False)
+    cached = _PARSED.get_or_compute(key, lambda: _parse_uncached(data, filename, limits))
     return replace(cached, geometries=None if cached.geometries is None else cached.geometries.copy(),
                    problems=dict(cached.problems), notes=list(cached.notes), numbers=dict(cached.numbers))
 

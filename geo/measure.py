@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from pyproj import CRS, Geod, Transformer
 
 from geo.errors import CRSError, MeasurementError
+from geo.projection import equal_area
 
 AreaUnit = Literal["m2", "ha", "km2", "mu"]
 AREA_UNITS: tuple[str, ...] = get_args(AreaUnit)
@@ -160,19 +161,6 @@ def _resolve_crs(crs: object) -> CRS:
         raise CRSError(f"cannot read the CRS {crs!r}: {exc}") from exc
 
 
-def _equal_area_crs(bounds: NDArray[np.float64]) -> CRS:
-    min_lon, min_lat, max_lon, max_lat = bounds
-    lat_0 = (min_lat + max_lat) / 2.0
-    lon_0 = (min_lon + max_lon) / 2.0
-    span = max(max_lat - min_lat, 0.5)
-    lat_1 = max(min(lat_0 - span / 4.0, 89.0), -89.0)
-    lat_2 = max(min(lat_0 + span / 4.0, 89.0), -89.0)
-    return CRS.from_proj4(
-        f"+proj=aea +lat_0={lat_0:.6f} +lon_0={lon_0:.6f} +lat_1={lat_1:.6f} +lat_2={lat_2:.6f}"
-        " +ellps=WGS84 +units=m +no_defs"
-    )
-
-
 def _to_lonlat(geoms: NDArray[np.object_], crs: CRS) -> NDArray[np.object_]:
     if crs.is_geographic and crs.equals(WGS84, ignore_axis_order=True):
         return geoms
@@ -233,14 +221,10 @@ def areas(geometries: gpd.GeoSeries | gpd.GeoDataFrame | NDArray[np.object_], *,
 
 
 def project_equal_area(lonlat: NDArray[np.object_]) -> NDArray[np.object_]:
-    """Valid, non-empty longitude/latitude geometries in an Albers equal-area projection of the
-    WGS84 ellipsoid fitted to their extent: planar areas there are true areas in m2, so areas of
+    """Valid, non-empty longitude/latitude geometries in the equal-area plane fitted to their
+    extent (``geo.projection.equal_area``): planar areas there are true areas in m2, so areas of
     intersections and unions can be computed with plain shapely operations."""
-    transformer = Transformer.from_crs(WGS84, _equal_area_crs(shapely.total_bounds(lonlat)),
-                                       always_xy=True)
-    return shapely.transform(
-        lonlat, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
-    )
+    return equal_area(lonlat).to_metres(lonlat)
 
 
 def area(geometry: shapely.Geometry, *, unit: AreaUnit = "m2", crs: object = "EPSG:4326") -> float:

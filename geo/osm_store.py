@@ -29,7 +29,9 @@ import shapely
 
 from geo import storage
 from geo.measure import area, areas, repair_geometries
-from geo.osm import OSM_ATTRIBUTION, OSMError, OSMMatchError, _park_row
+from geo.errors import OSMMatchError, ParkGeometryError
+from geo.osm.match import park_row
+from geo.osm.read import OSM_ATTRIBUTION
 
 if TYPE_CHECKING:
     from geo.snapshot import Snapshot
@@ -69,10 +71,6 @@ _SCHEMA = (
     )
     """,
 )
-
-
-class ParkGeometryError(OSMError):
-    """No override to restore, or a store that changed under the caller."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +196,7 @@ def plan_replacement(parks: gpd.GeoDataFrame, features: gpd.GeoDataFrame, *, par
     OSMMatchError
         For an unknown park, an OSM id not in ``features``, or a feature that is not an area.
     """
-    row = _park_row(parks, park_id)
+    row = park_row(parks, park_id)
     ids = list(dict.fromkeys(str(i) for i in osm_ids))
     if not ids:
         raise OSMMatchError(f"name at least one OSM area for park {park_id!r}, e.g. osm_ids=['way/123']")
@@ -230,7 +228,7 @@ def plan_replacement(parks: gpd.GeoDataFrame, features: gpd.GeoDataFrame, *, par
 
 
 def store_path(directory: str | os.PathLike[str] | None = None) -> os.PathLike[str]:
-    from geo.scenarios import data_dir
+    from geo.config import data_dir
 
     return data_dir(directory) / STORE_NAME
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import GeoError
+from geo.errors import AliasError
 from geo.shapes import is_drawn
 
 ALIASES_PATH = Path(__file__).resolve().parent.parent / "data" / "curated" / "aliases.csv"
@@ -33,10 +33,6 @@ SCORE_CONTAINS = 60
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 Bounds = tuple[float, float, float, float]
-
-
-class AliasError(GeoError):
-    """The curated alias table is malformed (missing column, unknown subject, no source or note)."""
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from pyproj import CRS, Transformer
 
 from geo.errors import MeasurementError
 from geo.measure import area
+from geo.projection import equal_area
 
 _NOMINAL_VERTICES = 72
 
@@ -26,12 +26,9 @@ def is_drawn(geometries: object) -> NDArray[np.bool_]:
     return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
 
 
-def _local_equal_area(lon: float, lat: float) -> CRS:
-    return CRS.from_proj4(f"+proj=laea +lat_0={lat:.6f} +lon_0={lon:.6f} +ellps=WGS84 +units=m +no_defs")
-
-
 def nominal_extent(lon: float, lat: float, *, area_m2: float) -> shapely.Polygon:
-    """A circle of ``area_m2`` centred at (lon, lat), built in a local equal-area projection.
+    """A circle of ``area_m2`` centred at (lon, lat), built in the equal-area plane centred there
+    (``geo.projection.equal_area``).
 
     Raises
     ------
@@ -40,15 +37,14 @@ def nominal_extent(lon: float, lat: float, *, area_m2: float) -> shapely.Polygon
     """
     if not np.isfinite(area_m2) or area_m2 <= 0:
         raise MeasurementError(f"a nominal extent needs a positive area, got {area_m2!r} m2")
-    crs = _local_equal_area(lon, lat)
+    plane = equal_area((lon, lat, lon, lat))
     radius = float(np.sqrt(area_m2 / np.pi))
     # A regular polygon inscribed in the circle loses area; widen it so the polygon's area is exact.
     n = _NOMINAL_VERTICES
     radius *= float(np.sqrt(np.pi / (0.5 * n * np.sin(2.0 * np.pi / n))))
     angles = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
     x, y = radius * np.cos(angles), radius * np.sin(angles)
-    to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    lons, lats = to_lonlat.transform(x, y)
+    lons, lats = plane.lonlat(x, y)
     return shapely.orient_polygons(shapely.Polygon(np.column_stack([lons, lats])), exterior_cw=False)
 
 
@@ -68,13 +64,11 @@ def scaled_outline(vertices_lonlat: list[list[float]], *, area_m2: float | None 
     if area_m2 is None:
         return polygon
     centre = polygon.centroid
-    crs = _local_equal_area(centre.x, centre.y)
-    forward = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    back = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    local = shapely.transform(polygon, lambda xy: np.column_stack(forward.transform(xy[:, 0], xy[:, 1])))
+    plane = equal_area((centre.x, centre.y, centre.x, centre.y))
+    local = plane.to_metres(polygon)[0]
     factor = float(np.sqrt(area_m2 / local.area))
     local = shapely.transform(local, lambda xy: xy * factor)
-    result = shapely.transform(local, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
+    result = plane.to_lonlat(local)[0]
     measured = area(result)
     if abs(measured - area_m2) / area_m2 > 0.01:
         raise MeasurementError(f"scaled outline measures {measured:.0f} m2, wanted {area_m2:.0f} m2")

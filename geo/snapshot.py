@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,11 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from geo.config import DEFAULT_SNAPSHOT_DIR, PROJECT_ROOT, SNAPSHOT_DIR_ENV  # noqa: F401 (re-exported)
+from geo.config import snapshot_dir as config_snapshot_dir
 from geo.errors import SnapshotError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SNAPSHOT_DIR = PROJECT_ROOT / "data" / "snapshot"
 MANIFEST_NAME = "manifest.json"
-SNAPSHOT_DIR_ENV = "PHARMA_MAP_SNAPSHOT_DIR"
 
 GEO_LAYERS: tuple[str, ...] = ("districts", "hubs", "parks", "organisations")
 GEO_FILES: dict[str, str] = {
@@ -148,7 +146,7 @@ def read_table(path: Path) -> pd.DataFrame:
 
 def snapshot_dir() -> Path:
     """The snapshot the app loads: $PHARMA_MAP_SNAPSHOT_DIR if set, else the bundled one."""
-    return Path(os.environ.get(SNAPSHOT_DIR_ENV) or DEFAULT_SNAPSHOT_DIR)
+    return config_snapshot_dir()
 
 
 def load_snapshot(directory: Path | str | None = None, *, check: bool = True) -> Snapshot:

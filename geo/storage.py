@@ -10,8 +10,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from geo.config import SQLITE_TIMEOUT_S
 
-def connect(path: Path | str, *, timeout_s: float = 10.0) -> sqlite3.Connection:
+
+def connect(path: Path | str, *, timeout_s: float = SQLITE_TIMEOUT_S) -> sqlite3.Connection:
     """Open a store's database with the durability settings above."""
     connection = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")

@@ -4,14 +4,10 @@ OpenStreetMap extract with its cached site context and street network."""
 
 from __future__ import annotations
 
-import bz2
 import dataclasses
 import hashlib
 import logging
-import os
-import re
 import sqlite3
-import tempfile
 from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -26,10 +22,13 @@ import pandas as pd
 import streamlit as st
 import streamlit_folium
 
+from geo import config
+from geo.config import data_dir
 from geo.errors import GeoError
-from geo.osm import context_layers
+from geo.imports import ImportedLayer, UploadInspection, inspect_upload, read_upload
+from geo.lru import ByteLRU
+from geo.osm import context_layers, match_parks, read_osm_file
 from geo.osm_store import ParkGeometryStore
-from geo.scenarios import data_dir
 from geo.snapshot import Snapshot, load_snapshot
 from geo.workspace import assemble
 from layers.assets import MissingAssetError
@@ -65,7 +64,7 @@ def overrides_revision(store: ParkGeometryStore | None = None) -> int:
     """A number that changes whenever an OSM outline is applied or restored: the newest entry
     of the store's append-only history (0 for none). Cache keys of the parks build on it."""
     store = store if store is not None else park_geometry_store()
-    with closing(sqlite3.connect(store.path, timeout=10.0)) as connection:
+    with closing(sqlite3.connect(store.path, timeout=config.SQLITE_TIMEOUT_S)) as connection:
         row = connection.execute("SELECT coalesce(max(entry), 0) FROM history").fetchone()
     return int(row[0])
 
@@ -95,7 +94,7 @@ def snapshot() -> Snapshot:
 
 
 def tianditu_key() -> str | None:
-    key = os.environ.get("TIANDITU_KEY")
+    key = config.tianditu_key()
     if key:
         return key
     try:
@@ -426,7 +425,7 @@ def render_map(fmap: folium.Map, key: str, *, keep_tokens: Collection[str] = ())
 
 # Rendering a folium map costs ~0.2 s of server CPU (hundreds of Jinja templates). Held by the
 # script thread, that CPU also slows the server's answers to the browser while the page loads.
-@st.cache_resource(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=config.RENDER_CACHE_ENTRIES)
 def _cached_render(key: str, cache_key: Hashable, _build: Callable[[], folium.Map],
                    keep_tokens: tuple[str, ...] = ()) -> RenderedMap:
     del cache_key  # everything the map shows must be in it
@@ -536,13 +535,44 @@ def friendly_errors(lang: str) -> Iterator[None]:
 
 
 # --------------------------------------------------------------------------------------------
+# Uploads already read, kept for every session within one memory budget (geo.lru.ByteLRU): the
+# budget is in bytes ($PHARMA_MAP_UPLOAD_CACHE_MB, geo.config), not in entries, so sixteen large
+# uploads cost what two do. Keys start with the job, then the upload's sha256.
+
+
+@st.cache_resource(show_spinner=False)
+def upload_cache() -> ByteLRU:
+    """The server's one cache of uploads already read: imported layers, OSM extracts, their site
+    context and matches, street networks. Shared read-only by every session."""
+    return ByteLRU(max_bytes=config.upload_cache_bytes())
+
+
+def inspect_import(sha256: str, filename: str, data: bytes) -> UploadInspection:
+    """``geo.imports.inspect_upload`` of an upload, cached by content and name."""
+    return upload_cache().get_or_compute(("import.inspect", sha256, filename),
+                                         lambda: inspect_upload(data, filename=filename))
+
+
+def read_import(sha256: str, filename: str, data: bytes, *, datum: str | None = None, lon: str | None = None,
+                lat: str | None = None, wkt: str | None = None) -> ImportedLayer:
+    """``geo.imports.read_upload`` of an upload, cached by content, name and the choices made.
+    Nothing downstream modifies the cached layer."""
+    return upload_cache().get_or_compute(
+        ("import.read", sha256, filename, datum, lon, lat, wkt),
+        lambda: read_upload(data, filename=filename, datum=datum, lon_column=lon, lat_column=lat, wkt_column=wkt))
+
+
+def read_osm_extract(sha256: str, filename: str, data: bytes) -> gpd.GeoDataFrame:
+    """``geo.osm.read_osm_file`` of an uploaded extract, cached by content and name."""
+    return upload_cache().get_or_compute(("osm.read", sha256, filename),
+                                         lambda: read_osm_file(data, filename=filename))
+
+
+# --------------------------------------------------------------------------------------------
 # OpenStreetMap extract of the session (the OSM page sets it, the Parks page reads it)
 
 OSM_EXTRACT = "osm_extract"  # {"name": str, "key": str, "data": bytes | None, "features": GeoDataFrame}
 OSM_STREETS = "osm_streets"  # the key of the extract whose street network the user loaded
-STREET_SUFFIXES = (".osm", ".osm.bz2")  # what geo.site.load_street_graph reads (OSM XML)
-_HIGHWAY = re.compile(rb"""k\s*=\s*["']highway["']""")
-_MAX_SCAN_BYTES = 2_000_000_000
 
 
 def osm_extract() -> dict | None:
@@ -574,68 +604,35 @@ def parks_key() -> str:
         return f"{bundled_snapshot().version}|as built"
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _context(extract_key: str, parks: str, _features: gpd.GeoDataFrame,
-             _parks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    del extract_key, parks  # cache keys
-    return context_layers(_features, _parks)
-
-
 def osm_context(extract: dict) -> gpd.GeoDataFrame:
     """Hospitals, metro stations, universities, research institutes and airports near every
     park (``geo.osm.context_layers``) in the extract; cached per extract and parks revision."""
-    return _context(extract["key"], parks_key(), extract["features"], snapshot().parks)
+    features, parks = extract["features"], snapshot().parks
+    return upload_cache().get_or_compute(("osm.context", extract["key"], parks_key()),
+                                         lambda: context_layers(features, parks))
 
 
-def _xml_blocks(data: bytes) -> Iterator[bytes]:
-    if data[:3] == b"BZh":
-        decompressor = bz2.BZ2Decompressor()
-        pending, total = data, 0
-        while not decompressor.eof:
-            block = decompressor.decompress(pending, max_length=1 << 20)
-            pending = b""
-            if not block and decompressor.needs_input:
-                return
-            total += len(block)
-            if total > _MAX_SCAN_BYTES:
-                return
-            yield block
-    else:
-        yield data
+def osm_matches(extract: dict, parks: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``geo.osm.match_parks`` of the extract against ``parks`` (parks not yet on the map are
+    looked for by name in their district); cached per extract and parks revision."""
+    features = extract["features"]
+    return upload_cache().get_or_compute(("osm.match", extract["key"], parks_key()),
+                                         lambda: match_parks(features, parks, districts=districts))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def street_suffix(sha256: str, _data: bytes) -> str | None:
-    """``.osm`` or ``.osm.bz2`` if the uploaded extract is OSM XML with ``highway=*`` ways
-    (a street network ``geo.site.load_street_graph`` can read); None otherwise (PBF, no roads)."""
+    """``.osm`` or ``.osm.bz2`` if the uploaded extract holds a street network
+    (``geo.streets.street_suffix``); None otherwise. A short string per upload."""
     del sha256
-    if _data[:3] == b"BZh":
-        suffix = ".osm.bz2"
-    elif _data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
-        suffix = ".osm"
-    else:
-        return None
-    tail = b""
-    for block in _xml_blocks(_data):
-        if _HIGHWAY.search(tail + block):
-            return suffix
-        tail = block[-32:]
-    return None
+    from geo.streets import street_suffix as sniff  # networkx: only when asked for
+
+    return sniff(_data)
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
 def street_graph(sha256: str, suffix: str, _data: bytes) -> nx.MultiDiGraph:
-    """The drivable street network of an uploaded extract (``geo.site.load_street_graph``).
+    """The drivable street network of an uploaded extract (``geo.streets.street_graph_from_bytes``)."""
+    from geo.streets import street_graph_from_bytes  # networkx: only when asked for
 
-    The bytes go to a temporary file with a fixed suffix (``.osm`` or ``.osm.bz2``, never a name
-    from the user), deleted once read.
-    """
-    from geo.site import StreetGraphError, load_street_graph  # networkx: only when asked for
-
-    del sha256
-    if suffix not in STREET_SUFFIXES:
-        raise StreetGraphError(f"street networks are read from OSM XML ({', '.join(STREET_SUFFIXES)})")
-    with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
-        handle.write(_data)
-        handle.flush()
-        return load_street_graph(handle.name)
+    del suffix  # the content decides
+    return upload_cache().get_or_compute(("streets", sha256), lambda: street_graph_from_bytes(_data))

@@ -9,7 +9,7 @@ import streamlit as st
 
 from geo.errors import GeoError
 from geo.export import FORMATS, MEDIA_TYPES, export_filename, export_frame
-from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, import_metadata, inspect_upload, read_upload
+from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, import_metadata
 from geo.joins import compare_with_reported, place_layer
 from geo.measure import measure_features
 from geo.parcels import intake_frame
@@ -82,21 +82,6 @@ FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "
 MAX_FILTER_VALUES = 300
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _inspect(sha256: str, filename: str, _data: bytes):
-    del sha256  # the cache key; the bytes themselves are not hashed again
-    return inspect_upload(_data, filename=filename)
-
-
-# cache_resource, not cache_data: a 100,000-row layer is not pickled on every rerun. Nothing
-# downstream modifies the cached layer.
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _read(sha256: str, filename: str, datum: str | None, lon: str | None, lat: str | None, wkt: str | None,
-          _data: bytes) -> ImportedLayer:
-    del sha256
-    return read_upload(_data, filename=filename, datum=datum, lon_column=lon, lat_column=lat, wkt_column=wkt)
-
-
 def _note(level: str, text: str) -> None:
     (st.warning if level == "warning" else st.info)(markdown_text(text))
 
@@ -111,7 +96,7 @@ def _upload_section(lang: str) -> None:
     data = uploaded.getvalue()
     sha = hashlib.sha256(data).hexdigest()
     try:
-        inspection = _inspect(sha, uploaded.name, data)
+        inspection = common.inspect_import(sha, uploaded.name, data)
     except GeoError as exc:
         st.error(markdown_text(str(exc)))
         return
@@ -145,7 +130,8 @@ def _upload_section(lang: str) -> None:
     datum = st.selectbox(tr("datum", lang), options, index=default, key=f"import_datum_{sha}",
                          format_func=lambda c: tr("as_declared", lang) if c is None else term(INPUT_DATUMS[c], lang))
     try:
-        layer = _read(sha, uploaded.name, datum, lon if not wkt else None, lat if not wkt else None, wkt, data)
+        layer = common.read_import(sha, uploaded.name, data, datum=datum, lon=lon if not wkt else None,
+                                   lat=lat if not wkt else None, wkt=wkt)
     except GeoError as exc:
         st.error(markdown_text(str(exc)))
         return

@@ -11,10 +11,9 @@ import streamlit as st
 
 from geo import osm as osm_core
 from geo.export import FORMATS, export_frame
-from geo.osm import (OSM_ATTRIBUTION, OSMError, context_export_metadata, context_summary, match_parks,
-                     read_osm_file)
+from geo.config import OSM_FETCH_TIMEOUT_S, data_dir
+from geo.osm import OSM_ATTRIBUTION, OSMError, context_export_metadata, context_summary
 from geo.osm_store import ParkGeometryError, ParkGeometryStore, plan_replacement
-from geo.scenarios import data_dir
 from geo.vocab import GEOMETRY_TIERS
 from layers.basemap import base_map
 from layers.context import context_layer, osm_boundaries_layer
@@ -96,23 +95,8 @@ TEXT = {
 }
 tr = translator(TEXT)
 FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
-FETCH_TIMEOUT_S = 20.0  # the whole query; an offline server is reported well within 30 s
+FETCH_TIMEOUT_S = OSM_FETCH_TIMEOUT_S  # the whole query; an offline server is reported well within 30 s
 UPLOAD_TYPES = ["osm", "bz2", "gz", "pbf"]
-
-
-# cache_resource: the frame is shared read-only, not pickled on every rerun.
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _read(sha256: str, filename: str, _data: bytes) -> gpd.GeoDataFrame:
-    del sha256  # the cache key
-    return read_osm_file(_data, filename=filename)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _matches(extract_key: str, parks_key: str, _features: gpd.GeoDataFrame,
-             _parks: gpd.GeoDataFrame, _districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    del extract_key, parks_key
-    # Parks not yet on the map are looked for by name in their district.
-    return match_parks(_features, _parks, districts=_districts)
 
 
 def _flash() -> None:
@@ -131,7 +115,7 @@ def _source_section(lang: str, parks: gpd.GeoDataFrame, names: dict[str, str]) -
         sha = hashlib.sha256(data).hexdigest()
         if st.session_state.get("osm_upload_sha") != sha:  # a new file, not the same one again
             try:
-                features = _read(sha, uploaded.name, data)
+                features = common.read_osm_extract(sha, uploaded.name, data)
             except OSMError as exc:
                 left.error(markdown_text(str(exc)))
             else:
@@ -195,7 +179,7 @@ def _match_section(extract: dict, settings: common.Settings, names: dict[str, st
     data = common.snapshot()
     parks = data.parks
     st.header(tr("matches", lang))
-    matches = _matches(extract["key"], common.parks_key(), extract["features"], parks, data.districts)
+    matches = common.osm_matches(extract, parks, data.districts)
     if matches.empty:
         st.info(tr("no_matches", lang))
         return

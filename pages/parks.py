@@ -10,8 +10,9 @@ from geo.brief import find_cjk_font, park_brief
 from geo.errors import GeoError
 from geo.figures import dated_series, disagreements, park_headline_figures
 from geo.shapes import is_drawn
-from geo.site import isochrones, site_metrics, targets_frame
+from geo.site import site_metrics, targets_frame
 from geo.snapshot import Snapshot
+from geo.streets import isochrones
 from geo.vocab import GEOMETRY_TIERS, LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.context import context_layer

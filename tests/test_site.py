@@ -19,7 +19,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from geo import site
+from geo import site, streets
 from geo.errors import GeoError
 from geo.measure import area as measured_area
 from layers.isochrones import isochrones_layer, metrics_table, nearest_targets_layer
@@ -101,7 +101,7 @@ def grid_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def grid(grid_file: Path):
-    return site.load_street_graph(grid_file)
+    return streets.load_street_graph(grid_file)
 
 
 def _parks(*points: tuple[str, float, float]) -> gpd.GeoDataFrame:
@@ -130,7 +130,7 @@ def test_one_km_at_60_kmh_takes_one_minute(tmp_path):
              3: (LON0, LAT0 + math.degrees(1000.0 / EARTH_RADIUS_M))}
     path = write_osm(tmp_path / "road.osm", nodes,
                      [(1, [1, 2, 3], {"highway": "primary", "maxspeed": "60"})])
-    graph = site.load_street_graph(path)
+    graph = streets.load_street_graph(path)
     data = graph.get_edge_data(1, 3)[0]  # simplified into one 1 km edge
     assert data["length"] == pytest.approx(1000.0, abs=0.01)
     assert data["speed_kph"] == 60.0
@@ -146,36 +146,36 @@ def test_grid_speeds_from_maxspeed_and_chinese_defaults(grid):
     assert primary["length"] == pytest.approx(STEP_M, abs=0.01)
     assert primary["travel_time"] == pytest.approx(30.0, abs=0.001)  # 500 m at 60 km/h
     residential = grid.get_edge_data(node_id(0, 0), node_id(1, 0))[0]
-    assert residential["speed_kph"] == site.DEFAULT_SPEEDS_KPH["residential"] == 20.0
+    assert residential["speed_kph"] == streets.DEFAULT_SPEEDS_KPH["residential"] == 20.0
     assert residential["travel_time"] == pytest.approx(residential["length"] / (20 / 3.6))
 
 
 def test_drive_network_drops_footways_walk_keeps_them(grid_file):
-    drive_highways = {d["highway"] for *_, d in site.load_street_graph(grid_file).edges(data=True)}
+    drive_highways = {d["highway"] for *_, d in streets.load_street_graph(grid_file).edges(data=True)}
     assert "footway" not in drive_highways and {"primary", "residential"} <= drive_highways
-    walk = site.load_street_graph(grid_file, network_type="walk")
+    walk = streets.load_street_graph(grid_file, network_type="walk")
     footway = walk.get_edge_data(node_id(0, 0), node_id(4, 4))[0]
     assert footway["highway"] == "footway"
-    assert footway["travel_time"] == pytest.approx(footway["length"] / (site.WALK_SPEED_KPH / 3.6))
+    assert footway["travel_time"] == pytest.approx(footway["length"] / (streets.WALK_SPEED_KPH / 3.6))
     assert walk.has_edge(node_id(4, 4), node_id(0, 0))  # both ways on foot
 
 
 def test_unusable_files_are_refused_clearly(tmp_path):
     footways = write_osm(tmp_path / "paths.osm", {1: (LON0, LAT0), 2: (LON0 + 0.01, LAT0)},
                          [(1, [1, 2], {"highway": "footway"})])
-    with pytest.raises(site.StreetGraphError, match="no way usable for the 'drive' network"):
-        site.load_street_graph(footways)
-    with pytest.raises(site.StreetGraphError, match="PBF"):
-        site.load_street_graph(tmp_path / "beijing.osm.pbf")
-    with pytest.raises(site.StreetGraphError, match="no street network file"):
-        site.load_street_graph(tmp_path / "missing.osm")
+    with pytest.raises(streets.StreetGraphError, match="no way usable for the 'drive' network"):
+        streets.load_street_graph(footways)
+    with pytest.raises(streets.StreetGraphError, match="PBF"):
+        streets.load_street_graph(tmp_path / "beijing.osm.pbf")
+    with pytest.raises(streets.StreetGraphError, match="no street network file"):
+        streets.load_street_graph(tmp_path / "missing.osm")
     broken = tmp_path / "broken.osm"
     broken.write_text("<osm><node", encoding="utf-8")
-    with pytest.raises(site.StreetGraphError, match="cannot read"):
-        site.load_street_graph(broken)
+    with pytest.raises(streets.StreetGraphError, match="cannot read"):
+        streets.load_street_graph(broken)
     with pytest.raises(site.SiteError, match="'bike'"):
-        site.load_street_graph(footways, network_type="bike")
-    assert issubclass(site.StreetGraphError, GeoError)
+        streets.load_street_graph(footways, network_type="bike")
+    assert issubclass(streets.StreetGraphError, GeoError)
 
 
 def test_bz2_file_is_read(tmp_path, grid_file):
@@ -183,19 +183,19 @@ def test_bz2_file_is_read(tmp_path, grid_file):
 
     packed = tmp_path / "grid.osm.bz2"
     packed.write_bytes(bz2.compress(grid_file.read_bytes()))
-    expected = site.load_street_graph(grid_file).number_of_edges()
-    assert site.load_street_graph(packed).number_of_edges() == expected
+    expected = streets.load_street_graph(grid_file).number_of_edges()
+    assert streets.load_street_graph(packed).number_of_edges() == expected
 
 
 def test_projected_graph_is_refused(grid):
     grid.graph["crs"] = "epsg:32650"
-    with pytest.raises(site.StreetGraphError, match="32650"):
+    with pytest.raises(streets.StreetGraphError, match="32650"):
         site.site_metrics(_parks(("a", *grid_lonlat(0, 0))), _targets(), graph=grid)
 
 
 def test_nearest_nodes_snap_in_metres(grid):
     lon, lat = grid_lonlat(2, 2)
-    nodes, metres = site.nearest_nodes(grid, [lon, lon], [lat, lat + DLAT * 0.1])
+    nodes, metres = streets.nearest_nodes(grid, [lon, lon], [lat, lat + DLAT * 0.1])
     assert nodes.tolist() == [node_id(2, 2), node_id(2, 2)]
     assert metres[0] == pytest.approx(0.0, abs=0.01)
     assert metres[1] == pytest.approx(50.0, rel=0.01)  # a tenth of a 500 m block
@@ -258,13 +258,13 @@ def test_bad_options_quote_the_value(grid):
     with pytest.raises(site.SiteError, match="-5"):
         site.site_metrics(_parks(("a", LON0, LAT0)), _targets(), max_snap_m=-5)
     with pytest.raises(site.SiteError, match="0"):
-        site.isochrones(grid, grid_lonlat(2, 2), minutes=(0, 15))
+        streets.isochrones(grid, grid_lonlat(2, 2), minutes=(0, 15))
     with pytest.raises(site.SiteError, match="'soon'"):
-        site.isochrones(grid, grid_lonlat(2, 2), minutes=("soon",))
+        streets.isochrones(grid, grid_lonlat(2, 2), minutes=("soon",))
     with pytest.raises(site.SiteError, match="km from the nearest road"):
-        site.isochrones(grid, (LON0 + 1.0, LAT0))
+        streets.isochrones(grid, (LON0 + 1.0, LAT0))
     with pytest.raises(site.SiteError, match="-1"):
-        site.add_travel_times(grid, fallback_kph=-1)
+        streets.add_travel_times(grid, fallback_kph=-1)
 
 
 # --------------------------------------------------------------------------- targets
@@ -339,7 +339,7 @@ def test_bench_site_runs_on_the_bundled_snapshot():
 
 
 def test_isochrones_nest_and_grow(grid):
-    iso = site.isochrones(grid, grid_lonlat(2, 2), minutes=(3, 1, 2))
+    iso = streets.isochrones(grid, grid_lonlat(2, 2), minutes=(3, 1, 2))
     assert list(iso["minutes"]) == [1.0, 2.0, 3.0]
     assert iso.crs.equals("EPSG:4326")
     assert (np.diff(iso["area_km2"].to_numpy()) > 0).all()
@@ -354,7 +354,7 @@ def test_isochrones_nest_and_grow(grid):
 
 def test_isochrone_follows_road_speeds(grid):
     origin = grid_lonlat(2, 2)
-    one_minute = site.isochrones(grid, origin, minutes=(1,), edge_buffer_m=50).geometry.iloc[0]
+    one_minute = streets.isochrones(grid, origin, minutes=(1,), edge_buffer_m=50).geometry.iloc[0]
     # 1 min at 60 km/h = 1 km along the primary street (north); at 20 km/h only ~333 m east.
     north = shapely.Point(grid_lonlat(2, 2 + 900 / STEP_M))
     east = shapely.Point(grid_lonlat(2 + 900 / 511, 2))
@@ -364,7 +364,7 @@ def test_isochrone_follows_road_speeds(grid):
 
 
 def test_isochrone_from_an_island_stays_on_it(grid):
-    iso = site.isochrones(grid, grid_lonlat(NX - 1 + 1.4, 2), minutes=(15,))
+    iso = streets.isochrones(grid, grid_lonlat(NX - 1 + 1.4, 2), minutes=(15,))
     assert iso["nodes_reached"].iloc[0] == 2
     assert not iso.geometry.iloc[0].covers(shapely.Point(grid_lonlat(2, 2)))
 
@@ -389,7 +389,7 @@ def _assert_inert(html: str) -> None:
 
 
 def test_layers_render_with_hostile_names(grid):
-    iso = site.isochrones(grid, grid_lonlat(2, 2), minutes=(1, 2, 3))
+    iso = streets.isochrones(grid, grid_lonlat(2, 2), minutes=(1, 2, 3))
     parks = _parks(("a", *grid_lonlat(0, 0)))
     parks.loc[0, "name_en"] = XSS
     targets = _targets(("north", "metro_station", *grid_lonlat(0, 4)),
