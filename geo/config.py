@@ -41,8 +41,12 @@ CJK_FONT_ENV: Final = "PHARMA_MAP_CJK_FONT"
 UPLOAD_CACHE_ENV: Final = "PHARMA_MAP_UPLOAD_CACHE_MB"
 TIANDITU_KEY_ENV: Final = "TIANDITU_KEY"
 BUILD_DATE_ENV: Final = "SNAPSHOT_BUILD_DATE"
+DATABASE_URL_ENV: Final = "PHARMA_MAP_DATABASE_URL"
+DATABASE_POOL_MAX_ENV: Final = "PHARMA_MAP_DATABASE_POOL_MAX"
+DEFAULT_DATABASE_POOL_MAX: Final = 10
 ENVIRONMENT_VARIABLES: Final[tuple[str, ...]] = (DATA_DIR_ENV, SNAPSHOT_DIR_ENV, CJK_FONT_ENV,
-                                                 UPLOAD_CACHE_ENV, TIANDITU_KEY_ENV, BUILD_DATE_ENV)
+                                                 UPLOAD_CACHE_ENV, TIANDITU_KEY_ENV, BUILD_DATE_ENV,
+                                                 DATABASE_URL_ENV, DATABASE_POOL_MAX_ENV)
 
 # --------------------------------------------------------------------------- folders
 
@@ -82,6 +86,22 @@ def tianditu_key(*, environ: Mapping[str, str] | None = None) -> str | None:
 def build_date(*, environ: Mapping[str, str] | None = None) -> str | None:
     """``$SNAPSHOT_BUILD_DATE`` (YYYY-MM-DD) for a reproducible build, or None for today."""
     return _environ(environ).get(BUILD_DATE_ENV) or None
+
+
+def database_url_setting(*, environ: Mapping[str, str] | None = None) -> str | None:
+    """``$PHARMA_MAP_DATABASE_URL`` as set: None when unset, "" when set but empty (SQLite);
+    ``geo.store_backend.database_url`` then also looks in Streamlit's ``secrets.toml``."""
+    return _environ(environ).get(DATABASE_URL_ENV)
+
+
+def database_pool_max(*, environ: Mapping[str, str] | None = None) -> int:
+    """Connections per app process to the shared database (``$PHARMA_MAP_DATABASE_POOL_MAX``, at least 1)."""
+    value = _environ(environ).get(DATABASE_POOL_MAX_ENV) or ""
+    try:
+        return max(int(value), 1) if value.strip() else DEFAULT_DATABASE_POOL_MAX
+    except ValueError as exc:
+        raise ValueError(f"{DATABASE_POOL_MAX_ENV}={value!r} is not a whole number: set it to, say, "
+                         f"{DEFAULT_DATABASE_POOL_MAX}") from exc
 
 
 # --------------------------------------------------------------------------- limits

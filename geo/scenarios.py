@@ -29,16 +29,14 @@ from typing import Any, Iterator
 import geopandas as gpd
 
 from geo import storage
+from geo.config import data_dir  # noqa: F401  re-exported: callers import it from here
 from geo.errors import GeoError
 from geo.store_backend import (Backend, PostgresBackend, SQLiteBackend, StoreError, database_url, is_postgres, redact,
                                sqlite_folder)
 from geo.measure import M2_PER_MU
 from geo.parcels import pack_parcels, parcels_from_geojson, unpack_parcels
 from geo.planner import union_area_m2
-from geo.snapshot import PROJECT_ROOT
 
-DATA_DIR_ENV = "PHARMA_MAP_DATA_DIR"
-DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 MAX_NAME_CHARS = 100
 RETENTION_DAYS = 30
 SCHEMA_VERSION = 2
@@ -106,13 +104,6 @@ class HistoryEntry:
     saved_at: str
     author: str
     change: str
-
-
-def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The folder holding the store: ``explicit``, else $PHARMA_MAP_DATA_DIR, else ./var."""
-    chosen = Path(explicit or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
-    chosen.mkdir(parents=True, exist_ok=True)
-    return chosen
 
 
 def check_name(name: object) -> str:

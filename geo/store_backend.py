@@ -20,7 +20,6 @@ core stays UI-free); it belongs in the configuration module once there is one.
 from __future__ import annotations
 
 import atexit
-import os
 import sqlite3
 import threading
 import tomllib
@@ -30,12 +29,10 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from geo import storage
+from geo import config, storage
 from geo.errors import GeoError
 
-DATABASE_URL_ENV = "PHARMA_MAP_DATABASE_URL"
-POOL_MAX_ENV = "PHARMA_MAP_DATABASE_POOL_MAX"
-DEFAULT_POOL_MAX = 10
+DATABASE_URL_ENV = config.DATABASE_URL_ENV
 CONNECT_TIMEOUT_S = 5.0
 POOL_TIMEOUT_S = 5.0
 
@@ -73,7 +70,7 @@ def database_url(explicit: str | None = None) -> str | None:
     the data folder (as does the variable set but empty)."""
     if explicit:
         return explicit
-    value = os.environ.get(DATABASE_URL_ENV)
+    value = config.database_url_setting()
     if value is not None:  # set, even empty (SQLite), the environment decides
         return value or None
     for path in _secrets_files():
@@ -219,8 +216,7 @@ def _pool(url: str) -> Any:
             # One direct attempt first: a refused or unknown address fails at once, not after the
             # pool's timeout (and no pool is kept for it, so the next call tries again).
             psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
-            size = int(os.environ.get(POOL_MAX_ENV) or DEFAULT_POOL_MAX)
-            pool = ConnectionPool(url, min_size=1, max_size=max(size, 1), open=False, timeout=POOL_TIMEOUT_S,
+            pool = ConnectionPool(url, min_size=1, max_size=config.database_pool_max(), open=False, timeout=POOL_TIMEOUT_S,
                                   check=ConnectionPool.check_connection, name=f"pharma-map {redact(url)}",
                                   kwargs={"connect_timeout": int(CONNECT_TIMEOUT_S),
                                           "application_name": "pharma-map"})

@@ -26,8 +26,7 @@ def test_no_other_module_reads_the_environment():
                  if path.name != "config.py"
                  for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if pattern.search(line)]
-    # geo/scenarios.py still holds its own copy of data_dir (another branch's file; see the report)
-    assert [o for o in offenders if not o.startswith("geo/scenarios.py")] == []
+    assert offenders == []
 
 
 def test_settings_are_read_when_asked_for(tmp_path, monkeypatch):
