@@ -223,8 +223,10 @@ def test_removing_an_uploaded_layer_removes_it(page, server, tmp_path):
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(points))
     page.get_by_role("heading", name="Your layers (kept for this session)").wait_for(timeout=60_000)
     page.get_by_role("button", name="Remove from this session").click()
+    # Waits for the rerun that removes it, however long a busy machine takes (fails if it stays).
+    page.get_by_role("heading", name="Your layers (kept for this session)").wait_for(state="detached",
+                                                                                    timeout=60_000)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_timeout(1000)
     assert page.get_by_role("heading", name="Your layers (kept for this session)").count() == 0
 
 
