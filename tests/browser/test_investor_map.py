@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from geo.snapshot import load_snapshot
 from tests.browser.conftest import screenshot
@@ -81,7 +82,7 @@ def test_hub_and_park_labels_do_not_collide_in_either_language(page, server):
         page.set_viewport_size({"width": size[0], "height": size[1]})
         _open(page, server, f"?lang={lang}")
         frame = _map_frame(page)
-        found = frame.evaluate("""() => {
+        check = """() => {
             const visible = e => e.offsetParent !== null;
             const labels = [...document.querySelectorAll('.map-label, .hub-label')].filter(visible);
             const marks = [...document.querySelectorAll('.park-mark, .marker-cluster')].filter(visible);
@@ -96,7 +97,14 @@ def test_hub_and_park_labels_do_not_collide_in_either_language(page, server):
                 problems.push(a.innerText + ' / symbol ' + (m.parentNode.dataset.park || 'cluster')); });
             });
             return {count: labels.length, problems};
-        }""")
+        }"""
+        # Labels are placed again after every move or resize (Streamlit may resize the frame late
+        # on a busy machine): what a user sees is the settled map, so wait for it to settle.
+        try:
+            frame.wait_for_function(f"() => ({check})().problems.length === 0", timeout=15_000)
+        except PlaywrightTimeoutError:
+            pass  # the assertion below says which labels collide
+        found = frame.evaluate(check)
         screenshot(page, f"investor_labels_{lang}_{size[0]}")
         assert found["problems"] == [], (lang, size, found["problems"])
         assert found["count"] >= 6 + len(_drawn_parks()), found
