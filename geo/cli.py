@@ -29,6 +29,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     found = validate.problems(sources=snapshot.sources, districts=snapshot.districts,
                               hubs=snapshot.hubs, parks=snapshot.parks,
                               organisations=snapshot.organisations, facts=snapshot.facts)
+    from geo.locate import OfflineLocator
+
+    found += OfflineLocator.data_problems(snapshot)  # data/curated/address_places.csv, read with the snapshot
     if found:
         print(f"snapshot {snapshot.version}: {len(found)} problem(s)", file=sys.stderr)
         for problem in found:
@@ -351,6 +354,10 @@ def build_parser() -> argparse.ArgumentParser:
     from geo.cli_scenario import add_parser as add_scenario_parser
 
     add_scenario_parser(sub, snapshot_dir=str(DEFAULT_SNAPSHOT_DIR))
+
+    from geo.cli_locate import add_parser as add_locate_parser
+
+    add_locate_parser(sub, snapshot_dir=str(DEFAULT_SNAPSHOT_DIR))
 
     p = sub.add_parser("bench", help="run the performance benchmarks and print a table")
     p.add_argument("--points", type=int, default=1_000_000,
