@@ -426,8 +426,8 @@ def located_points(located: LocatedTable) -> tuple[np.ndarray, dict[int, str]]:
     geoms = np.full(len(frame), None, dtype=object)
     if ok.any():
         geoms[ok] = shapely.points(lon[ok], lat[ok])
-    reasons = {int(p): "it was not placed: " + str(frame["location_reason"].iat[p] or "no reason recorded")
-               for p in np.flatnonzero(~ok)}
+    why = frame["location_reason"].to_numpy(dtype=object)
+    reasons = {int(p): "it was not placed: " + str(why[p] or "no reason recorded") for p in np.flatnonzero(~ok)}
     return geoms, reasons
 
 
