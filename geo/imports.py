@@ -621,9 +621,11 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
                 " locate it by address (the Import page, or python -m geo locate FILE)")
         located = locate.locate_table(parsed.attributes, locators=locators, address_column=address_column,
                                       name_column=name_column)
+        located = replace(located, frame=located.frame.assign(
+            source_row=np.arange(len(located.frame)) + parsed.row_offset))
         parsed.geometries, reasons = locate.located_points(located)
         parsed.problems.update(reasons)
-        parsed.attributes = located.frame.drop(columns=["lon", "lat", "location_reason"])
+        parsed.attributes = located.frame.drop(columns=["lon", "lat", "location_reason", "source_row"])
         counts = ", ".join(f"{tier} {n}" for tier, n in located.summary().items())
         notes.append(ImportNote("info", f"located by {', '.join(located.providers)} from"
                                         f" {' and '.join(repr(c) for c in (located.columns.address, located.columns.name) if c)}:"

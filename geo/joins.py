@@ -106,7 +106,7 @@ def assign_areas(points: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
     x, y = _xy(points)
     park_pos = locate(x, y, parks.geometry.values)
     district_pos = locate(x, y, districts.geometry.values)
-    if isinstance(points, pd.DataFrame) and "location_tier" in points:
+    if isinstance(points, pd.DataFrame) and {"location_tier", "located_park_id", "located_district_id"} <= set(points):
         _placed_by_address(points, parks, districts, park_pos, district_pos)
     park_ids = _lookup(parks["park_id"], park_pos)
     district_ids = _lookup(districts["district_id"], district_pos)

@@ -417,6 +417,28 @@ def locate_table(table: pd.DataFrame, *, locators: Sequence[Locator], address_co
     return LocatedTable(frame=frame, columns=columns, providers=tuple(loc.name for loc in locators))
 
 
+REVIEW_COLUMNS = ("source_row", "name", "address", "location_tier", "location_evidence", "location_point",
+                  "location_flag", "location_provider", "location_reason")
+
+
+def review_table(located: LocatedTable) -> pd.DataFrame:
+    """Every row of a located table as the review shows it: its row number, name, address, tier
+    ('unplaced' where nothing placed it), evidence, point, flag, provider and the reason it was
+    not placed."""
+    frame = located.frame
+    size = len(frame)
+    rows = frame["source_row"] if "source_row" in frame else pd.Series(np.arange(size) + 1)
+    out = pd.DataFrame({
+        "source_row": rows.to_numpy(),
+        "name": frame[located.columns.name].to_numpy(dtype=object) if located.columns.name else [None] * size,
+        "address": frame[located.columns.address].to_numpy(dtype=object) if located.columns.address else [None] * size,
+    })
+    for column in REVIEW_COLUMNS[3:]:
+        out[column] = frame[column].to_numpy(dtype=object)
+    out["location_tier"] = out["location_tier"].where(out["location_tier"].notna(), "unplaced")
+    return out
+
+
 def located_points(located: LocatedTable) -> tuple[np.ndarray, dict[int, str]]:
     """The points of a located table (None where unplaced) and the reason of each unplaced row
     (by position)."""

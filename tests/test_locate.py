@@ -256,3 +256,23 @@ def test_geo_locate_json_lists_every_unplaced_row(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["by_tier"] == {"park": 1, "unplaced": 1}
     assert result["unplaced"][0]["row"] == 3
+
+
+def test_the_located_layer_colours_tiers_escapes_evidence_and_its_legend_counts_them(locator):
+    import folium
+
+    from layers.imported import imported_layer, location_legend
+
+    data = ("名称,地址\n<img src=x onerror=alert(1)>,北京市昌平区中关村生命科学园<b>1号</b>\n"
+            "乙,北京市海淀区复兴路28号\n").encode()
+    layer = read_upload(data, filename="x.csv", locators=[locator])
+    fmap = folium.Map()
+    imported_layer(layer.frame, name="x", lang="zh").add_to(fmap)
+    fmap.add_child(location_legend(layer.frame, lang="zh"))
+    html = fmap.get_root().render()
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "园区（定位点）" in html and "#d35400" in html and "#7d3c98" in html
+    assert "data-tier='park'" in html and "data-tier='district'" in html
+    # the snapshot's own organisations (tier site/park, no located ids) are not taken for a located layer
+    assert location_legend(gpd.GeoDataFrame({"location_tier": ["site"]}, geometry=[shapely.Point(116, 40)]),
+                           lang="en") is None
