@@ -46,7 +46,7 @@ def _check_snapshot(args: argparse.Namespace) -> int:
     return 0 if check.agreement >= 0.95 else 1
 
 
-def make_locators(snapshot, *, providers: list[str], extract: str | None = None,  # noqa: ANN001
+def make_locators(snapshot, *, providers: list[str], extract: str | None = None,  # noqa: ANN001, ARG001
                   data_dir: str | None = None, timeout: float = 5.0) -> list:
     """The locators named by ``providers``, in that order (the first that places a row keeps it)."""
     from geo.locate import OfflineLocator
@@ -56,11 +56,9 @@ def make_locators(snapshot, *, providers: list[str], extract: str | None = None,
         if provider == "offline":
             locators.append(OfflineLocator.from_snapshot(snapshot))
         elif provider == "osm":
-            if not extract:
-                raise GeoError("--provider osm needs --extract FILE.osm.pbf (an OpenStreetMap extract of Beijing)")
-            from geo.locate_osm import OsmLocator
-
-            locators.append(OsmLocator.from_file(extract, snapshot=snapshot))
+            raise GeoError("--provider osm (matching names and addresses to an OpenStreetMap extract) is not"
+                           " available yet: use offline or an online geocoder; park outlines from OpenStreetMap"
+                           " are matched by python -m geo osm match")
         else:
             from geo.geocoders import geocoder
 

@@ -878,8 +878,19 @@ def _outside_beijing(frame: gpd.GeoDataFrame, parsed: _Parsed) -> list[ImportNot
 def import_metadata(layer: ImportedLayer, *, snapshot_version: str) -> ExportMetadata:
     """What an export of an imported layer carries: the uploaded file (name, sha256, format, datum)
     as its source, the snapshot it was joined against, and the owner's licence."""
-    return ExportMetadata(
-        layer=f"import: {layer.name}", snapshot_version=snapshot_version,
-        sources=[{"source_id": "upload", "publisher": "user upload", "title": layer.name, "sha256": layer.sha256,
-                  "format": layer.source_format, "datum": layer.source_datum}],
-        licence="as licensed by the owner of the imported file")
+    sources = [{"source_id": "upload", "publisher": "user upload", "title": layer.name, "sha256": layer.sha256,
+                "format": layer.source_format, "datum": layer.source_datum}]
+    licence = "as licensed by the owner of the imported file"
+    if layer.located is not None:  # placed by address: say by what, and whose points they are
+        from geo.geocoders import ATTRIBUTION
+
+        used = sorted(set(layer.frame["location_provider"].dropna()) if "location_provider" in layer.frame else set())
+        sources.append({"source_id": "located", "publisher": "geo.locate",
+                        "title": "placed by " + ", ".join(layer.located.providers)
+                                 + "; tiers park/district are the snapshot's park anchors or a point inside the"
+                                   " district, not sites (columns location_tier, location_evidence, location_point)"})
+        attributions = [ATTRIBUTION[p] for p in used if p in ATTRIBUTION]
+        if attributions:
+            licence += "; geocoded points: " + "; ".join(attributions)
+    return ExportMetadata(layer=f"import: {layer.name}", snapshot_version=snapshot_version, sources=sources,
+                          licence=licence)

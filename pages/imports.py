@@ -2,6 +2,7 @@
 plan with it, export it and save it. Every step is in geo/ and layers/; this page only wires them."""
 
 import hashlib
+import os
 from dataclasses import replace
 
 import geopandas as gpd
@@ -12,6 +13,7 @@ from geo.errors import GeoError
 from geo.export import FORMATS, MEDIA_TYPES, export_filename, export_frame
 from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, import_metadata, inspect_upload, read_upload
 from geo.joins import compare_with_reported, place_layer
+from geo.geocoders import KEY_ENV, geocoder
 from geo.locate import LOCATE_TIERS, OfflineLocator, review_table
 from geo.measure import measure_features
 from geo.parcels import intake_frame
@@ -132,8 +134,33 @@ def _offline_locator(version: str) -> OfflineLocator:
     return OfflineLocator.from_snapshot(common.snapshot())
 
 
+def _secret(name: str) -> str | None:
+    try:
+        return st.secrets.get(name)  # type: ignore[no-any-return]
+    except FileNotFoundError:  # no secrets.toml
+        return None
+
+
+def _keys() -> dict[str, str]:
+    """Geocoder keys from the environment or .streamlit/secrets.toml (never shown)."""
+    keys = {"amap": os.environ.get(KEY_ENV["amap"]) or _secret(KEY_ENV["amap"]), "tianditu": common.tianditu_key()}
+    return {provider: key for provider, key in keys.items() if key}
+
+
+def _providers() -> list[str]:
+    """Offline always; Nominatim (public server, 1 request/s); Amap and Tianditu when a key is set."""
+    return ["offline", "nominatim", *_keys()]
+
+
+@st.cache_resource(show_spinner=False)
+def _geocoder(provider: str, version: str):  # noqa: ANN202 - a geo.geocoders.Geocoder
+    del version
+    return geocoder(provider, keys=_keys(), districts=common.snapshot().districts, timeout=5.0)
+
+
 def _locators(providers: tuple[str, ...]) -> list:
-    return [_offline_locator(common.snapshot().version) for p in providers if p == "offline"]
+    version = common.snapshot().version
+    return [_offline_locator(version) if p == "offline" else _geocoder(p, version) for p in providers]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -221,7 +248,8 @@ def _address_upload(inspection, filename: str, sha: str, data: bytes, lang: str)
                            key=f"import_address_{sha}", format_func=lambda c: c or tr("none", lang)) or None
     name = c2.selectbox(tr("name_column", lang), columns, index=columns.index(found.name or ""),
                         key=f"import_name_{sha}", format_func=lambda c: c or tr("none", lang)) or None
-    providers = ("offline",)
+    providers = tuple(st.multiselect(tr("providers", lang), _providers(), default=["offline"],
+                                     key=f"import_providers_{sha}") or ["offline"])
     try:
         return _read_located(sha, filename, address, name, providers, data)
     except GeoError as exc:

@@ -213,3 +213,24 @@ def test_keyed_providers_refuse_to_start_without_a_key():
         Geocoder("amap", key=None)
     with pytest.raises(GeocoderError, match="unknown geocoder 'baidu'"):
         Geocoder("baidu")
+
+
+def test_geo_locate_with_amap_then_offline_prints_the_summary_by_tier(serve, tmp_path, monkeypatch, capsys):
+    from geo.cli import main
+
+    gcj_lon, gcj_lat = convert(np.array([TRUE_WGS84[0]]), np.array([TRUE_WGS84[1]]), source="wgs84", target="gcj02")
+    server = serve(lambda params: (200, _amap_answer(float(gcj_lon[0]), float(gcj_lat[0])))
+                   if "阜通东大街" in params["address"] else (200, {"status": "1", "info": "OK", "count": "0",
+                                                                    "geocodes": []}))
+    monkeypatch.setenv("AMAP_KEY", "k" * 32)
+    monkeypatch.setenv("PHARMA_MAP_AMAP_URL", server.url)
+    source = tmp_path / "firms.csv"
+    source.write_text("名称,地址\n甲,北京市朝阳区阜通东大街6号\n乙,北京市大兴区天富街9号\n", encoding="utf-8")
+    out = tmp_path / "firms.csv.geojson"
+    assert main(["locate", str(source), "--provider", "amap", "offline", "--data-dir", str(tmp_path / "var"),
+                 "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "geocoded         1" in printed and "park             1" in printed
+    assert (tmp_path / "var" / "geocode_cache.sqlite").is_file()
+    assert main(["locate", str(source), "--provider", "osm"]) == 1
+    assert "not available yet" in capsys.readouterr().err
