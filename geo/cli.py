@@ -30,8 +30,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                               hubs=snapshot.hubs, parks=snapshot.parks,
                               organisations=snapshot.organisations, facts=snapshot.facts)
     from geo.locate import OfflineLocator
+    from geo.snapshot import DEFAULT_SNAPSHOT_DIR
 
-    found += OfflineLocator.data_problems(snapshot)  # data/curated/address_places.csv, read with the snapshot
+    if Path(args.snapshot).resolve() == DEFAULT_SNAPSHOT_DIR.resolve():  # built from the same data/curated
+        found += OfflineLocator.data_problems(snapshot)  # address_places.csv, read at run time with it
     if found:
         print(f"snapshot {snapshot.version}: {len(found)} problem(s)", file=sys.stderr)
         for problem in found:
