@@ -37,6 +37,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     found = validate.problems(sources=snapshot.sources, districts=snapshot.districts,
                               hubs=snapshot.hubs, parks=snapshot.parks,
                               organisations=snapshot.organisations, facts=snapshot.facts)
+    from geo.locate import OfflineLocator
+    from geo.snapshot import DEFAULT_SNAPSHOT_DIR
+
+    if Path(args.snapshot).resolve() == DEFAULT_SNAPSHOT_DIR.resolve():  # built from the same data/curated
+        found += OfflineLocator.data_problems(snapshot)  # address_places.csv, read at run time with it
     if found:
         print(f"snapshot {snapshot.version}: {len(found)} problem(s)", file=sys.stderr)
         for problem in found:
@@ -389,6 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
     from geo.cli_store import add_parser as add_store_parser
 
     add_store_parser(sub, snapshot_dir=str(DEFAULT_SNAPSHOT_DIR))
+
+    from geo.cli_locate import add_parser as add_locate_parser
+
+    add_locate_parser(sub, snapshot_dir=str(DEFAULT_SNAPSHOT_DIR))
 
     p = sub.add_parser("bench", help="run the performance benchmarks and print a table")
     p.add_argument("--points", type=int, default=1_000_000,

@@ -44,9 +44,14 @@ BUILD_DATE_ENV: Final = "SNAPSHOT_BUILD_DATE"
 DATABASE_URL_ENV: Final = "PHARMA_MAP_DATABASE_URL"
 DATABASE_POOL_MAX_ENV: Final = "PHARMA_MAP_DATABASE_POOL_MAX"
 DEFAULT_DATABASE_POOL_MAX: Final = 10
+AMAP_KEY_ENV: Final = "AMAP_KEY"
+GEOCODER_KEY_ENV: Final[dict[str, str]] = {"amap": AMAP_KEY_ENV, "tianditu": TIANDITU_KEY_ENV}
+GEOCODER_URL_ENV: Final[dict[str, str]] = {provider: f"PHARMA_MAP_{provider.upper()}_URL"
+                                           for provider in ("nominatim", "amap", "tianditu")}
 ENVIRONMENT_VARIABLES: Final[tuple[str, ...]] = (DATA_DIR_ENV, SNAPSHOT_DIR_ENV, CJK_FONT_ENV,
                                                  UPLOAD_CACHE_ENV, TIANDITU_KEY_ENV, BUILD_DATE_ENV,
-                                                 DATABASE_URL_ENV, DATABASE_POOL_MAX_ENV)
+                                                 DATABASE_URL_ENV, DATABASE_POOL_MAX_ENV, AMAP_KEY_ENV,
+                                                 *GEOCODER_URL_ENV.values())
 
 # --------------------------------------------------------------------------- folders
 
@@ -86,6 +91,19 @@ def tianditu_key(*, environ: Mapping[str, str] | None = None) -> str | None:
 def build_date(*, environ: Mapping[str, str] | None = None) -> str | None:
     """``$SNAPSHOT_BUILD_DATE`` (YYYY-MM-DD) for a reproducible build, or None for today."""
     return _environ(environ).get(BUILD_DATE_ENV) or None
+
+
+def geocoder_key(provider: str, *, environ: Mapping[str, str] | None = None) -> str | None:
+    """The key of an online geocoder from the environment (``$AMAP_KEY``, ``$TIANDITU_KEY``), or None
+    (the app then also looks in ``.streamlit/secrets.toml``)."""
+    name = GEOCODER_KEY_ENV.get(provider)
+    return (_environ(environ).get(name) or None) if name else None
+
+
+def geocoder_url(provider: str, *, environ: Mapping[str, str] | None = None) -> str | None:
+    """Another address for a geocoder (``$PHARMA_MAP_NOMINATIM_URL``...: a local instance), or None."""
+    name = GEOCODER_URL_ENV.get(provider)
+    return (_environ(environ).get(name) or None) if name else None
 
 
 def database_url_setting(*, environ: Mapping[str, str] | None = None) -> str | None:

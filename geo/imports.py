@@ -17,7 +17,7 @@ import re
 import struct
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
-from geo import archives, gpkg, kml, tables
+from geo import archives, gpkg, kml, locate, tables
 from geo.config import IMPORT_LIMITS, PARSE_CACHE_BYTES, ImportLimits
 from geo.export import ExportMetadata
 from geo.errors import DatumRequiredError, ImportRefusedError, LimitExceededError, NoUsableRowsError, UnsafeFileError
@@ -80,6 +80,12 @@ class ImportedLayer:
     suggestion: tables.DatumSuggestion | None = None
     refused: tuple[tuple[int, str], ...] = ()  # (row number, reason) of every skipped row
     row_label: str = "feature"  # what a row number counts: feature, line or row
+    located: locate.LocatedTable | None = None  # an address table: every row, placed or not
+
+    @property
+    def by_address(self) -> bool:
+        """True for a table placed by its names and addresses (tiers in ``location_tier``)."""
+        return self.located is not None
 
     @property
     def warnings(self) -> list[str]:
@@ -98,6 +104,13 @@ class UploadInspection:
     coordinates: tables.CoordinateColumns | None
     suggestion: tables.DatumSuggestion | None
     declared_crs: str | None
+    address_columns: locate.AddressColumns | None = None  # a table of names/addresses, no coordinates
+
+    @property
+    def by_address(self) -> bool:
+        """A table with a name or address column and no coordinate columns: located by address."""
+        return bool(self.address_columns and self.address_columns.found
+                    and not (self.coordinates and self.coordinates.found))
 
 
 @dataclass
@@ -513,7 +526,8 @@ def inspect_upload(data: bytes, *, filename: str, limits: ImportLimits = LIMITS)
         name=layer_name(filename), source_format=parsed.source_format, is_table=parsed.is_table,
         columns=tuple(parsed.attributes.columns), rows=len(parsed.attributes),
         coordinates=coordinates, suggestion=suggestion,
-        declared_crs=parsed.crs.to_string() if parsed.crs is not None else None)
+        declared_crs=parsed.crs.to_string() if parsed.crs is not None else None,
+        address_columns=locate.detect_address_columns(parsed.attributes.columns) if parsed.is_table else None)
 
 
 def _vector_suggestion(parsed: _Parsed) -> tables.DatumSuggestion | None:
@@ -533,7 +547,8 @@ def _vector_suggestion(parsed: _Parsed) -> tables.DatumSuggestion | None:
 
 def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_column: str | None = None,
                 lat_column: str | None = None, wkt_column: str | None = None, swap_axes: bool = False,
-                limits: ImportLimits = LIMITS) -> ImportedLayer:
+                locators: Sequence[locate.Locator] | None = None, address_column: str | None = None,
+                name_column: str | None = None, limits: ImportLimits = LIMITS) -> ImportedLayer:
     """Import an uploaded file given as bytes into a WGS84 layer.
 
     Parameters
@@ -550,6 +565,12 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
     swap_axes : bool
         Read a vector file's coordinates as (latitude, longitude): the fix for files written with
         the axes swapped (the importer names such rows). Tables detect swapped columns themselves.
+    locators : sequence of geo.locate.Locator, optional
+        For a table of names and addresses without coordinates (名称/企业名称/name,
+        地址/注册地址/住所/address ...): each row goes through these in order and keeps the first
+        that places it (:func:`geo.locate.locate_table`); unplaced rows are skipped with the reason.
+    address_column, name_column : str, optional
+        The address and name columns, when their names are not recognised (implies locating).
     limits : ImportLimits
         Size, feature, vertex and column limits.
 
@@ -569,8 +590,28 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
     digest = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None
     parsed = _parse(data, filename, limits, digest)
     notes = list(parsed.notes)
-    columns = suggestion = None
-    if parsed.is_table:
+    columns = suggestion = located = None
+    if parsed.is_table and _by_address(parsed.attributes, address_column=address_column, name_column=name_column,
+                                       coordinates_given=bool(lon_column or lat_column or wkt_column)):
+        if not locators:
+            found = locate.detect_address_columns(parsed.attributes.columns)
+            raise ImportRefusedError(
+                f"the table has no coordinate columns but names/addresses (column {found.address or found.name!r}):"
+                " locate it by address (the Import page, or python -m geo locate FILE)")
+        located = locate.locate_table(parsed.attributes, locators=locators, address_column=address_column,
+                                      name_column=name_column)
+        located = replace(located, frame=located.frame.assign(
+            source_row=np.arange(len(located.frame)) + parsed.row_offset))
+        parsed.geometries, reasons = locate.located_points(located)
+        parsed.problems.update(reasons)
+        parsed.attributes = located.frame.drop(columns=["lon", "lat", "location_reason", "source_row"])
+        counts = ", ".join(f"{tier} {n}" for tier, n in located.summary().items())
+        notes.append(ImportNote("info", f"located by {', '.join(located.providers)} from"
+                                        f" {' and '.join(repr(c) for c in (located.columns.address, located.columns.name) if c)}:"
+                                        f" {counts}; a park or district tier is drawn at the park's anchor or a point in"
+                                        " the district, not at the site"))
+        source_datum = "wgs84"
+    elif parsed.is_table:
         columns = _resolve_columns(parsed.attributes, lon_column=lon_column, lat_column=lat_column,
                                    wkt_column=wkt_column)
         geometries, suggestion, source_datum, table_notes = _table_geometries(parsed, columns, datum)
@@ -589,7 +630,18 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
                          sha256=digest or hashlib.sha256(data).hexdigest(), coordinates=columns,
                          suggestion=suggestion,
                          refused=tuple((p + parsed.row_offset, parsed.problems[p]) for p in sorted(parsed.problems)),
-                         row_label=parsed.row_label)
+                         row_label=parsed.row_label, located=located)
+
+
+def _by_address(table: pd.DataFrame, *, address_column: str | None, name_column: str | None,
+                coordinates_given: bool) -> bool:
+    """A table is located by address when asked to (an address or name column given), or when it has
+    no coordinate columns but a name or address column."""
+    if address_column or name_column:
+        return True
+    if coordinates_given or tables.detect_columns(table).found:
+        return False
+    return locate.detect_address_columns(table.columns).found
 
 
 def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum: str | None
@@ -696,6 +748,9 @@ def _rows_text(numbers: list[int], limit: int = 12) -> str:
     return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
 
 
+_MAX_REASON_NOTES = 8
+
+
 def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tuple[int, ...], list[ImportNote]]:
     notes: list[ImportNote] = []
     geoms = _object_array(parsed.geometries)
@@ -756,9 +811,15 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
         by_reason: dict[str, list[int]] = {}
         for position in skipped_positions:
             by_reason.setdefault(parsed.problems[position], []).append(position + parsed.row_offset)
-        for reason, rows in by_reason.items():
+        shown = sorted(by_reason.items(), key=lambda item: -len(item[1]))
+        for reason, rows in shown[:_MAX_REASON_NOTES]:
             notes.append(ImportNote("warning", f"skipped {len(rows)} {parsed.row_label}(s) because {reason}:"
                                                f" {parsed.row_label} {_rows_text(rows)}"))
+        if len(shown) > _MAX_REASON_NOTES:
+            rest = [row for _, rows in shown[_MAX_REASON_NOTES:] for row in rows]
+            notes.append(ImportNote("warning", f"skipped {len(rest)} more {parsed.row_label}(s) for"
+                                               f" {len(shown) - _MAX_REASON_NOTES} other reasons (each row's reason is"
+                                               f" listed with the layer): {parsed.row_label} {_rows_text(sorted(rest))}"))
     if not keep.any():
         raise NoUsableRowsError("no row has a usable geometry: "
                                 + "; ".join(n.text for n in notes if n.level == "warning")[:600],
@@ -796,8 +857,19 @@ def _outside_beijing(frame: gpd.GeoDataFrame, parsed: _Parsed) -> list[ImportNot
 def import_metadata(layer: ImportedLayer, *, snapshot_version: str) -> ExportMetadata:
     """What an export of an imported layer carries: the uploaded file (name, sha256, format, datum)
     as its source, the snapshot it was joined against, and the owner's licence."""
-    return ExportMetadata(
-        layer=f"import: {layer.name}", snapshot_version=snapshot_version,
-        sources=[{"source_id": "upload", "publisher": "user upload", "title": layer.name, "sha256": layer.sha256,
-                  "format": layer.source_format, "datum": layer.source_datum}],
-        licence="as licensed by the owner of the imported file")
+    sources = [{"source_id": "upload", "publisher": "user upload", "title": layer.name, "sha256": layer.sha256,
+                "format": layer.source_format, "datum": layer.source_datum}]
+    licence = "as licensed by the owner of the imported file"
+    if layer.located is not None:  # placed by address: say by what, and whose points they are
+        from geo.geocoders import ATTRIBUTION
+
+        used = sorted(set(layer.frame["location_provider"].dropna()) if "location_provider" in layer.frame else set())
+        sources.append({"source_id": "located", "publisher": "geo.locate",
+                        "title": "placed by " + ", ".join(layer.located.providers)
+                                 + "; tiers park/district are the snapshot's park anchors or a point inside the"
+                                   " district, not sites (columns location_tier, location_evidence, location_point)"})
+        attributions = [ATTRIBUTION[p] for p in used if p in ATTRIBUTION]
+        if attributions:
+            licence += "; geocoded points: " + "; ".join(attributions)
+    return ExportMetadata(layer=f"import: {layer.name}", snapshot_version=snapshot_version, sources=sources,
+                          licence=licence)

@@ -106,6 +106,8 @@ def assign_areas(points: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
     x, y = _xy(points)
     park_pos = locate(x, y, parks.geometry.values)
     district_pos = locate(x, y, districts.geometry.values)
+    if isinstance(points, pd.DataFrame) and {"location_tier", "located_park_id", "located_district_id"} <= set(points):
+        _placed_by_address(points, parks, districts, park_pos, district_pos)
     park_ids = _lookup(parks["park_id"], park_pos)
     district_ids = _lookup(districts["district_id"], district_pos)
 
@@ -123,6 +125,24 @@ def assign_areas(points: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,
          "hub_id_joined": hub_ids},
         index=points.index, dtype=object,
     )
+
+
+def _placed_by_address(points: pd.DataFrame, parks: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
+                       park_pos: NDArray[np.intp], district_pos: NDArray[np.intp]) -> None:
+    """Rows placed from their address (geo.locate tiers 'park' and 'district') are drawn at an
+    anchor, not at their site: they belong to the park and district the address names, whatever
+    polygon the anchor falls in (a district's point can lie inside a park's circle)."""
+    tier = points["location_tier"].to_numpy(dtype=object)
+    by_address = np.flatnonzero((tier == "park") | (tier == "district"))
+    if by_address.size == 0:
+        return
+    park_index = {pid: i for i, pid in enumerate(parks["park_id"])}
+    district_index = {str(did): i for i, did in enumerate(districts["district_id"])}
+    located_park = points["located_park_id"].to_numpy(dtype=object)[by_address]
+    located_district = points["located_district_id"].to_numpy(dtype=object)[by_address]
+    park_pos[by_address] = [park_index.get(p, NOT_FOUND) if t == "park" else NOT_FOUND
+                            for p, t in zip(located_park, tier[by_address], strict=True)]
+    district_pos[by_address] = [district_index.get(str(d), NOT_FOUND) for d in located_district]
 
 
 def _district_to_hub(hubs: gpd.GeoDataFrame) -> dict[str, str]:

@@ -2,15 +2,19 @@
 plan with it, export it and save it. Every step is in geo/ and layers/; this page only wires them."""
 
 import hashlib
+from dataclasses import replace
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo import config
 from geo.errors import GeoError
 from geo.export import FORMATS, MEDIA_TYPES, export_filename, export_frame
-from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, import_metadata
+from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, import_metadata, read_upload
 from geo.joins import compare_with_reported, place_layer
+from geo.geocoders import KEY_ENV, geocoder
+from geo.locate import LOCATE_TIERS, OfflineLocator, review_table
 from geo.measure import measure_features
 from geo.parcels import intake_frame
 from geo.scenarios import MAX_NAME_CHARS, ScenarioStore
@@ -19,7 +23,7 @@ from layers.basemap import base_map
 from layers.figures import reported_comparison
 from layers.html import markdown_text
 from layers.i18n import format_number, format_quantity, t, term, translator
-from layers.imported import imported_layer
+from layers.imported import imported_layer, location_legend
 from layers.parks import parks_layer
 from pages import common
 
@@ -76,10 +80,81 @@ TEXT = {
     "saved": ("Saved “{name}” (version {version}).", "已保存“{name}”（版本 {version}）。"),
     "remove": ("Remove from this session", "从本次会话中移除"),
     "empty": ("Upload a file, or open a saved layer, to start.", "请上传文件或打开已保存的图层。"),
+    "by_address": ("No coordinate columns: the rows are placed by their names and addresses, offline first"
+                   " (a park named in the address, or a road in one: the park's anchor; else the district:"
+                   " a point inside it). Neither is the site, and each row says how it was placed.",
+                   "没有坐标列：按名称和地址定位，先离线匹配（地址含园区名称或园区内道路：标在园区定位点；"
+                   "否则标在所在区内的代表点）。两者都不是实际地址，每行都注明定位依据。"),
+    "address_column": ("Address column", "地址列"),
+    "name_column": ("Name column", "名称列"),
+    "providers": ("Locators, in order (the first that places a row keeps it)", "定位方式（按顺序，先定位者为准）"),
+    "review": ("Review the placements", "核对定位结果"),
+    "review_help": ("Untick a row to leave it out of the map, the counts, the export and the saved layer."
+                    " Unplaced rows are listed with the reason.",
+                    "取消勾选即从地图、统计、导出和保存中排除该行。未能定位的行列出原因。"),
+    "accept": ("Keep", "保留"),
+    "accept_all": ("Keep all placed rows", "保留全部已定位行"),
+    "reject_all": ("Leave all out", "全部排除"),
+    "reject_district": ("Leave out district-only rows", "排除仅定位到区的行"),
+    "tier_counts": ("{kept} of {placed} placed rows kept; {unplaced} unplaced", "已定位 {placed} 行中保留 {kept} 行；{unplaced} 行未能定位"),
+    "unplaced": ("unplaced", "未定位"),
+    "col_row": ("Row", "行号"),
+    "col_name": ("Name", "名称"),
+    "col_address": ("Address", "地址"),
+    "col_tier": ("Tier", "定位级别"),
+    "col_evidence": ("Evidence", "依据"),
+    "col_point": ("Point", "点位"),
+    "col_flag": ("Check", "请核对"),
+    "col_provider": ("By", "来源"),
+    "col_reason": ("Why not placed", "未定位原因"),
 }
 tr = translator(TEXT)
 FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
 MAX_FILTER_VALUES = 300
+
+
+@st.cache_resource(show_spinner=False)
+def _offline_locator(version: str) -> OfflineLocator:
+    del version  # the cache key: one locator per snapshot
+    return OfflineLocator.from_snapshot(common.snapshot())
+
+
+def _secret(name: str) -> str | None:
+    try:
+        return st.secrets.get(name)  # type: ignore[no-any-return]
+    except FileNotFoundError:  # no secrets.toml
+        return None
+
+
+def _keys() -> dict[str, str]:
+    """Geocoder keys from the environment or .streamlit/secrets.toml (never shown)."""
+    keys = {"amap": config.geocoder_key("amap") or _secret(KEY_ENV["amap"]), "tianditu": common.tianditu_key()}
+    return {provider: key for provider, key in keys.items() if key}
+
+
+def _providers() -> list[str]:
+    """Offline always; Nominatim (public server, 1 request/s); Amap and Tianditu when a key is set."""
+    return ["offline", "nominatim", *_keys()]
+
+
+@st.cache_resource(show_spinner=False)
+def _geocoder(provider: str, version: str):  # noqa: ANN202 - a geo.geocoders.Geocoder
+    del version
+    return geocoder(provider, keys=_keys(), districts=common.snapshot().districts, timeout=5.0)
+
+
+def _locators(providers: tuple[str, ...]) -> list:
+    version = common.snapshot().version
+    return [_offline_locator(version) if p == "offline" else _geocoder(p, version) for p in providers]
+
+
+def _read_located(sha256: str, filename: str, address: str | None, name: str | None, providers: tuple[str, ...],
+                  data: bytes) -> ImportedLayer:
+    """An address table located, kept in the server's byte-bounded upload cache like other uploads."""
+    return common.upload_cache().get_or_compute(
+        ("import.located", sha256, filename, address, name, providers, common.snapshot().version),
+        lambda: read_upload(data, filename=filename, locators=_locators(providers), address_column=address,
+                            name_column=name))
 
 
 def _note(level: str, text: str) -> None:
@@ -102,6 +177,12 @@ def _upload_section(lang: str) -> None:
         return
     st.caption(markdown_text(tr("found", lang, fmt=inspection.source_format.upper(),
                                 rows=format_number(inspection.rows, lang))))
+    if inspection.by_address:
+        layer = _address_upload(inspection, uploaded.name, sha, data, lang)
+        if layer is None:
+            return
+        _imported(layer, lang)
+        return
     lon = lat = wkt = None
     codes = list(INPUT_DATUMS)
     if inspection.is_table:
@@ -135,6 +216,10 @@ def _upload_section(lang: str) -> None:
     except GeoError as exc:
         st.error(markdown_text(str(exc)))
         return
+    _imported(layer, lang)
+
+
+def _imported(layer: ImportedLayer, lang: str) -> None:
     for note in layer.notes:
         _note(note.level, note.text)
     st.success(markdown_text(tr("imported", lang, n=format_number(len(layer.frame), lang), name=layer.name)))
@@ -144,6 +229,64 @@ def _upload_section(lang: str) -> None:
 def _seen_versions() -> dict[str, int]:
     """Saved layer name -> the version this session opened or saved last."""
     return st.session_state.setdefault("import_saved_versions", {})
+
+
+def _address_upload(inspection, filename: str, sha: str, data: bytes, lang: str) -> ImportedLayer | None:
+    st.info(tr("by_address", lang))
+    columns = [""] + list(inspection.columns)
+    found = inspection.address_columns
+    c1, c2 = st.columns(2)
+    address = c1.selectbox(tr("address_column", lang), columns, index=columns.index(found.address or ""),
+                           key=f"import_address_{sha}", format_func=lambda c: c or tr("none", lang)) or None
+    name = c2.selectbox(tr("name_column", lang), columns, index=columns.index(found.name or ""),
+                        key=f"import_name_{sha}", format_func=lambda c: c or tr("none", lang)) or None
+    providers = tuple(st.multiselect(tr("providers", lang), _providers(), default=["offline"],
+                                     key=f"import_providers_{sha}") or ["offline"])
+    try:
+        return _read_located(sha, filename, address, name, providers, data)
+    except GeoError as exc:
+        st.error(markdown_text(str(exc)))
+        return None
+
+
+def _review_section(layer: ImportedLayer, lang: str) -> ImportedLayer:
+    """The review of a layer placed by address: keep or leave out each row, in bulk too; the layer
+    with the rows kept."""
+    st.subheader(tr("review", lang))
+    st.caption(tr("review_help", lang))
+    table = review_table(layer.located)
+    placed = table["location_tier"] != "unplaced"
+    state_key = f"import_rejected_{layer.name}_{layer.sha256[:12]}"
+    version_key = f"{state_key}_v"
+    rejected: set[int] = st.session_state.setdefault(state_key, set())
+    c1, c2, c3 = st.columns(3)
+    bulk = None
+    if c1.button(tr("accept_all", lang), key=f"{state_key}_all"):
+        bulk = set()
+    if c2.button(tr("reject_all", lang), key=f"{state_key}_none"):
+        bulk = set(table.loc[placed, "source_row"].tolist())
+    if c3.button(tr("reject_district", lang), key=f"{state_key}_district"):
+        bulk = rejected | set(table.loc[table["location_tier"] == "district", "source_row"].tolist())
+    if bulk is not None:
+        rejected = st.session_state[state_key] = bulk
+        st.session_state[version_key] = st.session_state.get(version_key, 0) + 1
+    tier_names = {key: term(value, lang) for key, value in LOCATE_TIERS.items()} | {"unplaced": tr("unplaced", lang)}
+    shown = table.assign(location_tier=table["location_tier"].map(tier_names))
+    shown.insert(0, "keep", placed & ~table["source_row"].isin(rejected))
+    labels = {"keep": tr("accept", lang), "source_row": tr("col_row", lang), "name": tr("col_name", lang),
+              "address": tr("col_address", lang), "location_tier": tr("col_tier", lang),
+              "location_evidence": tr("col_evidence", lang), "location_point": tr("col_point", lang),
+              "location_flag": tr("col_flag", lang), "location_provider": tr("col_provider", lang),
+              "location_reason": tr("col_reason", lang)}
+    edited = st.data_editor(shown, hide_index=True, width="stretch", disabled=[c for c in shown.columns if c != "keep"],
+                            column_config={c: st.column_config.Column(label) for c, label in labels.items()},
+                            key=f"{state_key}_editor_{st.session_state.get(version_key, 0)}")
+    rejected = set(table.loc[placed & ~edited["keep"].astype(bool), "source_row"].tolist())
+    st.session_state[state_key] = rejected
+    kept = layer.frame[~layer.frame["source_row"].isin(rejected)].reset_index(drop=True)
+    st.caption(tr("tier_counts", lang, kept=format_number(len(kept), lang), placed=format_number(int(placed.sum()), lang),
+                  unplaced=format_number(int((~placed).sum()), lang)))
+    return replace(layer, frame=kept)
 
 
 def _saved_section(lang: str, store: ScenarioStore) -> None:
@@ -266,6 +409,8 @@ with common.friendly_errors(lang):
             st.session_state["import_pick"] = names[-1]
         pick = st.selectbox(tr("layer", lang), names, key="import_pick")
         layer = imports[pick]
+        if layer.by_address:
+            layer = _review_section(layer, lang)
         frame = _filtered(layer, lang)
         columns = [c for c in frame.columns if c not in ("geometry", "source_row")]
         label = st.selectbox(tr("label", lang), [""] + columns, key=f"import_label_{pick}",
@@ -274,6 +419,9 @@ with common.friendly_errors(lang):
         parks_layer(common.snapshot().parks, lang=lang, datum=settings.datum).add_to(fmap)
         if len(frame):
             imported_layer(frame, name=pick, label_column=label, lang=lang, datum=settings.datum).add_to(fmap)
+            legend = location_legend(frame, lang=lang)
+            if legend is not None:
+                fmap.add_child(legend)
             west, south, east, north = frame.total_bounds
             fmap.fit_bounds([[south, west], [north, east]])
         common.show_map(fmap, key="import_map", height=480)

@@ -99,3 +99,22 @@ def test_the_table_prints_min_median_ratio_and_target() -> None:
     table = bench.format_table([result], runs=3)
     assert "conversion  [PASS]  target: >= 1.0x" in table
     assert "ratio 2.00x" in table and "max error 3 m" in table and "median    2.000 s" in table
+
+
+def test_the_address_list_of_the_locate_benchmark_is_realistic_and_mostly_placed() -> None:
+    import io
+
+    import pandas as pd
+
+    from geo.imports import read_upload
+    from geo.locate import OfflineLocator
+    from geo.snapshot import load_snapshot
+
+    data = bench.address_table(300)
+    table = pd.read_csv(io.BytesIO(data))
+    assert list(table.columns) == ["企业名称", "注册地址", "行业"] and len(table) == 300
+    assert table["注册地址"].nunique() > 250
+    layer = read_upload(data, filename="firms.csv", locators=[OfflineLocator.from_snapshot(load_snapshot())])
+    tiers = layer.located.summary()
+    assert tiers["park"] > 100 and tiers["district"] > 80 and 0 < tiers["unplaced"] < 60
+    assert "locate" in bench.BENCHMARKS

@@ -333,3 +333,42 @@ def test_parcels_are_reshaped_and_deleted_on_the_map_and_saved(page, server):
     _settled(page)
     assert float(_metric(page, "Land (overlaps counted once)").replace(" mu", "").replace(",", "")) == \
         pytest.approx(before / 2, rel=2e-3)
+
+
+def test_an_address_only_spreadsheet_reaches_the_map_with_its_tiers_in_legend_and_popups(page, server):
+    import io
+
+    import pandas as pd
+
+    buffer = io.BytesIO()
+    pd.DataFrame({"企业名称": ["诺诚健华", "解放军总医院", "某上海公司"],
+                  "注册地址": ["北京市昌平区中关村生命科学园生命园路8号院8号楼", "北京市海淀区复兴路28号",
+                           "上海市浦东新区张江路1号"]}).to_excel(buffer, index=False)
+    _open(page, server, "imports")
+    page.locator("input[type=file]").set_input_files(
+        {"name": "名单.xlsx", "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "buffer": buffer.getvalue()})
+    page.wait_for_function("() => document.body.innerText.includes('Imported 2 features')", timeout=60_000)
+    _settled(page)
+    assert page.get_by_text("2 of 2 placed rows kept; 1 unplaced").count() == 1
+    frame = _map(page)
+    legend = frame.locator(".legend-location-tier")
+    legend.first.wait_for(timeout=60_000)
+    assert sorted(legend.evaluate_all("els => els.map(e => e.dataset.tier)")) == ["district", "park"]
+    assert "Park (anchor): 1" in frame.locator(".location-legend").inner_text()
+    markers = frame.locator("path.leaflet-interactive[stroke='#d35400']")
+    markers.first.wait_for(timeout=60_000)
+    markers.first.click(force=True)
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=30_000)
+    text = popup.inner_text()
+    screenshot(page, "import_by_address")
+    assert "Park (anchor)" in text and "“中关村生命科学园”" in text and "not the site" in text
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    # leaving the district-only row out removes it from the map's legend
+    page.get_by_role("button", name="Leave out district-only rows").click()
+    _settled(page)
+    page.get_by_text("1 of 2 placed rows kept; 1 unplaced").wait_for(timeout=60_000)
+    frame = _map(page)
+    frame.locator(".legend-location-tier").first.wait_for(timeout=60_000)
+    assert frame.locator(".legend-location-tier").evaluate_all("els => els.map(e => e.dataset.tier)") == ["park"]
