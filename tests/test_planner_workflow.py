@@ -6,6 +6,7 @@ Each test named after an observation of the issue failed on the code before it."
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from contextlib import closing
@@ -309,6 +310,34 @@ def test_5_the_layer_redrawn_after_an_edit_or_in_another_order_shows_each_parcel
     for feature in reordered:
         mine = before[feature["properties"]["parcel_id"]]
         assert feature["geometry"] == mine["geometry"] and feature["properties"]["popup"] == mine["properties"]["popup"]
+
+
+def test_5_an_attribute_edit_redraws_the_parcels_without_rendering_the_map_again(store, monkeypatch):
+    from pages import common
+
+    renders = []
+    real_render = common.render_map
+    monkeypatch.setattr(common, "render_map", lambda *a, **k: renders.append(1) or real_render(*a, **k))
+    store.save("north", parcels_from_features([_feature(LOT_A, name="north"), _feature(LOT_C, name="south")]),
+               expected_version=None)
+    at = _planner("north")
+
+    def sent_script() -> str:
+        return next(json.loads(c.proto.json_args)["script"] for c in at.get("component_instance")
+                    if "L.geoJson" in c.proto.json_args)
+
+    def statuses(script: str) -> list[str]:
+        return json.loads(re.search(r'"status": (\[[^\]]*\])', script).group(1))
+
+    before, rendered = sent_script(), len(renders)
+    assert rendered >= 1 and statuses(before) == ["planned", "planned"]
+    parcels, version = store.load("north")
+    parcels.loc[parcels.index[0], "status"] = "completed"
+    store.save("north", parcels, expected_version=version, change="status")
+    at.run()
+    after = sent_script()
+    assert len(renders) == rendered  # the map itself was not rendered again...
+    assert statuses(after) == ["completed", "planned"]  # ...but it carries the new version's parcels
 
 
 # ------------------------------------------------------------------ 6. overlaps
