@@ -364,6 +364,7 @@ def test_the_planner_page_on_postgis_opens_a_scenario_another_app_process_saved(
     at.run()
     at.switch_page("pages/planner.py")
     at.query_params["scenario"] = "shared plan"
+    at.query_params["tab"] = "Scenarios"  # the Planner's tabs are lazy: open the one listing scenarios
     at.run()
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
     assert "shared plan" in at.selectbox(key="planner_list_pick").options
