@@ -138,6 +138,11 @@ def _with_osm_source(sources: pd.DataFrame, *, date: str | None, parks: list[str
     return pd.concat([sources, pd.DataFrame([row], columns=sources.columns)], ignore_index=True)
 
 
+def used_specialisations(*columns: Iterable[object]) -> list[str]:
+    """The specialisation codes used in ``a;b;c`` lists (the filter offers only these), sorted."""
+    return sorted({code for column in columns for value in column for code in split_codes(value)})
+
+
 def specialisation_mask(values: Iterable[object], codes: Iterable[str]) -> np.ndarray:
     """Which ``a;b;c`` specialisation lists share a code with ``codes`` (all True if none given)."""
     wanted = set(codes)

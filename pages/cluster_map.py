@@ -8,6 +8,7 @@ from geo.datums import convert
 from geo.search import build_index, map_labels, read_aliases, search, view_for
 from geo.shapes import is_drawn
 from geo.structure import hub_structure
+from geo.workspace import specialisation_mask, used_specialisations
 from geo.vocab import GEOMETRY_TIERS, HUB_ROLES, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.districts import districts_layer
@@ -121,17 +122,13 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
     # The tiles are filled after the map is sent, so the map component starts loading first.
     headline_box = st.container()
 
-    used = sorted({c for v in data.organisations["specialisations"] for c in split_codes(v)}
-                  | {c for v in data.parks["specialisations"] for c in split_codes(v)})
+    used = used_specialisations(data.organisations["specialisations"], data.parks["specialisations"])
     if "cluster_specs" in st.session_state:  # from a link: only codes this snapshot uses
         st.session_state["cluster_specs"] = [c for c in st.session_state["cluster_specs"] if c in used]
     chosen = list(st.session_state.get("cluster_specs", []))
 
-    def has_any(values) -> np.ndarray:
-        return np.array([not chosen or bool(set(split_codes(v)) & set(chosen)) for v in values], dtype=bool)
-
-    orgs = data.organisations[has_any(data.organisations["specialisations"])]
-    parks = data.parks[has_any(data.parks["specialisations"])]
+    orgs = data.organisations[specialisation_mask(data.organisations["specialisations"], chosen)]
+    parks = data.parks[specialisation_mask(data.parks["specialisations"], chosen)]
     park_names = dict(zip(data.parks["park_id"], data.parks["name_zh" if lang == "zh" else "name_en"], strict=False))
     ids = set(data.parks["park_id"])
     if st.session_state.get(common.SELECTED_PARK) not in ids:

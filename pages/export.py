@@ -10,7 +10,8 @@ from geo.imports import import_metadata
 from geo.planner import export_scenario, export_scenario_filename
 from geo.scenarios import ScenarioStore
 from geo.snapshot import GEO_LAYERS
-from geo.vocab import SPECIALISATIONS, split_codes
+from geo.vocab import SPECIALISATIONS
+from geo.workspace import used_specialisations
 from layers.i18n import t, term, translator
 from pages import common
 
@@ -61,7 +62,7 @@ with common.friendly_errors(lang):
                      format_func={"wgs84": "WGS84 (EPSG:4326)", "gcj02": "GCJ-02"}.get)
     if datum == "gcj02":
         st.warning(tr("gcj_warning", lang))
-    used = sorted({c for v in data.organisations["specialisations"] for c in split_codes(v)})
+    used = used_specialisations(data.organisations["specialisations"], data.parks["specialisations"])
     specs = st.multiselect(tr("filter", lang), used, key="export_specs", placeholder=t("all", lang),
                            format_func=lambda c: term(SPECIALISATIONS[c], lang))
     store = ScenarioStore()

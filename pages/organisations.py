@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.joins import assign_areas, compare_with_reported, count_by
+from geo.workspace import specialisation_mask, used_specialisations
 from geo.vocab import LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.figures import reported_comparison
@@ -46,7 +47,7 @@ with common.friendly_errors(lang):
     c1, c2, c3, c4 = st.columns(4)
     kinds = c1.multiselect(t("filter_kind", lang), sorted(set(orgs["kind"])), key="orgs_kinds",
                            format_func=lambda k: term(ORGANISATION_KINDS[k], lang), placeholder=t("all", lang))
-    used_specs = sorted({c for v in orgs["specialisations"] for c in split_codes(v)})
+    used_specs = used_specialisations(orgs["specialisations"])
     specs = c2.multiselect(t("filter_specialisation", lang), used_specs, key="orgs_specs",
                            format_func=lambda c: term(SPECIALISATIONS[c], lang), placeholder=t("all", lang))
     parks = c3.multiselect(t("filter_park", lang), list(park_names), key="orgs_parks",
@@ -58,7 +59,7 @@ with common.friendly_errors(lang):
     if kinds:
         keep &= placed["kind"].isin(kinds).to_numpy()
     if specs:
-        keep &= np.array([bool(set(split_codes(v)) & set(specs)) for v in placed["specialisations"]])
+        keep &= specialisation_mask(placed["specialisations"], specs)
     if parks:
         keep &= placed["park_id"].isin(parks).to_numpy()
     if hubs:

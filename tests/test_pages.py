@@ -366,3 +366,19 @@ def test_cluster_map_follows_language_and_filter_and_keeps_both():
     assert at.sidebar.selectbox(key="basemap").value == "gaode"
     at.sidebar.selectbox(key="basemap").select("osm").run()
     assert _map_html(at) == chinese
+
+
+def test_the_cluster_map_and_the_export_page_offer_the_same_specialisations_and_filter_alike():
+    from geo.snapshot import load_snapshot
+
+    # One filter (geo.workspace): the export page offered only the organisations' fields, so a
+    # park-only field could be filtered on the map but not exported.
+    from geo.workspace import specialisation_mask, used_specialisations
+
+    snapshot = load_snapshot()
+    cluster = _run().multiselect(key="cluster_specs").options
+    export = _run("pages/export.py").multiselect(key="export_specs").options
+    used = used_specialisations(snapshot.organisations["specialisations"], snapshot.parks["specialisations"])
+    assert len(cluster) == len(export) == len(used)
+    assert list(specialisation_mask(["a;b", "c", None, ""], ["b", "z"])) == [True, False, False, False]
+    assert specialisation_mask(["a", None], []).all()
