@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.errors import GeoError
+from geo.errors import AddressDataError, GeoError  # noqa: F401  re-exported
 
 PLACES_PATH = Path(__file__).resolve().parent.parent / "data" / "curated" / "address_places.csv"
 PLACE_COLUMNS = ("kind", "name_zh", "name_en", "park_id", "district_id", "source_id", "note")
@@ -40,9 +40,6 @@ _TOWN = re.compile(r"(?:^|(?<=[区市县]))([^\W\d区市县]{2,5}?(?:镇|乡|街
 _OUTSIDE = re.compile(rf"^(?:中国)?((?:天津|上海|重庆)市?|[{_CJK}]{{2,3}}省|[{_CJK}]{{2,6}}自治区|香港|澳门|台湾)")
 _BEIJING_PREFIX = re.compile(r"^(?:中国|china)?\s*(?:北京市|北京|beijing(?: city| municipality)?)\s*")
 
-
-class AddressDataError(GeoError, ValueError):
-    """The curated address tables are malformed; the message lists every problem and how to fix it."""
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,43 @@ class StreetGraphError(GeoError, ValueError):
 
 class SiteError(GeoError, ValueError):
     """Bad input to a site metric or an isochrone: an unknown option or an unusable point."""
+
+
+class AddressDataError(GeoError, ValueError):
+    """The curated address tables are malformed; the message lists every problem and how to fix it."""
+
+
+class GeocoderError(GeoError):
+    """A provider that cannot be used: no key, unreachable, or an error answer (quoted)."""
+
+
+class LocateError(AddressDataError):
+    """A table that cannot be located (no name or address column, an unknown column)."""
+
+
+class ParcelError(GeoError, ValueError):
+    """A parcel that cannot be used: not a polygon, bad status, use or floor figures."""
+
+
+class ScenarioError(GeoError):
+    """A scenario name that is not allowed, or a scenario that does not exist."""
+
+
+class ScenarioExistsError(ScenarioError):
+    """A new scenario (or a rename) under a name another live scenario already has."""
+
+
+class ScenarioConflictError(ScenarioError):
+    """The scenario changed since it was loaded: another session saved it first."""
+
+
+class StoreError(GeoError):
+    """A store address that cannot be used."""
+
+
+class StoreUnavailableError(StoreError):
+    """The shared database cannot be reached (down, wrong address, refused login)."""
+
+
+class StoreCopyError(StoreError):
+    """The target holds changes the source does not have, or the copy does not verify."""

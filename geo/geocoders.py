@@ -30,7 +30,7 @@ import shapely
 
 from geo import config
 from geo.datums import convert
-from geo.errors import GeoError
+from geo.errors import GeoError, GeocoderError  # noqa: F401  re-exported
 from geo.locate import Placement
 
 USER_AGENT = "beijing-pharma-map/1.0 (geo.geocoders; https://github.com/ local install)"
@@ -48,9 +48,6 @@ ATTRIBUTION = {"nominatim": "© OpenStreetMap contributors, ODbL 1.0 (Nominatim)
                "amap": "© Amap (高德) web-service geocoding",
                "tianditu": "© 天地图 Tianditu geocoder"}
 
-
-class GeocoderError(GeoError):
-    """A provider that cannot be used: no key, unreachable, or an error answer (quoted)."""
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ import shapely
 
 from geo.address import (AddressDataError, AddressParser, Found, ParsedAddress, build_terms, normalise,
                          place_problems, read_places)
+from geo.errors import LocateError  # noqa: F401  re-exported
 from geo.vocab import Term as VocabTerm
 from geo.vocab import split_codes
 
@@ -57,9 +58,6 @@ NAME_NAMES = ("名称", "企业名称", "公司名称", "单位名称", "机构�
               "company", "companyname", "enterprise", "enterprisename", "organisation", "organization",
               "institution", "firm")
 
-
-class LocateError(AddressDataError):
-    """A table that cannot be located (no name or address column, an unknown column)."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from geo.datums import convert_geometries
-from geo.errors import GeoError, ImportRefusedError, NoUsableRowsError
+from geo.errors import GeoError, ImportRefusedError, NoUsableRowsError, ParcelError  # noqa: F401  re-exported
 from geo.geometry_check import DEFAULT_MAX_VERTICES, FIXES, GeometryProblem, diagnose, swap_axes
 from geo.imports import LIMITS, ImportedLayer, ImportLimits, read_upload
 from geo.measure import repair_geometries
@@ -47,9 +47,6 @@ NAME_COLUMNS: tuple[str, ...] = ("name", "名称", "地块名称", "地块", "pa
 # this many degrees (about 1 m) of the stored one was not edited.
 _UNCHANGED_TOLERANCE_DEG = 1e-5
 
-
-class ParcelError(GeoError, ValueError):
-    """A parcel that cannot be used: not a polygon, bad status, use or floor figures."""
 
 
 @dataclass(frozen=True)

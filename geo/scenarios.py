@@ -30,7 +30,7 @@ import geopandas as gpd
 
 from geo import storage
 from geo.config import data_dir  # noqa: F401  re-exported: callers import it from here
-from geo.errors import GeoError
+from geo.errors import GeoError, ScenarioConflictError, ScenarioError, ScenarioExistsError  # noqa: F401  re-exported
 from geo.store_backend import (Backend, PostgresBackend, SQLiteBackend, StoreError, database_url, is_postgres, redact,
                                sqlite_folder)
 from geo.measure import M2_PER_MU
@@ -68,16 +68,7 @@ CREATE TABLE IF NOT EXISTS scenario_history (
 """
 
 
-class ScenarioError(GeoError):
-    """A scenario name that is not allowed, or a scenario that does not exist."""
 
-
-class ScenarioExistsError(ScenarioError):
-    """A new scenario (or a rename) under a name another live scenario already has."""
-
-
-class ScenarioConflictError(ScenarioError):
-    """The scenario changed since it was loaded: another session saved it first."""
 
 
 @dataclass(frozen=True)

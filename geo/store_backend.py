@@ -30,19 +30,13 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from geo import config, storage
-from geo.errors import GeoError
+from geo.errors import GeoError, StoreError, StoreUnavailableError  # noqa: F401  re-exported
 
 DATABASE_URL_ENV = config.DATABASE_URL_ENV
 CONNECT_TIMEOUT_S = 5.0
 POOL_TIMEOUT_S = 5.0
 
 
-class StoreError(GeoError):
-    """A store address that cannot be used."""
-
-
-class StoreUnavailableError(StoreError):
-    """The shared database cannot be reached (down, wrong address, refused login)."""
 
 
 def redact(url: str) -> str:

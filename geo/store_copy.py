@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from geo.scenarios import ScenarioStore
-from geo.store_backend import PostgresBackend, StoreError
+from geo.errors import StoreCopyError  # noqa: F401  re-exported
+from geo.store_backend import PostgresBackend
 
 _SCENARIO_COLUMNS = ("id", "name", "kind", "version", "created_at", "updated_at", "author", "features", "area_m2",
                      "deleted_at", "content")
 _HISTORY_COLUMNS = ("scenario_id", "version", "saved_at", "author", "change", "content")
 
-
-class StoreCopyError(StoreError):
-    """The target holds changes the source does not have, or the copy does not verify."""
 
 
 @dataclass(frozen=True)
