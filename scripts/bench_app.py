@@ -4,7 +4,9 @@ Prints, for the targets of the app: cluster-map first paint (navigation -> first
 the page's own clock; also as Playwright observed it, without a target),
 bytes the browser receives over Streamlit's websocket per page (an upper bound of the map
 payload), server time of a rerun after a filter change (AppTest), and server memory growth over
-200 scripted interactions. Run: ``.venv/bin/python scripts/bench_app.py`` (``--json`` for machines).
+200 scripted interactions, and the server's CPU per new cluster-map session over 20 sessions
+(``--only-sessions`` for that alone). Run: ``.venv/bin/python scripts/bench_app.py`` (``--json``
+for machines).
 """
 
 from __future__ import annotations
@@ -27,6 +29,33 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port  # noqa: 
 
 PAGES = {"cluster": "", "parks": "parks", "planner": "planner", "organisations": "organisations"}
 MAP_FRAME = "iframe[title*='st_folium']"
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU time (user + system, every thread) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def session_cpu_benchmark(browser, url: str, pid: int, sessions: int = 20) -> dict:
+    """Server CPU per new cluster-map session: ``sessions`` visitors, one after another, each in a
+    fresh browser context (a new Streamlit session), each until the map is drawn and the script
+    has finished; the server's CPU time over all of them, divided by their number. The server's
+    caches are warm (one visit first), as they are for every visitor but the first."""
+    def visit() -> None:
+        context, page, _ = _new_page(browser, url)
+        page.goto(url + "/", wait_until="commit")
+        page.frame_locator(MAP_FRAME).first.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                               timeout=60_000)
+        page.wait_for_timeout(300)
+        context.close()
+
+    visit()
+    start = _cpu_s(pid)
+    for _ in range(sessions):
+        visit()
+    return {"server_cpu_per_session_s": (_cpu_s(pid) - start) / sessions, "sessions": sessions}
 
 
 def _rss_kib(pid: int) -> int:
@@ -132,12 +161,16 @@ def _external_requests(browser, url: str) -> list[str]:
             and not u.startswith(("data:", "blob:")) and "tile.openstreetmap.org" not in u]
 
 
-def browser_benchmarks(url: str, pid: int, interactions: int) -> dict:
+def browser_benchmarks(url: str, pid: int, interactions: int, *, sessions: int = 20, only_sessions: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
     results: dict = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=OFFLINE_ARGS)
+        results |= session_cpu_benchmark(browser, url, pid, sessions)
+        if only_sessions:
+            browser.close()
+            return results
         paints, observed = [], []
         for attempt in range(6):
             context, page, _ = _new_page(browser, url)
@@ -204,18 +237,23 @@ def rerun_benchmark(runs: int = 10) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--interactions", type=int, default=200)
+    parser.add_argument("--sessions", type=int, default=20, help="new sessions for the server CPU per session")
+    parser.add_argument("--only-sessions", action="store_true", help="measure only the server CPU per session")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as store:
         process, url = _start_server(store)
         try:
-            results = browser_benchmarks(url, process.pid, args.interactions)
+            results = browser_benchmarks(url, process.pid, args.interactions, sessions=args.sessions,
+                                         only_sessions=args.only_sessions)
         finally:
             process.terminate()
             process.wait(timeout=10)
-    results["rerun_server_s"] = rerun_benchmark()
+    if not args.only_sessions:
+        results["rerun_server_s"] = rerun_benchmark()
+    results["load_average_1min"] = os.getloadavg()[0]
     targets = {"cluster_first_paint_s": 2.0, "rerun_server_s": 0.3, "memory_growth_mb": 50.0,
-               "import_100k_first_paint_s": 3.0}
+               "import_100k_first_paint_s": 3.0, "server_cpu_per_session_s": 0.4}
     targets |= {f"payload_{name}_kb": 600.0 for name in PAGES}
     if args.json:
         print(json.dumps({k: {"value": v, "target": targets.get(k)} for k, v in results.items()}, indent=2))
