@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 
 from geo.datums import convert_frame
-from layers.html import escape
+from layers.html import escape, script_safe
 
 
 DISPLAY_DECIMALS = 5
@@ -52,4 +52,4 @@ def feature_collection_text(frame: gpd.GeoDataFrame, *, columns: Sequence[str]) 
                 f'"geometry":{geometry if geometry is not None else "null"}}}'
                 for record, geometry in zip(records, geometries, strict=True)]
     text = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
-    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return script_safe(text)

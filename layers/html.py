@@ -35,6 +35,12 @@ def table(rows: Iterable[tuple[object, object]]) -> str:
     return f"<table style='font-size:12px'>{body}</table>"
 
 
+def script_safe(json_text: str) -> str:
+    """JSON text made safe to put inside a ``<script>`` block: ``</`` can never close the script,
+    and the line separators U+2028/U+2029 (legal in JSON, not in older JS) are escaped."""
+    return json_text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 

@@ -12,7 +12,7 @@ from folium.template import Template
 
 from geo.datums import convert
 from geo.vocab import LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
-from layers.html import escape
+from layers.html import escape, script_safe
 from layers.i18n import t, term
 from layers.styles import KIND_COLOURS
 
@@ -75,5 +75,4 @@ class OrganisationCluster(folium.plugins.MarkerCluster):
         super().__init__(name=name, options={"showCoverageOnHover": False, "maxClusterRadius": 40})
         self._name = "OrganisationCluster"
         self.rows = rows
-        text = json.dumps(rows, ensure_ascii=False)
-        self.rows_json = text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        self.rows_json = script_safe(json.dumps(rows, ensure_ascii=False))

@@ -20,7 +20,7 @@ from branca.element import MacroElement, Template
 
 from geo.parcels import STATUSES
 from layers.features import display_frame
-from layers.html import escape
+from layers.html import escape, script_safe
 from layers.i18n import format_quantities, parcel_label, t, term_of
 from layers.styles import PARCEL_STATUS_COLOURS
 
@@ -135,8 +135,7 @@ def _payload(outlines: _Outlines, properties: dict[str, list]) -> str:
     """The layer's data: its outlines as one GeoJSON array (kept while they stay the same) and its
     properties column by column (one ``json.dumps`` per column, not per parcel). ``</`` and the
     JS line separators can never end the script; the outlines hold only numbers."""
-    columns = json.dumps(properties, ensure_ascii=False)
-    columns = columns.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    columns = script_safe(json.dumps(properties, ensure_ascii=False))
     return f'{{"geometries":[{outlines.text}],"properties":{columns}}}'
 
 
