@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,25 +14,13 @@ from geo.snapshot import load_snapshot
 from layers.basemap import base_map
 from layers.legend import Legend
 from layers.organisations import organisations_layer
+from tests.apptest import run_app
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 pytestmark = pytest.mark.usefixtures("isolated_app")
 
 
-def _app(page: str | None = None, params: dict | None = None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+_app = run_app
 
 
 def _map_script(at: AppTest) -> str:

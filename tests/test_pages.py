@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from layers.i18n import parcel_label
+from tests.apptest import APP, TIMEOUT, run_app  # noqa: F401  APP, TIMEOUT: other tests import them here
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-TIMEOUT = 60
 
 
 pytestmark = pytest.mark.usefixtures("isolated_app")
 
 
-def _run(page: str | None = None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+_run = run_app
 
 
 def _map_html(at: AppTest) -> str:

@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import assert_ok, run_app
 from tests.osm_fixtures import OsmBuilder, rectangle
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-TIMEOUT = 60
 PARK_ID = "zgc_life_science_park"
 XSS = "<img src=x onerror=alert(1)>"
 GEOMETRY_LABEL = "**Geometry:**"  # the Parks page line with the tier
@@ -67,21 +66,8 @@ def _extract(tmp_path: Path, *, streets: bool = False) -> dict:
     return {"name": "lsp.osm", "data": data, "features": read_osm_file(data, filename="lsp.osm")}
 
 
-def _run(page: str | None = None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    _ok(at)
-    return at
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+_run = run_app
+_ok = assert_ok
 
 
 def _map_html(at: AppTest) -> str:
