@@ -254,18 +254,28 @@ def _metric(page, label: str) -> str:
     return metric.locator("[data-testid=stMetricValue]").inner_text()
 
 
+def _land_mu(page) -> float:
+    """The Planner's land total, in mu."""
+    return float(_metric(page, "Land (overlaps counted once)").replace(" mu", "").replace(",", ""))
+
+
+def _new_scenario_with(page, server, name: str, filename: str, lots) -> None:
+    """Open the Planner, name a new scenario, upload ``lots`` and wait until they are added."""
+    _open(page, server, "planner")
+    _map(page)
+    page.get_by_label("Name of the new scenario").fill(name)
+    page.get_by_label("Name of the new scenario").press("Enter")
+    _settled(page)
+    _upload_parcels(page, filename, _feature_collection(*lots))
+    page.wait_for_function(f"() => document.body.innerText.includes('Added {len(lots)} parcel(s)')", timeout=60_000)
+
+
 def test_a_swapped_upload_is_named_fixed_and_counted_while_the_scenario_keeps_working(page, server):
     from pyproj import Geod
 
     good = [("Lot A", shapely.box(116.25, 40.05, 116.26, 40.06)), ("Lot B", shapely.box(116.30, 40.00, 116.31, 40.01))]
     swapped = ("Lot C", shapely.box(40.05, 116.30, 40.06, 116.31))  # written (lat, lon)
-    _open(page, server, "planner")
-    _map(page)
-    page.get_by_label("Name of the new scenario").fill("Swap test, north/south")
-    page.get_by_label("Name of the new scenario").press("Enter")
-    _settled(page)
-    _upload_parcels(page, "good.geojson", _feature_collection(*good))
-    page.wait_for_function("() => document.body.innerText.includes('Added 2 parcel(s)')", timeout=60_000)
+    _new_scenario_with(page, server, "Swap test, north/south", "good.geojson", good)
     assert "Editing “Swap test, north/south”" in page.locator("body").inner_text()
     _map(page).locator(".parcel-label", has_text="Lot B").wait_for(timeout=60_000)
     _upload_parcels(page, "swapped.geojson", _feature_collection(swapped))
@@ -283,7 +293,7 @@ def test_a_swapped_upload_is_named_fixed_and_counted_while_the_scenario_keeps_wo
     geod = Geod(ellps="WGS84")
     expected_mu = sum(abs(geod.geometry_area_perimeter(p)[0]) for _, p in
                       [*good, ("Lot C", shapely.box(116.30, 40.05, 116.31, 40.06))]) * 15 / 10_000
-    shown_mu = float(_metric(page, "Land (overlaps counted once)").replace(" mu", "").replace(",", ""))
+    shown_mu = _land_mu(page)
     assert shown_mu == pytest.approx(expected_mu, rel=1e-3)
     _map(page).locator(".parcel-label", has_text="Lot C").wait_for(timeout=60_000)
     screenshot(page, "planner_swapped_fixed")
@@ -292,17 +302,11 @@ def test_a_swapped_upload_is_named_fixed_and_counted_while_the_scenario_keeps_wo
 
 def test_parcels_are_reshaped_and_deleted_on_the_map_and_saved(page, server):
     lots = [("Lot East", shapely.box(116.40, 39.80, 116.41, 39.81)), ("Lot West", shapely.box(116.38, 39.80, 116.39, 39.81))]
-    _open(page, server, "planner")
-    _map(page)
-    page.get_by_label("Name of the new scenario").fill("Map edits")
-    page.get_by_label("Name of the new scenario").press("Enter")
-    _settled(page)
-    _upload_parcels(page, "lots.geojson", _feature_collection(*lots))
-    page.wait_for_function("() => document.body.innerText.includes('Added 2 parcel(s)')", timeout=60_000)
+    _new_scenario_with(page, server, "Map edits", "lots.geojson", lots)
     _settled(page)
     frame = _map(page)
     frame.locator(".parcel-label", has_text="Lot West").wait_for(timeout=60_000)
-    before = float(_metric(page, "Land (overlaps counted once)").replace(" mu", "").replace(",", ""))
+    before = _land_mu(page)
     # delete Lot West: the bin, a click on the parcel, Save
     frame.locator(".leaflet-draw-edit-remove").click()
     label = frame.locator(".parcel-label", has_text="Lot West").bounding_box()
@@ -325,13 +329,13 @@ def test_parcels_are_reshaped_and_deleted_on_the_map_and_saved(page, server):
     frame.locator(".leaflet-draw-actions a", has_text="Save").first.click()
     page.wait_for_function("() => document.body.innerText.includes('1 reshaped')", timeout=60_000)
     _settled(page)
-    after = float(_metric(page, "Land (overlaps counted once)").replace(" mu", "").replace(",", ""))
+    after = _land_mu(page)
     assert _metric(page, "Parcels") == "1" and after != pytest.approx(before / 2, rel=1e-3)
     screenshot(page, "planner_map_edits")
     page.get_by_role("button", name="Undo last change").click()
     page.wait_for_function("() => document.body.innerText.includes('Undone')", timeout=60_000)
     _settled(page)
-    assert float(_metric(page, "Land (overlaps counted once)").replace(" mu", "").replace(",", "")) == \
+    assert _land_mu(page) == \
         pytest.approx(before / 2, rel=2e-3)
 
 
