@@ -28,17 +28,18 @@ _LABEL_CSS = (".parcel-label{background:rgba(255,255,255,.85);border:0;box-shado
               "font:600 11px/1.2 sans-serif;color:#1b2631}.parcel-label:before{display:none}")
 
 
-def _popup(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str]], labels: list[str]) -> list[str]:
+def _popup(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str]], labels: list[str],
+           identity: tuple) -> list[str]:
     """Each parcel's popup: a two-column table, every cell escaped (``layers.html.table``'s markup),
     built column by column: thousands of parcels are redrawn after every edit. The rows measured
     from the outlines are kept while the outlines stay the same (``_measured_rows``). ``labels``
-    are the parcels' labels, escaped."""
+    are the parcels' labels, escaped; ``identity`` their ``_identity``."""
     h_parcel, h_status, h_use = _head("parcel", lang), _head("parcel_status", lang), _head("parcel_use", lang)
     return [f"<table style='font-size:12px'>{h_parcel}{label}{_END}{h_status}{status}{_END}{h_use}{use}{_END}"
             f"{rows}</table>"
             for label, status, use, rows in zip(labels, _terms("status", measured["status"], lang),
                                                 _terms("use", measured["use"], lang),
-                                                _measured_rows(measured, lang, names), strict=True)]
+                                                _measured_rows(measured, lang, names, identity), strict=True)]
 
 
 _END = "</td></tr>"
@@ -65,11 +66,12 @@ def _identity(measured: gpd.GeoDataFrame) -> tuple:
     return measured.attrs.get("geometry_key"), order, int(shapely.get_num_coordinates(geoms).sum()), extent
 
 
-def _measured_rows(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str]]) -> list[str]:
+def _measured_rows(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str]],
+                   identity: tuple) -> list[str]:
     """The popup rows that depend on the outlines (areas, overlaps, district, hub, park), kept by
     the outlines' ``geometry_key``, the parcels' numbers (overlaps name them) and the names."""
     numbers = measured["number"].to_numpy(dtype=np.int64)
-    key = (*_identity(measured), "popup", lang, hashlib.sha256(numbers.tobytes()).hexdigest(),
+    key = (*identity, "popup", lang, hashlib.sha256(numbers.tobytes()).hexdigest(),
            hashlib.sha256(json.dumps(names, sort_keys=True, ensure_ascii=False).encode()).hexdigest())
     found = _MEMO.get(key)
     if isinstance(found, list) and len(found) == len(measured):
@@ -115,7 +117,8 @@ def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = 
     scenario lets a page render the map once and put each version's data in.
     """
     shown = measured[measured["problem"].isna()] if "problem" in measured else measured
-    key = (*_identity(shown), "outlines", datum)
+    identity = _identity(shown)
+    key = (*identity, "outlines", datum)
     outlines = _MEMO.get(key)
     if not isinstance(outlines, _Outlines) or outlines.count != len(shown):  # else: same outlines as last drawn
         outlines = _Outlines.of(display_frame(shown, datum=datum, properties={}))
@@ -123,7 +126,7 @@ def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = 
     labels_text = [escape(parcel_label(n, name, lang))
                    for n, name in zip(shown["number"].tolist(), shown["name"].tolist(), strict=True)]
     properties = {"label": labels_text, "status": shown["status"].tolist(), "parcel_id": shown["parcel_id"].tolist(),
-                  "popup": _popup(shown, lang, names or {}, labels_text)}
+                  "popup": _popup(shown, lang, names or {}, labels_text, identity)}
     styles = {status: {"color": colour or PARCEL_STATUS_COLOURS[status], "weight": 2, "fillOpacity": 0.35}
               for status in STATUSES}
     styles[""] = {"color": colour or "#5dade2", "weight": 2, "fillOpacity": 0.35}
