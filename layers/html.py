@@ -28,11 +28,19 @@ def escape(value: object) -> str:
     return html.escape(text, quote=True).translate(_EXTRA)
 
 
+TABLE_START, ROW_END, TABLE_END = "<table style='font-size:12px'>", "</td></tr>", "</table>"
+
+
+def row_start(label: object) -> str:
+    """The start of a row of ``table``: its escaped label and the opening of its value cell (for
+    layers that build thousands of tables column by column; the value goes in escaped, then ``ROW_END``)."""
+    return f"<tr><th style='text-align:left;padding-right:6px'>{escape(label)}</th><td>"
+
+
 def table(rows: Iterable[tuple[object, object]]) -> str:
     """A small two-column HTML table; every cell is escaped."""
-    body = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{escape(k)}</th>"
-                   f"<td>{escape(v)}</td></tr>" for k, v in rows)
-    return f"<table style='font-size:12px'>{body}</table>"
+    body = "".join(f"{row_start(k)}{escape(v)}{ROW_END}" for k, v in rows)
+    return f"{TABLE_START}{body}{TABLE_END}"
 
 
 def script_safe(json_text: str) -> str:

@@ -12,7 +12,7 @@ from folium.template import Template
 
 from geo.datums import convert
 from geo.vocab import LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
-from layers.html import escape, script_safe
+from layers.html import ROW_END, TABLE_END, TABLE_START, escape, row_start, script_safe
 from layers.i18n import t, term
 from layers.styles import KIND_COLOURS
 
@@ -34,8 +34,7 @@ def organisations_layer(orgs: gpd.GeoDataFrame, *, lang: str = "en", datum: str 
     kinds = {code: escape(term(kind, lang)) for code, kind in ORGANISATION_KINDS.items()}
     tier_names = {code: escape(term(tier, lang)) for code, tier in LOCATION_TIERS.items()}
     spec_names = {code: term(spec, lang) for code, spec in SPECIALISATIONS.items()}
-    heads = [f"<tr><th style='text-align:left;padding-right:6px'>{escape(t(key, lang))}</th><td>"
-             for key in ("kind", "specialisations", "park", "address", "location_tier")]
+    heads = [row_start(t(key, lang)) for key in ("kind", "specialisations", "park", "address", "location_tier")]
     names = orgs["name_zh" if lang == "zh" else "name_en"].tolist()
     parks = orgs["park_id"].tolist() if "park_id" in orgs else [None] * len(orgs)
     addresses = orgs["address_zh"].tolist() if "address_zh" in orgs else [None] * len(orgs)
@@ -48,8 +47,8 @@ def organisations_layer(orgs: gpd.GeoDataFrame, *, lang: str = "en", datum: str 
                  escape(address or ""), tier_names.get(tier, escape(tier)))
         # A rich tooltip instead of a popup: folium builds popups with jQuery, which the map
         # would otherwise have to download before it can draw.
-        details = (f"<b>{escape(name)}</b><table style='font-size:12px'>"
-                   + "".join(f"{head}{cell}</td></tr>" for head, cell in zip(heads, cells, strict=True)) + "</table>")
+        details = (f"<b>{escape(name)}</b>{TABLE_START}"
+                   + "".join(f"{head}{cell}{ROW_END}" for head, cell in zip(heads, cells, strict=True)) + TABLE_END)
         rows.append([round(y, 6), round(x, 6), KIND_COLOURS.get(kind, "#555"), details])
     return OrganisationCluster(rows, name=t("layer_orgs", lang))
 

@@ -20,7 +20,7 @@ from branca.element import MacroElement, Template
 
 from geo.parcels import STATUSES
 from layers.features import display_frame
-from layers.html import escape, script_safe
+from layers.html import ROW_END, TABLE_END, TABLE_START, escape, row_start, script_safe
 from layers.i18n import format_quantities, parcel_label, t, term_of
 from layers.styles import PARCEL_STATUS_COLOURS
 
@@ -35,18 +35,18 @@ def _popup(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str
     from the outlines are kept while the outlines stay the same (``_measured_rows``). ``labels``
     are the parcels' labels, escaped; ``identity`` their ``_identity``."""
     h_parcel, h_status, h_use = _head("parcel", lang), _head("parcel_status", lang), _head("parcel_use", lang)
-    return [f"<table style='font-size:12px'>{h_parcel}{label}{_END}{h_status}{status}{_END}{h_use}{use}{_END}"
-            f"{rows}</table>"
+    return [f"{TABLE_START}{h_parcel}{label}{_END}{h_status}{status}{_END}{h_use}{use}{_END}"
+            f"{rows}{TABLE_END}"
             for label, status, use, rows in zip(labels, _terms("status", measured["status"], lang),
                                                 _terms("use", measured["use"], lang),
                                                 _measured_rows(measured, lang, names, identity), strict=True)]
 
 
-_END = "</td></tr>"
+_END = ROW_END
 
 
 def _head(key: str, lang: str) -> str:
-    return f"<tr><th style='text-align:left;padding-right:6px'>{escape(t(key, lang))}</th><td>"
+    return row_start(t(key, lang))
 
 
 def _terms(vocabulary: str, codes: pd.Series, lang: str) -> list[str]:
