@@ -41,11 +41,16 @@ def locate(x: ArrayLike, y: ArrayLike, polygons: ArrayLike) -> NDArray[np.intp]:
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    polygons, _ = repair_geometries(np.asarray(polygons, dtype=object))
+    polygons = np.asarray(polygons, dtype=object).copy()
     result = np.full(x.shape, NOT_FOUND, dtype=np.intp)
+    # Only the polygons whose extent holds a point are repaired and prepared: a few points (a
+    # parcel just drawn) need not pay for checking and indexing every district's boundary.
     bounds = shapely.bounds(polygons)
-    drawn = [position for position, polygon in enumerate(polygons)
-             if polygon is not None and not shapely.is_empty(polygon)]
+    held = _extent_holds_points(bounds, x, y)
+    polygons[held], _ = repair_geometries(polygons[held])
+    bounds[held] = shapely.bounds(polygons[held])
+    drawn = [position for position in np.flatnonzero(held).tolist()
+             if polygons[position] is not None and not shapely.is_empty(polygons[position])]
     shapely.prepare(polygons[drawn])
     flat_x, flat_y, flat_result = x.reshape(-1), y.reshape(-1), result.reshape(-1)
 
@@ -65,6 +70,22 @@ def locate(x: ArrayLike, y: ArrayLike, polygons: ArrayLike) -> NDArray[np.intp]:
     # threads querying one polygon corrupted the heap.
     for_each_chunk(flat_x.size, locate_part, chunk=JOIN_CHUNK_POINTS, parallel=False)
     return result
+
+
+def _extent_holds_points(bounds: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """For each polygon's bounds (NaN: no polygon), whether any point lies within them."""
+    held = np.zeros(len(bounds), dtype=bool)
+    finite = np.isfinite(x) & np.isfinite(y)
+    if not finite.any():
+        return held
+    if finite.sum() > 4096:  # many points: the points' extent is a good enough filter
+        x_min, x_max, y_min, y_max = x[finite].min(), x[finite].max(), y[finite].min(), y[finite].max()
+        return ((bounds[:, 0] <= x_max) & (bounds[:, 2] >= x_min) & (bounds[:, 1] <= y_max)
+                & (bounds[:, 3] >= y_min))
+    px, py = x[finite].reshape(-1), y[finite].reshape(-1)
+    for position, (min_x, min_y, max_x, max_y) in enumerate(bounds.tolist()):
+        held[position] = bool(np.any((px >= min_x) & (px <= max_x) & (py >= min_y) & (py <= max_y)))
+    return held
 
 
 def _lookup(ids: pd.Series, positions: NDArray[np.intp]) -> NDArray[np.object_]:

@@ -80,8 +80,16 @@ def _transform(geoms: NDArray[np.object_], transformer: Transformer) -> NDArray[
 @functools.lru_cache(maxsize=64)
 def _projection(definition: str) -> MetricProjection:
     crs = CRS.from_user_input(definition)
-    return MetricProjection(crs=crs, forward=Transformer.from_crs(WGS84, crs, always_xy=True),
-                            inverse=Transformer.from_crs(crs, WGS84, always_xy=True))
+    return MetricProjection(crs=crs, forward=_portable(Transformer.from_crs(WGS84, crs, always_xy=True)),
+                            inverse=_portable(Transformer.from_crs(crs, WGS84, always_xy=True)))
+
+
+def _portable(transformer: Transformer) -> Transformer:
+    """The same transformation as its PROJ pipeline. pyproj makes a transformer again in each
+    thread that uses it; made from CRSs, that repeats PROJ's search of its database (~60 ms,
+    paid on every Streamlit rerun, each in a thread of its own); from its pipeline, ~1 ms.
+    The coordinates are the same to the last bit (tests/test_projection.py)."""
+    return Transformer.from_pipeline(transformer.definition)
 
 
 def _bounds(data: object) -> tuple[float, float, float, float]:

@@ -66,17 +66,35 @@ def _identity(measured: gpd.GeoDataFrame) -> tuple:
     return measured.attrs.get("geometry_key"), order, int(shapely.get_num_coordinates(geoms).sum()), extent
 
 
+_ROW_COLUMNS = ("area_mu", "area_ha", "area_m2", "counted_mu", "overlaps_with", "district_id", "hub_id", "park_id",
+                "park_share")
+
+
 def _measured_rows(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str]],
                    identity: tuple) -> list[str]:
     """The popup rows that depend on the outlines (areas, overlaps, district, hub, park), kept by
-    the outlines' ``geometry_key``, the parcels' numbers (overlaps name them) and the names."""
+    the outlines' ``geometry_key``, the parcels' numbers (overlaps name them) and the names; and
+    each parcel's by its own figures, so an outline edit makes again only the rows it changed."""
     numbers = measured["number"].to_numpy(dtype=np.int64)
-    key = (*identity, "popup", lang, hashlib.sha256(numbers.tobytes()).hexdigest(),
-           hashlib.sha256(json.dumps(names, sort_keys=True, ensure_ascii=False).encode()).hexdigest())
+    names_key = hashlib.sha256(json.dumps(names, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    key = (*identity, "popup", lang, hashlib.sha256(numbers.tobytes()).hexdigest(), names_key)
     found = _MEMO.get(key)
     if isinstance(found, list) and len(found) == len(measured):
         return found
+    row_keys = [("rows", lang, names_key, *values)
+                for values in zip(*(measured[column].tolist() for column in _ROW_COLUMNS), strict=True)]
+    rows = _PIECES.get_many(row_keys)
+    missing = [i for i, row in enumerate(rows) if row is None]
+    if missing:
+        made = _rows_of(measured.iloc[missing], lang, names)
+        for i, row in zip(missing, made, strict=True):
+            rows[i] = row
+        _PIECES.put_many([row_keys[i] for i in missing], made)
+    _MEMO.put(key, rows, chars=sum(map(len, rows)))
+    return rows
 
+
+def _rows_of(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[str, str]]) -> list[str]:
     def quantities(values: pd.Series, unit: str) -> list[str]:
         return [escape(text) for text in format_quantities(values.tolist(), unit, lang)]
 
@@ -96,12 +114,10 @@ def _measured_rows(measured: gpd.GeoDataFrame, lang: str, names: dict[str, dict[
     parks = [f"{park} ({share:.0%})" if park != "-" else "-"
              for park, share in zip(named("park", measured["park_id"]), measured["park_share"].tolist(), strict=True)]
     h_area, h_district, h_hub, h_park = (_head(k, lang) for k in ("area", "district", "hub", "park"))
-    rows = [f"{h_area}{area_text}{_END}{overlap_row}{h_district}{district}{_END}{h_hub}{hub}{_END}{h_park}{park}{_END}"
+    return [f"{h_area}{area_text}{_END}{overlap_row}{h_district}{district}{_END}{h_hub}{hub}{_END}{h_park}{park}{_END}"
             for area_text, overlap_row, district, hub, park in zip(
                 area, overlap, named("district", measured["district_id"]), named("hub", measured["hub_id"]), parks,
                 strict=True)]
-    _MEMO.put(key, rows, chars=sum(map(len, rows)))
-    return rows
 
 
 def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs84",
@@ -121,7 +137,7 @@ def parcels_layer(measured: gpd.GeoDataFrame, *, lang: str = "en", datum: str = 
     key = (*identity, "outlines", datum)
     outlines = _MEMO.get(key)
     if not isinstance(outlines, _Outlines) or outlines.count != len(shown):  # else: same outlines as last drawn
-        outlines = _Outlines.of(display_frame(shown, datum=datum, properties={}))
+        outlines = _Outlines.of(shown, datum=datum)
         _MEMO.put(key, outlines, chars=len(outlines.text))
     labels_text = [escape(parcel_label(n, name, lang))
                    for n, name in zip(shown["number"].tolist(), shown["name"].tolist(), strict=True)]
@@ -155,9 +171,22 @@ class _Outlines:
     count: int
 
     @classmethod
-    def of(cls, frame: gpd.GeoDataFrame) -> _Outlines:
-        geoms = np.asarray(frame.geometry.values, dtype=object)
-        return cls(",".join(_encode(geoms)), len(geoms))
+    def of(cls, parcels: gpd.GeoDataFrame, *, datum: str) -> _Outlines:
+        """The outlines of ``parcels`` (WGS84) as drawn in ``datum``. Each parcel's text is kept
+        with its outline object (``_PIECES``): after a map edit of one parcel, the unchanged ones
+        are the same objects (``geo.planner.measure_geometries(previous=...)``), and only the
+        edited outline is converted and encoded again."""
+        geoms = parcels.geometry.values.tolist()
+        keys = [("outline", id(geom), datum) for geom in geoms]
+        pieces = _PIECES.get_many(keys, geoms)
+        missing = [i for i, piece in enumerate(pieces) if piece is None]
+        if missing:
+            frame = display_frame(parcels.iloc[missing], datum=datum, properties={})
+            made = _encode(np.asarray(frame.geometry.values, dtype=object))
+            for i, text in zip(missing, made, strict=True):
+                pieces[i] = text
+            _PIECES.put_many([keys[i] for i in missing], made, [geoms[i] for i in missing])
+        return cls(",".join(pieces), len(geoms))
 
 
 def _encode(geoms: np.ndarray) -> list[str]:
@@ -246,6 +275,40 @@ class _TextMemo:
 
 
 _MEMO = _TextMemo(max_chars=64_000_000)
+
+
+class _PieceMemo:
+    """Text made from one parcel (its outline's drawn form, its measured popup rows), by key,
+    bounded in characters. A key may come with an owner, the object the text was made from,
+    held so its ``id`` (in the key) is never reused while kept."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self._items: OrderedDict[object, tuple[object, str]] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: list, owners: list | None = None) -> list[str | None]:
+        out: list[str | None] = []
+        with self._lock:
+            for i, key in enumerate(keys):
+                found = self._items.get(key)
+                owned = found is not None and (owners is None or found[0] is owners[i])
+                out.append(found[1] if owned else None)
+        return out
+
+    def put_many(self, keys: list, texts: list[str], owners: list | None = None) -> None:
+        with self._lock:
+            for i, (key, text) in enumerate(zip(keys, texts, strict=True)):
+                old = self._items.pop(key, None)
+                self._chars += len(text) - (len(old[1]) if old is not None else 0)
+                self._items[key] = (owners[i] if owners is not None else None, text)
+            while self._chars > self.max_chars and self._items:
+                _, (_, text) = self._items.popitem(last=False)
+                self._chars -= len(text)
+
+
+_PIECES = _PieceMemo(max_chars=32_000_000)
 
 
 class ParcelsLayer(MacroElement):

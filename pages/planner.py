@@ -214,21 +214,31 @@ def add_to_scenario(store: ScenarioStore, intake: ParcelIntake, lang: str, autho
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _geometry(geometry_key: str, parks: str, _parcels: gpd.GeoDataFrame, _data) -> GeometryMeasures:
+def _geometry(geometry_key: str, parks: str, _parcels: gpd.GeoDataFrame, _data,
+              _previous: GeometryMeasures | None) -> GeometryMeasures:
     """The outline part of the measurement, kept while the outlines stay the same (a rename or a
-    status change measures only the attributes again)."""
+    status change measures only the attributes again); an outline edit measures only what it
+    changed against the scenario's previous measurement."""
     del parks  # cache key
     return measure_geometries(np.asarray(_parcels.geometry.values, dtype=object), parks=_data.parks,
-                              districts=_data.districts, hubs=_data.hubs, key=geometry_key)
+                              districts=_data.districts, hubs=_data.hubs, key=geometry_key, previous=_previous)
+
+
+@st.cache_resource(show_spinner=False)
+def _latest_geometry(store_path: str) -> dict[int, GeometryMeasures]:
+    """The latest outline measurement of each scenario of a store, for the next edit to start from."""
+    del store_path  # cache key
+    return {}
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _measured(store_path: str, scenario_id: int, version: int, parks: str, _store: ScenarioStore,
               _data) -> gpd.GeoDataFrame:
     """One saved version of a scenario, measured; shared by every session and rerun until it changes."""
-    del store_path  # cache key
     parcels = _store.load_version(scenario_id, version)
-    geometry = _geometry(geometry_key(parcels), parks, parcels, _data)
+    latest = _latest_geometry(store_path)
+    geometry = _geometry(geometry_key(parcels), parks, parcels, _data, latest.get(scenario_id))
+    latest[scenario_id] = geometry
     return measure_parcels(parcels, parks=_data.parks, districts=_data.districts, hubs=_data.hubs, geometry=geometry)
 
 

@@ -248,3 +248,31 @@ def test_parcels_layer_outlines_come_back_as_drawn_holes_and_multipolygons_inclu
         assert np.array_equal(shapely.get_coordinates(drawn), np.round(shapely.get_coordinates(geometry), 5))
     assert [f["properties"]["parcel_id"] for f in features] == ["a", "b"]
     assert [f["properties"]["status"] for f in features] == ["planned", "completed"]
+
+
+@pytest.mark.parametrize("datum", ["wgs84", "gcj02"])
+def test_parcels_layer_after_an_outline_edit_is_the_layer_drawn_afresh(datum, monkeypatch):
+    """After a map edit the unchanged parcels' outlines and popup rows are reused: the layer must
+    be the one drawn from nothing, the edited parcel and the one it now overlaps included."""
+    import shapely
+
+    from geo.bench_planner import synthetic_scenario
+    from geo.planner import measure_geometries, measure_parcels
+    from layers import parcels as parcels_module
+
+    snapshot = load_snapshot()
+    layers = {"parks": snapshot.parks, "districts": snapshot.districts, "hubs": snapshot.hubs}
+    scenario = synthetic_scenario(120, vertices=16)
+    before = measure_geometries(scenario.geometry.values, **layers)
+    parcels_module.parcels_layer(measure_parcels(scenario, geometry=before, **layers), datum=datum)
+    edited = scenario.copy()
+    edited.loc[edited.index[4], "geometry"] = shapely.affinity.translate(edited.geometry.iloc[5], xoff=0.001)
+    after = measure_geometries(edited.geometry.values, previous=before, **layers)
+    assert after.projected[0] is before.projected[0]  # measured from the previous version
+    reused = parcels_module.parcels_layer(measure_parcels(edited, geometry=after, **layers), datum=datum).features()
+    monkeypatch.setattr(parcels_module, "_MEMO", parcels_module._TextMemo(max_chars=64_000_000))
+    monkeypatch.setattr(parcels_module, "_PIECES", parcels_module._PieceMemo(max_chars=32_000_000))
+    measured_afresh = measure_parcels(edited, **layers)
+    fresh = parcels_module.parcels_layer(measured_afresh, datum=datum).features()
+    assert reused == fresh
+    assert "5" in measured_afresh["overlaps_with"].iloc[5].split(", ")  # the edit made parcels 5 and 6 overlap

@@ -6,6 +6,7 @@ import signal
 import time
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
@@ -165,3 +166,59 @@ def test_geometry_key_changes_with_any_change_of_the_outlines_and_only_then():
     keys = {name: geometry_key(np.array(geoms, dtype=object)) for name, geoms in variants.items()}
     assert len(set(keys.values())) == len(keys), keys
     assert geometry_key(np.array([shapely.box(116.0, 39.0, 116.01, 39.01), b], dtype=object)) == keys["a, b"]
+
+
+# ------------------------------------------------------------------ measuring only what an edit changed
+
+def _outline_edits():
+    from geo.bench_planner import synthetic_scenario
+
+    base = synthetic_scenario(300, vertices=24)
+    geoms = list(base.geometry.values)
+    moved = geoms.copy()
+    moved[10] = shapely.affinity.translate(moved[10], xoff=0.0007)  # onto its overlapping neighbour's side
+    deleted = geoms[:20] + geoms[21:]
+    inserted = geoms[:5] + [shapely.affinity.translate(geoms[40], xoff=0.002)] + geoms[5:]
+    swapped = geoms.copy()
+    swapped[30], swapped[31] = swapped[31], swapped[30]  # an overlapping pair: the other one is counted now
+    broken = geoms.copy()
+    broken[50] = shapely.Polygon([(116.3, 39.9), (116.31, 39.91), (116.31, 39.9), (116.3, 39.91)])  # a bow tie
+    broken[60] = shapely.transform(geoms[60], lambda xy: xy[:, ::-1])  # latitude, longitude
+    return base, {"moved": moved, "deleted": deleted, "inserted": inserted, "swapped": swapped, "broken": broken}
+
+
+def _assert_same_measures(got, expected):
+    for name in ("area_m2", "counted_m2", "park_share", "park_ids", "district_ids", "hub_ids"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)  # to the last bit
+    assert got.pairs == expected.pairs
+    assert got.problems == expected.problems
+    assert got.repaired == expected.repaired
+    assert shapely.to_wkb(got.geometries).tolist() == shapely.to_wkb(expected.geometries).tolist()
+
+
+@pytest.mark.parametrize("edit", ["moved", "deleted", "inserted", "swapped", "broken"])
+def test_an_outline_edit_measures_only_what_it_changed_and_gets_the_same_figures(edit):
+    from geo.planner import measure_geometries
+
+    base, edits = _outline_edits()
+    layers = {"parks": PARKS, "districts": DISTRICTS, "hubs": HUBS}
+    previous = measure_geometries(base.geometry.values, **layers)
+    edited = gpd.GeoSeries(edits[edit], crs=4326).values
+    incremental = measure_geometries(edited, previous=previous, **layers)
+    _assert_same_measures(incremental, measure_geometries(edited, **layers))
+    # The untouched outlines kept their measurement (the same projected objects): nothing was redone.
+    untouched = shapely.to_wkb(np.asarray(edited, dtype=object)) == shapely.to_wkb(base.geometry.values[0])
+    first = int(np.flatnonzero(untouched)[0])
+    assert incremental.projected[first] is previous.projected[0]
+
+
+def test_an_edit_against_other_parks_is_measured_afresh():
+    from geo.planner import measure_geometries
+
+    base, edits = _outline_edits()
+    previous = measure_geometries(base.geometry.values, parks=PARKS, districts=DISTRICTS, hubs=HUBS)
+    other_parks = PARKS.assign(geometry=[shapely.box(116.2, 40.0, 116.35, 40.1)])
+    edited = gpd.GeoSeries(edits["moved"], crs=4326).values
+    got = measure_geometries(edited, parks=other_parks, districts=DISTRICTS, hubs=HUBS, previous=previous)
+    _assert_same_measures(got, measure_geometries(edited, parks=other_parks, districts=DISTRICTS, hubs=HUBS))
+    assert got.projected[0] is not previous.projected[0]

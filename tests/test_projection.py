@@ -114,3 +114,28 @@ def test_every_metres_and_back_in_geo_goes_through_the_helper():
                  for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if pattern.search(line)]
     assert offenders == []
+
+
+@pytest.mark.parametrize("make", [projection.equal_area, projection.local_metric, lambda _: projection.beijing_utm()])
+def test_planes_give_the_coordinates_of_a_transformer_made_from_their_crs(make):
+    plane = make((116.1, 39.6, 116.7, 40.3))
+    lon, lat = np.random.default_rng(1).uniform(116.0, 116.8, 500), np.random.default_rng(2).uniform(39.5, 40.4, 500)
+    reference = Transformer.from_crs(CRS.from_epsg(4326), plane.crs, always_xy=True)
+    x, y = plane.xy(lon, lat)
+    expected_x, expected_y = reference.transform(lon, lat)
+    np.testing.assert_array_equal(x, expected_x)
+    np.testing.assert_array_equal(y, expected_y)
+    back_lon, back_lat = plane.lonlat(x, y)
+    np.testing.assert_allclose(back_lon, lon, atol=1e-9)
+    np.testing.assert_allclose(back_lat, lat, atol=1e-9)
+
+
+def test_a_plane_is_made_from_its_pipeline_not_searched_for_in_each_thread():
+    """Streamlit runs every rerun in a thread of its own, and pyproj makes a transformer again in
+    each thread: made from CRSs, that repeats PROJ's database search (~60 ms per transformer per
+    rerun, measured by scripts/bench_planner_page.py); made from the pipeline, it parses one line."""
+    plane = projection.equal_area((116.1, 39.6, 116.7, 40.3))
+    reference = Transformer.from_crs(CRS.from_epsg(4326), plane.crs, always_xy=True)
+    for transformer in (plane.forward, plane.inverse):
+        assert transformer.source_crs is None  # made from a pipeline, not from two CRSs
+    assert plane.forward.definition == reference.definition
