@@ -667,6 +667,13 @@ def apply_map_edits(parcels: gpd.GeoDataFrame, features: list[dict[str, Any]], *
     candidates = [(pid, f) for pid, f in by_id.items() if pid in shown]
     if candidates:
         positions = {pid: i for i, pid in enumerate(out["parcel_id"])}
+        # Thousands of parcels come back after every edit: those given back as they were shown
+        # are known at once; only the others pass the door.
+        as_shown = _returned_as_shown(np.asarray(out.geometry.values, dtype=object)[[positions[pid] for pid, _ in
+                                                                                     candidates]],
+                                      [f.get("geometry") for _, f in candidates], datum=datum)
+        candidates = [candidate for candidate, same in zip(candidates, as_shown, strict=True) if not same]
+    if candidates:
         check = intake_features([{"type": "Feature", "properties": {}, "geometry": f.get("geometry")}
                                  for _, f in candidates], datum=datum, row_label="edited parcel")
         stored = np.asarray(out.geometry.values, dtype=object).copy()
@@ -693,6 +700,53 @@ def apply_map_edits(parcels: gpd.GeoDataFrame, features: list[dict[str, Any]], *
     result = add_parcels(gpd.GeoDataFrame(out.reset_index(drop=True), geometry=out.geometry.name, crs=4326),
                          added.parcels) if len(added.parcels) else out.reset_index(drop=True)
     return MapEdit(result, len(added.parcels), edited, len(deleted_ids), tuple(refused), tuple(notes))
+
+
+def _returned_as_shown(stored: np.ndarray, geometries: list[Any], *, datum: str) -> np.ndarray:
+    """For each stored outline and the GeoJSON geometry the map gave back for it, whether it
+    came back as it was shown: the same vertices in the same order, each within
+    ``_UNCHANGED_TOLERANCE_DEG`` in the map's datum. Anything else (a moved vertex, another
+    order, malformed coordinates) is left to the door and the full comparison."""
+    same = np.zeros(len(stored), dtype=bool)
+    if not len(stored):
+        return same
+    shown = stored if datum == "wgs84" else convert_geometries(stored, source="wgs84", target=datum)
+    expected, owner = shapely.get_coordinates(shown, return_index=True)
+    expected_counts = np.bincount(owner, minlength=len(stored))
+    vertices = [_vertex_list(geometry) for geometry in geometries]
+    counts = np.array([-1 if v is None else len(v) for v in vertices])
+    comparable = np.flatnonzero((counts == expected_counts) & (counts > 0))
+    if not len(comparable):
+        return same
+    try:  # one array of every vertex given back, whole-array from here on
+        returned = np.array([pair for index in comparable.tolist() for pair in vertices[index]], dtype=np.float64)
+    except (TypeError, ValueError):
+        returned = None
+    if returned is None or returned.ndim != 2 or returned.shape[1] != 2:
+        return same  # ragged or malformed somewhere: every one goes through the door
+    starts = np.concatenate([[0], np.cumsum(expected_counts)[:-1]])
+    wanted = np.concatenate([np.arange(starts[i], starts[i] + expected_counts[i]) for i in comparable.tolist()])
+    off = np.abs(returned - expected[wanted]).max(axis=1)
+    off[~np.isfinite(off)] = np.inf
+    bounds = np.concatenate([[0], np.cumsum(counts[comparable])[:-1]])
+    same[comparable] = np.maximum.reduceat(off, bounds) <= _UNCHANGED_TOLERANCE_DEG
+    return same
+
+
+def _vertex_list(geometry: Any) -> list | None:
+    """A GeoJSON Polygon's or MultiPolygon's vertices in order (rings as given), as a list of
+    positions; None for anything else."""
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        return None
+    polygons = geometry.get("coordinates")
+    if not isinstance(polygons, list):
+        return None
+    if geometry["type"] == "Polygon":
+        polygons = [polygons]
+    try:
+        return [position for polygon in polygons for ring in polygon for position in ring]
+    except TypeError:
+        return None
 
 
 def _display(parcels: pd.DataFrame, position: int) -> str:

@@ -102,9 +102,12 @@ class OverlapPairs:
         return f"OverlapPairs({len(self)} pairs)"
 
 
-def union_area_m2(parcels: gpd.GeoDataFrame) -> float:
+def union_area_m2(parcels: gpd.GeoDataFrame, *, measured: GeometryMeasures | None = None) -> float:
     """The area (m2) of the union of a scenario's usable parcels: each square metre counted once
-    (the sum of the parcels' counted areas, as ``measure_parcels`` computes them)."""
+    (the sum of the parcels' counted areas, as ``measure_parcels`` computes them). ``measured``
+    is ``measure_geometries`` of these outlines when the caller has it (checked by its key)."""
+    if measured is not None and measured.key == geometry_key(parcels):
+        return float(np.nansum(measured.counted_m2))
     problems = diagnose_parcels(parcels)
     geoms = np.asarray(parcels.geometry.values, dtype=object)[[p is None for p in problems]]
     if not len(geoms):

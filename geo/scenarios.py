@@ -35,7 +35,7 @@ from geo.store_backend import (Backend, PostgresBackend, SQLiteBackend, StoreErr
                                sqlite_folder)
 from geo.measure import M2_PER_MU
 from geo.parcels import pack_parcels, parcels_from_geojson, unpack_parcels
-from geo.planner import union_area_m2
+from geo.planner import GeometryMeasures, union_area_m2
 
 MAX_NAME_CHARS = 100
 RETENTION_DAYS = 30
@@ -279,10 +279,13 @@ class ScenarioStore:
         return _Transaction(self.backend)
 
     def save(self, name: str, parcels: gpd.GeoDataFrame, *, expected_version: int | None,
-             kind: str = "parcels", author: str | None = None, change: str = "") -> int:
+             kind: str = "parcels", author: str | None = None, change: str = "",
+             measured: GeometryMeasures | None = None) -> int:
         """Save atomically and return the new version.
 
         ``expected_version`` is the version the caller loaded (``None`` for a new scenario).
+        ``measured`` is the parcels' outline measurement when the caller made it already
+        (``geo.planner.measure_geometries``): the stored union area is taken from it.
 
         Raises
         ------
@@ -294,7 +297,8 @@ class ScenarioStore:
         if kind == "import":
             return self.save_layer(name, parcels, expected_version=expected_version)
         return self._write(name, pack_parcels(parcels), kind="parcels", expected_version=expected_version,
-                           features=len(parcels), area_m2=union_area_m2(parcels), author=author, change=change)
+                           features=len(parcels), area_m2=union_area_m2(parcels, measured=measured), author=author,
+                           change=change)
 
     def save_layer(self, name: str, layer: gpd.GeoDataFrame, *, expected_version: int | None) -> int:
         """Save an imported layer (any geometry, any attributes) under a name; same rules as ``save``."""

@@ -3,6 +3,7 @@ factory-space targets per district and hub."""
 
 import datetime as dt
 import hashlib
+from collections import OrderedDict
 
 import geopandas as gpd
 import numpy as np
@@ -224,22 +225,39 @@ def _geometry(geometry_key: str, parks: str, _parcels: gpd.GeoDataFrame, _data,
                               districts=_data.districts, hubs=_data.hubs, key=geometry_key, previous=_previous)
 
 
+LATEST_KEPT = 16  # scenarios whose latest outline measurement is kept for their next edit
+
+
 @st.cache_resource(show_spinner=False)
-def _latest_geometry(store_path: str) -> dict[int, GeometryMeasures]:
-    """The latest outline measurement of each scenario of a store, for the next edit to start from."""
+def _latest_geometry(store_path: str) -> OrderedDict[int, GeometryMeasures]:
+    """The latest outline measurement of the scenarios of a store edited last, for the next edit
+    to start from."""
     del store_path  # cache key
-    return {}
+    return OrderedDict()
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _measured(store_path: str, scenario_id: int, version: int, parks: str, _store: ScenarioStore,
               _data) -> gpd.GeoDataFrame:
     """One saved version of a scenario, measured; shared by every session and rerun until it changes."""
+    del store_path  # cache key
     parcels = _store.load_version(scenario_id, version)
-    latest = _latest_geometry(store_path)
-    geometry = _geometry(geometry_key(parcels), parks, parcels, _data, latest.get(scenario_id))
-    latest[scenario_id] = geometry
+    geometry = measured_outlines(_store, scenario_id, parcels, _data, parks)
     return measure_parcels(parcels, parks=_data.parks, districts=_data.districts, hubs=_data.hubs, geometry=geometry)
+
+
+def measured_outlines(store: ScenarioStore, scenario_id: int | None, parcels: gpd.GeoDataFrame, data,
+                      parks: str) -> GeometryMeasures:
+    """The outline measurement of a scenario's parcels, made from its previous one (the map edit
+    that is being saved measures the new version, which its rerun then finds here)."""
+    latest = _latest_geometry(str(store.path))
+    geometry = _geometry(geometry_key(parcels), parks, parcels, data, latest.get(scenario_id))
+    if scenario_id is not None:
+        latest[scenario_id] = geometry
+        latest.move_to_end(scenario_id)
+        while len(latest) > LATEST_KEPT:
+            latest.popitem(last=False)
+    return geometry
 
 
 def measured_scenario(store: ScenarioStore, info: ScenarioInfo, data, parks: str) -> gpd.GeoDataFrame:
@@ -363,7 +381,7 @@ def scenario_bar(store: ScenarioStore, name: str | None, info: ScenarioInfo | No
 
 
 def map_section(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: str | None, version: int | None,
-                data, settings, lang: str, author: str, parks: str) -> None:
+                data, settings, lang: str, author: str, parks: str, *, scenario_id: int | None = None) -> None:
     st.caption(tr("draw_hint", lang))
     names = name_maps(data, lang)
     shown_ids = [] if measured is None else measured.loc[measured["problem"].isna(), "parcel_id"].tolist()
@@ -405,7 +423,8 @@ def map_section(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: s
     report_intake(ParcelIntake(edit.parcels.iloc[0:0], edit.refused, edit.notes), lang)
     if edit.changed:
         try:
-            store.save(name, edit.parcels, expected_version=version, change="map edit")
+            store.save(name, edit.parcels, expected_version=version, change="map edit",
+                       measured=measured_outlines(store, scenario_id, edit.parcels, data, parks))
             flash("success", tr("map_changed", lang, added=edit.added, edited=edit.edited, deleted=edit.deleted))
         except ScenarioError as exc:
             flash("error", markdown_text(str(exc)))
@@ -706,7 +725,8 @@ def map_tab(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: str |
             data, settings, lang: str, parks: str) -> None:
     version = info.version if info is not None else None
     author = info.author if info is not None else ""
-    map_section(store, measured, name, version, data, settings, lang, author, parks)
+    map_section(store, measured, name, version, data, settings, lang, author, parks,
+                scenario_id=info.scenario_id if info is not None else None)
     upload_section(store, lang, author)
     st.subheader(tr("parcels", lang))
     if measured is None or measured.empty or info is None:

@@ -543,3 +543,21 @@ def test_9_one_nan_vertex_inside_finite_bounds_is_refused_and_the_good_parcel_ad
     assert cli.main(["scenario", "import", str(source), "--name", "nan"]) == 1
     assert "feature 2" in capsys.readouterr().err
     assert len(ScenarioStore().load("nan")[0]) == 1
+
+
+@pytest.mark.parametrize("datum", ["wgs84", "gcj02"])
+def test_5_a_map_edit_of_one_parcel_among_many_changes_that_parcel_only(snapshot, datum):
+    """The map gives back every parcel after an edit, as its layer drew them (rounded, in the
+    map's datum): one reshaped parcel is the one edit; the others keep their stored coordinates."""
+    from geo.bench_planner import synthetic_scenario
+
+    parcels = synthetic_scenario(300, vertices=20)
+    returned = parcels_layer(measure_parcels(parcels, **_layers(snapshot)), datum=datum).features()
+    ring = returned[17]["geometry"]["coordinates"][0]
+    ring[3] = [ring[3][0] + 0.0004, ring[3][1]]
+    edit = apply_map_edits(parcels, returned, shown_ids=parcels["parcel_id"].tolist(), datum=datum)
+    assert (edit.added, edit.edited, edit.deleted) == (0, 1, 0)
+    unchanged = np.arange(300) != 17
+    assert shapely.equals_exact(edit.parcels.geometry.values[unchanged], parcels.geometry.values[unchanged],
+                                tolerance=0).all()
+    assert not edit.parcels.geometry.iloc[17].equals(parcels.geometry.iloc[17])
