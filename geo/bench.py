@@ -591,7 +591,7 @@ def bench_locate(rows: int = 10_000, runs: int = MIN_RUNS) -> Result:
                   note="tiers " + ", ".join(f"{k} {v}" for k, v in placed.items()) + "; the baseline only reads")
 
 
-BENCHMARKS = ("load", "datum", "join", "import", "refusal", "osm", "planner", "locate")
+BENCHMARKS = ("load", "datum", "join", "import", "refusal", "osm", "planner", "planner-page", "locate")
 
 
 def run_benchmarks(*, points: int = 1_000_000, as_json: bool = False, runs: int = MIN_RUNS,
@@ -629,14 +629,27 @@ def run_benchmarks(*, points: int = 1_000_000, as_json: bool = False, runs: int 
         from geo.bench_planner import bench_planner
 
         results.append(bench_planner(runs=runs))
+        from geo.bench_planner import bench_planner_edit
+
+        results.append(bench_planner_edit(runs=runs))
     if "locate" in chosen:
         results.append(bench_locate(runs=runs))
+    page: dict[str, object] = {}
+    if "planner-page" in chosen:
+        from geo.bench_planner import planner_page_figures
+
+        page = planner_page_figures(runs=runs)
     if as_json:
-        print(json.dumps({"machine": machine(), "runs": runs, "results": [r.as_dict() for r in results]},
-                         indent=2, ensure_ascii=False))
+        print(json.dumps({"machine": machine(), "runs": runs, "results": [r.as_dict() for r in results],
+                          **({"planner_page": page} if page else {})}, indent=2, ensure_ascii=False))
     else:
         print(format_table(results, runs=runs))
-    return 0 if all(r.passed for r in results) else 1
+        if page:
+            print("\nPlanner page, server time (scripts/bench_planner_page.py):")
+            print("\n".join(f"  {key}: {value:.3f}" if isinstance(value, float) else f"  {key}: {value}"
+                            for key, value in page.items()))
+    page_ok = not page or float(page["rerun_after_outline_edit_median_s"]) <= float(page["target_rerun_after_edit_s"])
+    return 0 if all(r.passed for r in results) and page_ok else 1
 
 
 def machine() -> dict[str, object]:

@@ -82,3 +82,55 @@ def bench_planner(parcels: int = 2_000, *, vertices: int = 100, runs: int = 5) -
                   target="<= 1.00 s", target_seconds=1.0,
                   checks={"union area equals geopandas' within 0.01 %": agree <= 1e-4},
                   note=f"union {unions['ours'] / 1e6:,.2f} km2, differs from geopandas' by {agree:.1e}")
+
+
+def bench_planner_edit(parcels: int = 2_000, *, vertices: int = 100, runs: int = 5) -> Result:
+    """One parcel's outline moved in a scenario of ``parcels``: measured from the previous version
+    (``measure_geometries(previous=...)``, what the Planner does after a map edit) against the
+    same scenario measured afresh, interleaved; both must give the same figures to the last bit."""
+    from geo.bench import Contender, Result, measure
+    from geo.planner import measure_geometries, measure_parcels, totals
+
+    scenario = synthetic_scenario(parcels, vertices=vertices)
+    snapshot = load_workspace()
+    layers = {"parks": snapshot.parks, "districts": snapshot.districts, "hubs": snapshot.hubs}
+    previous = measure_geometries(scenario.geometry.values, **layers)
+    edited = scenario.copy()
+    edited.loc[edited.index[parcels // 2], "geometry"] = shapely.affinity.translate(
+        edited.geometry.iloc[parcels // 2], xoff=0.0005)
+    found: dict[str, object] = {}
+
+    def from_previous() -> None:
+        geometry = measure_geometries(edited.geometry.values, previous=previous, **layers)
+        found["incremental"] = totals(measure_parcels(edited, geometry=geometry, **layers))
+        found["counted"] = geometry.counted_m2
+
+    def afresh() -> None:
+        geometry = measure_geometries(edited.geometry.values, **layers)
+        found["afresh"] = totals(measure_parcels(edited, geometry=geometry, **layers))
+        found["counted_afresh"] = geometry.counted_m2
+
+    project, full = measure([Contender("one outline moved, measured from the previous version", from_previous),
+                             Contender("the same scenario measured afresh", afresh)], runs)
+    same = found["incremental"] == found["afresh"] and np.array_equal(found["counted"], found["counted_afresh"],
+                                                                      equal_nan=True)
+    return Result(f"planner edit: 1 of {parcels:,} parcels moved", project, [full], target="<= 0.30 s",
+                  target_seconds=0.3, checks={"same figures as measured afresh": bool(same)},
+                  note="the Planner page's own figures: scripts/bench_planner_page.py (python -m geo bench "
+                       "--only planner-page)")
+
+
+def planner_page_figures(parcels: int = 2_000, *, runs: int = 5) -> dict[str, object]:
+    """The Planner page's server times (``scripts/bench_planner_page.py``, run in its own process:
+    it drives the page with Streamlit, which ``geo`` does not import)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "bench_planner_page.py"
+    if not script.exists():
+        raise FileNotFoundError(f"{script} is missing: the page benchmark runs from a checkout of the project")
+    done = subprocess.run([sys.executable, str(script), "--parcels", str(parcels), "--runs", str(runs)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout[done.stdout.index("{"):])
