@@ -121,6 +121,8 @@ TEXT = {
                        "地块建筑面积（已知值，否则按用地×容积率）。"),
     "per_district": ("Per district", "分区"),
     "per_hub": ("Per hub", "分核心区/多点"),
+    "nothing_counted": ("Nothing counted towards this target in this scenario yet ({value}).",
+                        "本方案尚无计入该目标的地块（{value}）。"),
     "chart_title": ("{target} per {scope} (city target: {value})", "各{scope}{target}（全市目标：{value}）"),
     "scope_district": ("district", "区"),
     "scope_hub": ("hub", "核心区/多点"),
@@ -558,7 +560,7 @@ def parcels_section(store: ScenarioStore, measured: gpd.GeoDataFrame, name: str,
     editor_key = f"planner_table_{hashlib.sha256(f'{name}|{version}|{lang}'.encode()).hexdigest()[:10]}"
     edited = st.data_editor(
         table, key=editor_key,
-        hide_index=True, width="stretch", num_rows="delete", disabled=read_only,
+        hide_index=True, width="stretch", num_rows="delete", disabled=read_only, placeholder="–",
         column_order=[c for c in table.columns if c != "parcel_id"],
         column_config={
             "number": st.column_config.NumberColumn(tr("number", lang), format="%d", width="small"),
@@ -641,6 +643,9 @@ def progress_section(measured: gpd.GeoDataFrame | None, data, lang: str) -> None
             part = table[table["target"] == target.key]
             unit = {"mu": "亩" if lang == "zh" else "mu", "m2": "m²"}[target.unit]
             chart.markdown(f"**{markdown_text(tr('chart_title', lang, target=metric_label(target.key, lang), scope=tr('scope_' + column, lang), value=format_quantity(target.value, target.unit, lang)))}**")
+            if not part["achieved"].any():  # a chart of zeros is an axis without a scale: say it in words
+                chart.caption(tr("nothing_counted", lang, value=format_quantity(0.0, target.unit, lang)))
+                continue
             chart.bar_chart(part.rename(columns={"scope": tr("scope_" + column, lang), "achieved": unit}),
                             x=tr("scope_" + column, lang), y=unit, x_label=tr("scope_" + column, lang),
                             y_label=f"{metric_label(target.key, lang)} ({unit})", height=240)

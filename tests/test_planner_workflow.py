@@ -561,3 +561,19 @@ def test_5_a_map_edit_of_one_parcel_among_many_changes_that_parcel_only(snapshot
     assert shapely.equals_exact(edit.parcels.geometry.values[unchanged], parcels.geometry.values[unchanged],
                                 tolerance=0).all()
     assert not edit.parcels.geometry.iloc[17].equals(parcels.geometry.iloc[17])
+
+
+def test_empty_cells_and_empty_targets_read_as_such_not_none_or_a_bare_axis(store):
+    """A floor area not given is a dash, not "None"; a target nothing counts towards yet is said
+    in words, not drawn as a chart of zeros without a scale."""
+    store.save("north", parcels_from_features([_feature(LOT_A, status="planned", use="industrial_land")]),
+               expected_version=None)
+    at = _planner("north")
+    editor = next(d for d in at.dataframe if '"selectbox"' in d.proto.columns)
+    assert editor.proto.placeholder == "–"
+    assert editor.value["floor_area_m2"].isna().all()
+    _open_tab(at, "Progress against the plan")
+    said = [c.value for c in at.caption if "Nothing counted towards this target" in c.value]
+    # per district and per hub: factory space completed and started are 0, the land is not
+    assert len(said) == 4, said
+    assert all("0 m²" in text or "0 m2" in text for text in said), said
