@@ -136,7 +136,7 @@ def export_bundle(snapshot: Snapshot, *, fmt: str = "geojson", datum: str = "wgs
     Parameters
     ----------
     snapshot : Snapshot
-        The workspace (``geo.workspace.load_workspace`` or the pages' ``common.snapshot()``).
+        The workspace (``geo.workspace.load_workspace`` or the pages' ``pages._data.snapshot()``).
     fmt : {"geojson", "gpkg", "csv"}
         Format of the layers; the facts and sources are CSV.
     datum : {"wgs84", "gcj02"}

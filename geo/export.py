@@ -405,7 +405,7 @@ def export_layer(snapshot: Snapshot, layer: str, *, fmt: str = "geojson", datum:
     Parameters
     ----------
     snapshot : Snapshot
-        The workspace (``geo.workspace.load_workspace`` or the pages' ``common.snapshot()``).
+        The workspace (``geo.workspace.load_workspace`` or the pages' ``pages._data.snapshot()``).
     layer : {"districts", "hubs", "parks", "organisations"}
     fmt : {"geojson", "gpkg", "csv"}
     datum : {"wgs84", "gcj02"}

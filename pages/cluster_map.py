@@ -21,7 +21,7 @@ from layers.legend import Legend
 from layers.organisations import organisations_layer
 from layers.parks import park_symbols, parks_layer
 from layers.styles import ROLE_COLOURS
-from pages import common
+from pages import _data as cached, _map as maps, _session as session
 
 HEADLINE_FACTS = ("plan_industrial_land", "plan_factory_completed", "plan_factory_started",
                   "plan_industry_scale_2026", "xinhua_health_sector_2024")
@@ -66,7 +66,7 @@ def _area_notes(parks_key: str, lang: str, _data) -> dict[str, str]:
     """Each park's official area as its source gives it: qualifier, source and date."""
     del parks_key  # the cache key, with lang
     facts = _data.facts.set_index("fact_id")
-    return {pid: f"{common.fact_text(facts.loc[fid], lang)} ({common.source_label(facts.loc[fid, 'source_id'])}, "
+    return {pid: f"{cached.fact_text(facts.loc[fid], lang)} ({cached.source_label(facts.loc[fid, 'source_id'])}, "
                  f"{facts.loc[fid, 'as_of']})"
             for pid, fid in zip(_data.parks["park_id"], _data.parks["area_fact_id"], strict=True)
             if fid in facts.index}
@@ -94,13 +94,13 @@ def _show(park_id: str | None, bounds) -> None:
     if park_id:
         st.session_state["parks_pick"] = park_id  # the Parks page opens on it
     if bounds is not None:
-        st.session_state[common.MAP_VIEW] = view_for(bounds)
-    common.select_park(park_id or st.session_state.get(common.SELECTED_PARK))
+        st.session_state[session.MAP_VIEW] = view_for(bounds)
+    session.select_park(park_id or st.session_state.get(session.SELECTED_PARK))
 
 
 def _on_search() -> None:
     query = st.session_state.get("map_search", "")
-    matches = search(_search_index(common.parks_key(), common.snapshot()), query)
+    matches = search(_search_index(cached.parks_key(), cached.snapshot()), query)
     st.session_state["map_search_results"] = matches
     if matches:
         _show(matches[0].entry.park_id, matches[0].entry.bounds)
@@ -109,11 +109,11 @@ def _on_search() -> None:
 # The sidebar's and the filter's widgets are sent after the map: each needs its own lazily loaded
 # frontend code, and the browser fetches those files (six at a time) in the order the elements
 # arrive, so widgets sent first would delay the map component's code.
-settings = common.settings(widgets=False)
+settings = session.settings(widgets=False)
 lang = settings.lang
 
-with common.sidebar_after(settings), common.friendly_errors(lang):
-    data = common.snapshot()
+with session.sidebar_after(settings), session.friendly_errors(lang):
+    data = cached.snapshot()
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
     st.title(t("app_title", lang))
     st.caption("四个核心区 + 多点支撑 · Four core hubs and multiple growth points "
@@ -131,12 +131,12 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
     parks = data.parks[specialisation_mask(data.parks["specialisations"], chosen)]
     park_names = dict(zip(data.parks["park_id"], data.parks["name_zh" if lang == "zh" else "name_en"], strict=False))
     ids = set(data.parks["park_id"])
-    if st.session_state.get(common.SELECTED_PARK) not in ids:
-        st.session_state.pop(common.SELECTED_PARK, None)
-    selected = st.session_state.get(common.SELECTED_PARK)
+    if st.session_state.get(session.SELECTED_PARK) not in ids:
+        st.session_state.pop(session.SELECTED_PARK, None)
+    selected = st.session_state.get(session.SELECTED_PARK)
     labels = {pid: label for (kind, pid), label in map_labels(_aliases(), lang).items() if kind == "park"}
     hub_bounds = np.asarray(data.hubs.total_bounds, dtype=float)
-    parks_key = common.parks_key()  # one read of the outline store per run
+    parks_key = cached.parks_key()  # one read of the outline store per run
     area_notes = _area_notes(parks_key, lang, data)
 
     def build_map():
@@ -151,7 +151,7 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
         hub_labels(data.hubs, lang=lang, datum=settings.datum).add_to(fmap)
         park_symbols(parks, orgs, lang=lang, datum=settings.datum, selected=selected, labels=labels,
                      area_notes=area_notes).add_to(fmap)
-        common.add_imported_layers(fmap, lang=lang, datum=settings.datum)
+        maps.add_imported_layers(fmap, lang=lang, datum=settings.datum)
         Legend(lang=lang, symbols=True).add_to(fmap)
         LabelPlacer().add_to(fmap)
         ViewInAddress().add_to(fmap)
@@ -160,11 +160,11 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
     map_column, panel = st.columns([2.6, 1], gap="small")
     with map_column:
         # Imported layers live in the session only, so a map showing them is not shared.
-        imported_names = common.imported_layer_names()
+        imported_names = maps.imported_layer_names()
         cache_key = None if imported_names else (
             parks_key, lang, settings.basemap, settings.tianditu_key, tuple(chosen), selected)
-        view = st.session_state.get(common.MAP_VIEW)
-        clicked = common.show_map(build_map, key="cluster_map", height=MAP_HEIGHT,
+        view = st.session_state.get(session.MAP_VIEW)
+        clicked = maps.show_map(build_map, key="cluster_map", height=MAP_HEIGHT,
                                   returned_objects=["last_clicked", "last_active_drawing"],
                                   cache_key=cache_key, center=view[:2] if view else None,
                                   zoom=view[2] if view else None)
@@ -229,7 +229,7 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
             column.metric(zh if lang == "zh" else en,
                           format_compact(float(fact["value"]), str(fact["unit"]), lang,
                                          qualifier=str(fact["qualifier"]), with_unit=False),
-                          help=f"{common.fact_text(fact, lang)}\n\n{common.fact_help(fact, lang)}", border=True)
+                          help=f"{cached.fact_text(fact, lang)}\n\n{cached.fact_help(fact, lang)}", border=True)
 
     # A click on a park's symbol names the park; anywhere else (an outline, the map) the point is
     # looked up in the parks, and where parks nest the smallest containing it is picked.

@@ -13,7 +13,7 @@ from geo.snapshot import GEO_LAYERS
 from geo.vocab import SPECIALISATIONS
 from geo.workspace import used_specialisations
 from layers.i18n import t, term, translator
-from pages import common
+from pages import _data as cached, _session as session
 
 TEXT = {
     "layers": ("Layers", "图层"),
@@ -45,16 +45,16 @@ FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "
 tr = translator(TEXT)
 
 
-settings = common.settings()
+settings = session.settings()
 lang = settings.lang
 
-with common.friendly_errors(lang):
-    data = common.snapshot()
+with session.friendly_errors(lang):
+    data = cached.snapshot()
     st.title(t("page_export", lang))
     layer_labels = {"districts": t("layer_districts", lang), "hubs": t("layer_hubs", lang),
                     "parks": t("layer_parks", lang), "organisations": t("layer_orgs", lang)}
     chosen = st.multiselect(tr("layers", lang), list(GEO_LAYERS),
-                            **common.kept_default("export_layers", ["parks", "organisations"]),
+                            **session.kept_default("export_layers", ["parks", "organisations"]),
                             format_func=layer_labels.get, key="export_layers")
     fmt = st.radio(tr("format", lang), list(FORMATS), format_func=FORMAT_LABELS.get, horizontal=True,
                    key="export_format")

@@ -25,7 +25,7 @@ from layers.isochrones import isochrones_layer, metrics_table, nearest_targets_l
 from layers.legend import Legend
 from layers.organisations import organisations_layer
 from layers.parks import parks_layer
-from pages import common
+from pages import _data as cached, _map as maps, _session as session
 
 TEXT = {
     "pick": ("Park", "园区"),
@@ -119,44 +119,44 @@ def _brief(park_id: str, lang: str, parks_key: str, extract_key: str | None, _da
 
 def _street_network(extract: dict | None):
     """The loaded street graph of the session's extract (None if not loaded or not possible)."""
-    if extract is None or not extract.get("data") or st.session_state.get(common.OSM_STREETS) != extract["key"]:
+    if extract is None or not extract.get("data") or st.session_state.get(cached.OSM_STREETS) != extract["key"]:
         return None
-    suffix = common.street_suffix(extract["key"], extract["data"])
+    suffix = cached.street_suffix(extract["key"], extract["data"])
     if suffix is None:
         return None
     try:
         with st.spinner(tr("loading_streets", lang)):
-            return common.street_graph(extract["key"], suffix, extract["data"])
+            return cached.street_graph(extract["key"], suffix, extract["data"])
     except GeoError as exc:
-        st.session_state.pop(common.OSM_STREETS, None)
+        st.session_state.pop(cached.OSM_STREETS, None)
         st.error(markdown_text(str(exc)))
         return None
 
 
-settings = common.settings()
+settings = session.settings()
 lang = settings.lang
 
-with common.friendly_errors(lang):
-    data = common.snapshot()
+with session.friendly_errors(lang):
+    data = cached.snapshot()
     parks = data.parks
     names = dict(zip(parks["park_id"], parks["name_zh" if lang == "zh" else "name_en"], strict=False))
     st.title(t("page_parks", lang))
 
     ids = parks["park_id"].tolist()
-    # "parks_pick" is kept across pages (common.KEPT_WIDGETS); the cluster map's "open park" sets it.
+    # "parks_pick" is kept across pages (session.KEPT_WIDGETS); the cluster map's "open park" sets it.
     if st.session_state.get("parks_pick") not in ids:
         st.session_state.pop("parks_pick", None)
     park_id = st.selectbox(tr("pick", lang), ids, format_func=names.get, key="parks_pick")
-    common.select_park(park_id)  # the park in the page address, and selected on the cluster map
+    session.select_park(park_id)  # the park in the page address, and selected on the cluster map
     park = parks.set_index("park_id").loc[park_id]
     located = bool(is_drawn([park.geometry])[0])
 
     # Site context: from the OSM page's extract if there is one, else straight lines to what
     # the snapshot knows (NMPA centres) and the two airports.
-    extract = common.osm_extract()
-    context = common.osm_context(extract) if extract is not None else None
+    extract = cached.osm_extract()
+    context = cached.osm_context(extract) if extract is not None else None
     graph = _street_network(extract) if located else None
-    metrics = _site_metrics(park_id, common.parks_key(), extract["key"] if extract else None, graph is not None,
+    metrics = _site_metrics(park_id, cached.parks_key(), extract["key"] if extract else None, graph is not None,
                             data, context, graph) if located else None
     reachable = None
     if graph is not None:
@@ -186,7 +186,7 @@ with common.friendly_errors(lang):
         park_orgs = data.organisations[data.organisations["park_id"] == park_id]
         organisations_layer(park_orgs, lang=lang, datum=settings.datum, park_names=names).add_to(fmap)
         Legend(lang=lang, roles=False, expanded=False).add_to(fmap)
-        common.show_map(fmap, key=f"park_map_{park_id}", height=480)
+        maps.show_map(fmap, key=f"park_map_{park_id}", height=480)
     with right:
         st.subheader(names[park_id])
         tier = GEOMETRY_TIERS[park["geometry_tier"]]
@@ -209,7 +209,7 @@ with common.friendly_errors(lang):
             st.download_button(
                 tr("brief", lang), key="parks_brief", mime="application/pdf", icon=":material/picture_as_pdf:",
                 file_name=f"brief_{park_id}_{lang}.pdf", help=tr("brief_help", lang, context=context_words),
-                data=lambda: _brief(park_id, lang, common.parks_key(), extract["key"] if extract else None, data,
+                data=lambda: _brief(park_id, lang, cached.parks_key(), extract["key"] if extract else None, data,
                                     context, extract["name"] if extract else None))
 
     st.subheader(tr("site", lang))
@@ -223,17 +223,17 @@ with common.friendly_errors(lang):
         st.caption(tr("site_straight", lang))
     if metrics is not None:
         st.dataframe(metrics_table(metrics, lang=lang), hide_index=True, width="stretch")
-    if located and extract is not None and extract.get("data") and common.street_suffix(extract["key"],
+    if located and extract is not None and extract.get("data") and cached.street_suffix(extract["key"],
                                                                                           extract["data"]):
         if graph is None and st.button(tr("load_streets", lang), key="parks_load_streets"):
-            st.session_state[common.OSM_STREETS] = extract["key"]
+            st.session_state[cached.OSM_STREETS] = extract["key"]
             st.rerun()
         if graph is not None and st.button(tr("unload_streets", lang), key="parks_unload_streets"):
-            st.session_state.pop(common.OSM_STREETS, None)
+            st.session_state.pop(cached.OSM_STREETS, None)
             st.rerun()
 
     st.subheader(tr("facts", lang))
-    facts = common.facts_for("park", park_id)
+    facts = cached.facts_for("park", park_id)
     if facts.empty:
         st.info(tr("no_facts", lang))
     else:
@@ -243,9 +243,9 @@ with common.friendly_errors(lang):
                 {f"{metric_label(m, lang)} ({d})" for m, d in zip(conflicts["metric"], conflicts["date"])}))))
         sheet = pd.DataFrame({
             t("metric", lang): [metric_label(m, lang) for m in facts["metric"]],
-            t("value", lang): [common.fact_text(f, lang) for _, f in facts.iterrows()],
+            t("value", lang): [cached.fact_text(f, lang) for _, f in facts.iterrows()],
             t("as_of", lang): facts["as_of"],
-            t("source", lang): [common.source_label(s) for s in facts["source_id"]],
+            t("source", lang): [cached.source_label(s) for s in facts["source_id"]],
             t("quote", lang): facts["quote"],
         }).sort_values([t("metric", lang), t("as_of", lang)])
         st.dataframe(sheet, hide_index=True, width="stretch")
@@ -269,7 +269,7 @@ with common.friendly_errors(lang):
 
     st.divider()
     st.subheader(tr("compare", lang))
-    compared = st.multiselect(tr("compare_pick", lang), ids, **common.kept_default("parks_compare", ids[:2]),
+    compared = st.multiselect(tr("compare_pick", lang), ids, **session.kept_default("parks_compare", ids[:2]),
                               max_selections=4, format_func=names.get, key="parks_compare")
     if len(compared) < 2:
         st.info(tr("compare_need", lang))
