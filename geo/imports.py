@@ -7,6 +7,12 @@ cannot import safely raises :class:`~geo.errors.ImportRefusedError` (or a subcla
 that says what was found and what to do. It never takes a path or URL from the user, never lets
 GDAL guess a driver from user bytes (only Shapefiles go through GDAL, from a private folder after
 their parts are checked), and checks every limit in :data:`LIMITS` before the expensive step.
+
+Why one module: it is one door, and its parts share one private record (``_Parsed``) and one set
+of limits from sniffing to the finished layer. The formats' own parsing is already outside
+(``geo.archives``, ``geo.gpkg``, ``geo.kml``, ``geo.tables``); what each ``_read_*`` keeps here is
+the few lines that apply the door's limits and notes to it. Splitting readers from pipeline
+would put the ``_Parsed`` contract in two places for no reader of the code's benefit.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import streamlit as st
 from geo import config
 from geo.errors import GeoError
 from layers.basemap import BasemapError, available_basemaps, datum_of
+from geo.selection import format_view, parse_view
 from layers.i18n import LANGUAGES, t
 from pages import _data
 
@@ -98,24 +99,6 @@ LINK_KEYS: tuple[str, ...] = ("lang", "basemap", "park", "spec", "view")
 SELECTED_PARK = "selected_park"  # the park selected on any page (the cluster map, the Parks page's pick)
 MAP_VIEW = "map_view"  # the cluster map's view: (lat, lng, zoom), from the map or a link
 _LINK_READ = "_link_read"
-
-
-def parse_view(text: object) -> tuple[float, float, float] | None:
-    """``"lat,lng,zoom"`` from a link, if it is a view of the Beijing area (else None)."""
-    if not isinstance(text, str):
-        return None
-    try:
-        lat, lng, zoom = (float(part) for part in text.split(","))
-    except ValueError:
-        return None
-    if not (39.0 <= lat <= 41.5 and 115.0 <= lng <= 118.0 and 5 <= zoom <= 18):
-        return None
-    return round(lat, 5), round(lng, 5), round(zoom, 2)
-
-
-def format_view(view: tuple[float, float, float]) -> str:
-    lat, lng, zoom = view
-    return f"{lat:.5f},{lng:.5f},{zoom:g}"
 
 
 def apply_link() -> None:

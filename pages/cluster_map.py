@@ -1,16 +1,15 @@
 """Cluster map: the plan's "four core hubs and multiple growth points" at a glance."""
 
-import numpy as np
-import shapely
 import streamlit as st
 
 from geo.datums import convert
 from geo.search import build_index, map_labels, read_aliases, search, view_for
+from geo.selection import overlapping_parks, park_at, park_views
 from geo.shapes import is_drawn
 from geo.structure import hub_structure
 from geo.workspace import specialisation_mask, used_specialisations
 from geo.vocab import GEOMETRY_TIERS, HUB_ROLES, SPECIALISATIONS, split_codes
-from layers.basemap import base_map
+from layers.basemap import base_map, fit_to
 from layers.districts import districts_layer
 from layers.hubs import hub_labels
 from layers.html import escape, markdown_text
@@ -76,15 +75,9 @@ def _area_notes(parks_key: str, lang: str, _data) -> dict[str, str]:
 def _structure(parks_key: str, _data):
     """The panel's hub -> parks -> specialisations, and where each park button moves the map."""
     del parks_key  # the cache key
-    district_bounds = dict(zip(_data.districts["district_id"].astype(str),
-                               _data.districts.geometry.bounds.itertuples(index=False, name=None), strict=True))
-    park_bounds = dict(zip(_data.parks["park_id"], _data.parks.geometry.bounds.itertuples(index=False, name=None),
-                           strict=True))
-    park_district = dict(zip(_data.parks["park_id"], _data.parks["district_id"].astype(str), strict=True))
+    views = park_views(_data.parks, _data.districts)  # the park's outline, else (not drawn) its district
     lines = hub_structure(_data.hubs, _data.parks, _data.organisations)
-    # The park's outline, else (not drawn) its district.
-    shown = {line.park_id: park_bounds[line.park_id] if line.drawn else district_bounds.get(park_district[line.park_id])
-             for hub in lines for line in hub.parks}
+    shown = {line.park_id: views[line.park_id] for hub in lines for line in hub.parks}
     return lines, shown
 
 
@@ -135,16 +128,14 @@ with session.sidebar_after(settings), session.friendly_errors(lang):
         st.session_state.pop(session.SELECTED_PARK, None)
     selected = st.session_state.get(session.SELECTED_PARK)
     labels = {pid: label for (kind, pid), label in map_labels(_aliases(), lang).items() if kind == "park"}
-    hub_bounds = np.asarray(data.hubs.total_bounds, dtype=float)
     parks_key = cached.parks_key()  # one read of the outline store per run
     area_notes = _area_notes(parks_key, lang, data)
 
     def build_map():
         fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key)
         # Opening view: every core hub and growth point whole (southern Daxing included).
-        lons, lats = convert(hub_bounds[[0, 2]], hub_bounds[[1, 3]], source="wgs84", target=settings.datum)
         fmap.options["zoomSnap"] = 0.5
-        fmap.fit_bounds([[float(lats[0]), float(lons[0])], [float(lats[1]), float(lons[1])]])
+        fit_to(fmap, data.hubs, datum=settings.datum)
         districts_layer(data.districts_display, lang=lang, datum=settings.datum).add_to(fmap)
         parks_layer(parks, lang=lang, datum=settings.datum, selected=selected, area_notes=area_notes).add_to(fmap)
         organisations_layer(orgs, lang=lang, datum=settings.datum, park_names=park_names).add_to(fmap)
@@ -240,11 +231,7 @@ with session.sidebar_after(settings), session.friendly_errors(lang):
     picked = park_of_symbol if symbol and park_of_symbol in ids else None
     if picked is None and point and point.get("lng") is not None:
         lon, lat = convert([point["lng"]], [point["lat"]], source=settings.datum, target="wgs84")
-        geoms = np.asarray(parks.geometry.values, dtype=object)
-        inside = np.flatnonzero(is_drawn(geoms) & shapely.contains_xy(
-            np.where(is_drawn(geoms), geoms, shapely.Point()), lon[0], lat[0]))
-        if len(inside):  # nested parks: the smallest, as drawn on top
-            picked = parks["park_id"].iloc[inside[np.argmin(parks["area_km2"].to_numpy(dtype=float)[inside])]]
+        picked = park_at(parks, float(lon[0]), float(lat[0]))  # nested parks: the smallest, as drawn on top
     if picked is not None and picked != selected:
         _show(picked, None)
         st.rerun()
@@ -254,18 +241,11 @@ with session.sidebar_after(settings), session.friendly_errors(lang):
         with st.container(border=True):
             st.subheader(f"{t('selected_park', lang)}: {park_names[selected]}")
             # Nested or overlapping parks: each can be picked from here too.
-            geoms = np.asarray(data.parks.geometry.values, dtype=object)
-            mine = park.geometry
-            if mine is not None and not shapely.is_empty(mine):
-                drawn_geoms = np.where(is_drawn(geoms), geoms, shapely.Point())
-                shared = shapely.area(shapely.intersection(drawn_geoms, mine))
-                smaller = np.minimum(shapely.area(drawn_geoms), shapely.area(mine))
-                mates = [p for p, s, m in zip(data.parks["park_id"], shared, smaller, strict=True)
-                         if p != selected and m > 0 and s / m > 0.5]
-                if mates:
-                    st.caption(t("park_chooser", lang))
-                    for mate in mates:
-                        st.button(park_names[mate], key=f"mate_{mate}", on_click=_show, args=(mate, None))
+            mates = overlapping_parks(data.parks, selected)
+            if mates:
+                st.caption(t("park_chooser", lang))
+                for mate in mates:
+                    st.button(park_names[mate], key=f"mate_{mate}", on_click=_show, args=(mate, None))
             st.write(f"{t('geometry_tier', lang)}: **{term(GEOMETRY_TIERS[park['geometry_tier']], lang)}** — "
                      f"{park['geometry_note']}")
             if selected in area_notes:

@@ -15,14 +15,14 @@ from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, import_metada
 from geo.joins import compare_with_reported, place_layer
 from geo.geocoders import KEY_ENV, geocoder
 from geo.locate import LOCATE_TIERS, OfflineLocator, review_table
-from geo.measure import measure_features
+from geo.measure import has_extent, measure_features
 from geo.parcels import intake_frame
 from geo.scenarios import MAX_NAME_CHARS, ScenarioStore
 from geo.tables import INPUT_DATUMS
-from layers.basemap import base_map
+from layers.basemap import base_map, fit_to
 from layers.figures import reported_comparison
 from layers.html import markdown_text
-from layers.i18n import format_number, format_quantity, t, term, translator
+from layers.i18n import FORMAT_LABELS, format_number, format_quantity, t, term, translator
 from layers.imported import imported_layer, location_legend
 from layers.parks import parks_layer
 from pages import _data as cached, _map as maps, _session as session
@@ -109,7 +109,6 @@ TEXT = {
     "col_reason": ("Why not placed", "未定位原因"),
 }
 tr = translator(TEXT)
-FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
 MAX_FILTER_VALUES = 300
 
 
@@ -422,11 +421,10 @@ with session.friendly_errors(lang):
             legend = location_legend(frame, lang=lang)
             if legend is not None:
                 fmap.add_child(legend)
-            west, south, east, north = frame.total_bounds
-            fmap.fit_bounds([[south, west], [north, east]])
+            fit_to(fmap, frame, datum=settings.datum)
         maps.show_map(fmap, key="import_map", height=480)
         st.dataframe(pd.DataFrame(frame.drop(columns="geometry")).head(1000), hide_index=True, width="stretch")
-        if len(frame) and not frame.geom_type.eq("Point").all():
+        if has_extent(frame):
             measured = measure_features(frame)
             st.subheader(tr("measure", lang))
             m1, m2 = st.columns(2)

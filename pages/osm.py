@@ -6,7 +6,6 @@ import hashlib
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 import streamlit as st
 
 from geo import osm as osm_core
@@ -15,11 +14,11 @@ from geo.config import OSM_FETCH_TIMEOUT_S, data_dir
 from geo.osm import OSM_ATTRIBUTION, OSMError, context_export_metadata, context_summary
 from geo.osm_store import ParkGeometryError, ParkGeometryStore, plan_replacement
 from geo.vocab import GEOMETRY_TIERS
-from layers.basemap import base_map
+from layers.basemap import base_map, fit_to
 from layers.context import context_layer, osm_boundaries_layer
 from layers.context import tr as context_tr
 from layers.html import markdown_text
-from layers.i18n import format_number, t, term, translator
+from layers.i18n import FORMAT_LABELS, format_number, t, term, translator
 from layers.parks import parks_layer
 from pages import _data as cached, _map as maps, _session as session
 
@@ -94,7 +93,6 @@ TEXT = {
     "download": ("Download the site context ({fmt})", "下载周边配套（{fmt}）"),
 }
 tr = translator(TEXT)
-FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
 FETCH_TIMEOUT_S = OSM_FETCH_TIMEOUT_S  # the whole query; an offline server is reported well within 30 s
 UPLOAD_TYPES = ["osm", "bz2", "gz", "pbf"]
 
@@ -168,11 +166,6 @@ def _match_table(matches: gpd.GeoDataFrame, names: dict[str, str], lang: str) ->
     })
 
 
-def _fit(fmap, geometries) -> None:
-    west, south, east, north = shapely.total_bounds(geometries)
-    fmap.fit_bounds([[south, west], [north, east]])
-
-
 def _match_section(extract: dict, settings: session.Settings, names: dict[str, str],
                    store: ParkGeometryStore) -> None:
     lang = settings.lang
@@ -211,7 +204,7 @@ def _match_section(extract: dict, settings: session.Settings, names: dict[str, s
         osm_boundaries_layer(others.assign(rank=2), lang=lang, datum=settings.datum).add_to(fmap)
     osm_boundaries_layer(chosen.assign(rank=1), lang=lang, datum=settings.datum,
                          name=f"{context_tr('layer_boundaries', lang)}: {osm_id}").add_to(fmap)
-    _fit(fmap, pd.concat([park_row.geometry, candidates.geometry]).to_numpy())
+    fit_to(fmap, pd.concat([park_row.geometry, candidates.geometry]), datum=settings.datum)
     map_column, diff_column = st.columns([3, 2])
     with map_column:
         maps.show_map(fmap, key="osm_match_map", height=440)

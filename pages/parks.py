@@ -1,18 +1,16 @@
 """Parks: one park's map, fact sheet, site context and organisations; or 2-4 parks side by side."""
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 import streamlit as st
 
 from geo.brief import find_cjk_font, park_brief
 from geo.errors import GeoError
 from geo.figures import dated_series, disagreements, park_headline_figures
 from geo.shapes import is_drawn
-from geo.site import site_metrics, targets_frame
+from geo.selection import extent, park_views
+from geo.site import park_isochrones, park_site_metrics
 from geo.snapshot import Snapshot
-from geo.streets import isochrones
 from geo.vocab import GEOMETRY_TIERS, LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.context import context_layer
@@ -73,41 +71,19 @@ TEXT = {
 
 
 tr = translator(TEXT)
-ISOCHRONE_MINUTES = (15, 30, 45)
-
-
-def _origin(park: pd.Series) -> tuple[float, float]:
-    """The park's sourced anchor (as geo.site.site_metrics uses it), else a point on its outline."""
-    lon, lat = park.get("anchor_lon"), park.get("anchor_lat")
-    if lon is not None and lat is not None and np.isfinite(float(lon)) and np.isfinite(float(lat)):
-        return float(lon), float(lat)
-    point = shapely.point_on_surface(park.geometry)
-    return float(point.x), float(point.y)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _site_metrics(park_id: str, parks_key: str, extract_key: str | None, streets: bool, _data: Snapshot,
                   _context: gpd.GeoDataFrame | None, _graph) -> pd.DataFrame:
     del parks_key, extract_key, streets  # cache keys (with park_id)
-    parks = _data.parks[_data.parks["park_id"] == park_id]
-    targets = targets_frame(_data, _context)
-    # Both airports (Capital and Daxing), each in a row of its own, at their reference points;
-    # aerodromes mapped in OSM stay in the context layer.
-    airports = targets_frame(_data, None)
-    airports = airports[airports["category"] == "airport"]
-    ids = airports["target_id"].tolist()
-    targets = pd.concat([targets[targets["category"] != "airport"], airports.assign(category=ids)],
-                        ignore_index=True)
-    metrics = site_metrics(parks, targets, graph=_graph,
-                           categories=["metro_station", "tertiary_hospital", *ids, "nmpa_centre"])
-    metrics["category"] = metrics["category"].where(~metrics["category"].isin(ids), "airport")
-    return metrics
+    return park_site_metrics(_data, park_id, context=_context, graph=_graph)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _isochrones(extract_key: str, lon: float, lat: float, _graph) -> gpd.GeoDataFrame:
-    del extract_key
-    return isochrones(_graph, (lon, lat), minutes=ISOCHRONE_MINUTES)
+def _isochrones(park_id: str, parks_key: str, extract_key: str, _parks: gpd.GeoDataFrame, _graph) -> gpd.GeoDataFrame:
+    del parks_key, extract_key  # cache keys (with park_id)
+    return park_isochrones(_parks, park_id, _graph)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -161,14 +137,14 @@ with session.friendly_errors(lang):
     reachable = None
     if graph is not None:
         try:
-            reachable = _isochrones(extract["key"], *_origin(park), graph)
+            reachable = _isochrones(park_id, cached.parks_key(), extract["key"], parks, graph)
         except GeoError as exc:
             st.warning(markdown_text(tr("no_isochrones", lang, message=str(exc))))
 
     left, right = st.columns([3, 2])
     with left:
         district = data.districts[data.districts["district_id"] == park["district_id"]]
-        minx, miny, maxx, maxy = park.geometry.bounds if located else district.total_bounds
+        minx, miny, maxx, maxy = park_views(parks, data.districts)[park_id] or extent(data.districts)
         fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key,
                         location=((miny + maxy) / 2, (minx + maxx) / 2),
                         zoom_start=13 if located and reachable is None else 11 if located else 10)
