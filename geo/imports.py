@@ -38,7 +38,7 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 
 from geo import archives, gpkg, kml, locate, tables
 from geo.config import IMPORT_LIMITS, PARSE_CACHE_BYTES, ImportLimits
-from geo.export import ExportMetadata
+from geo.export import UPLOAD_LICENCE, ExportMetadata
 from geo.errors import DatumRequiredError, ImportRefusedError, LimitExceededError, NoUsableRowsError, UnsafeFileError
 from geo.geometry_check import diagnose, swap_axes as swapped_geometries
 from geo.lru import ByteLRU
@@ -865,7 +865,8 @@ def import_metadata(layer: ImportedLayer, *, snapshot_version: str) -> ExportMet
     as its source, the snapshot it was joined against, and the owner's licence."""
     sources = [{"source_id": "upload", "publisher": "user upload", "title": layer.name, "sha256": layer.sha256,
                 "format": layer.source_format, "datum": layer.source_datum}]
-    licence = "as licensed by the owner of the imported file"
+    licence = UPLOAD_LICENCE
+    licence_ids: tuple[str, ...] = ("upload",)
     if layer.located is not None:  # placed by address: say by what, and whose points they are
         from geo.geocoders import ATTRIBUTION
 
@@ -877,5 +878,6 @@ def import_metadata(layer: ImportedLayer, *, snapshot_version: str) -> ExportMet
         attributions = [ATTRIBUTION[p] for p in used if p in ATTRIBUTION]
         if attributions:
             licence += "; geocoded points: " + "; ".join(attributions)
+            licence_ids += tuple(f"geocoded_{p}" for p in used if p in ATTRIBUTION)
     return ExportMetadata(layer=f"import: {layer.name}", snapshot_version=snapshot_version, sources=sources,
-                          licence=licence)
+                          licence=licence, licence_ids=licence_ids)

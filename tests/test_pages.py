@@ -130,9 +130,9 @@ def test_organisations_page_filters_by_kind():
 def test_export_page_offers_downloads_for_each_layer():
     at = _run("pages/export.py")
     keys = [b.key for b in at.get("download_button")]
-    # parks and organisations by default, then the facts and sources tables and "download all"
+    # parks and organisations by default, then the facts, sources and licences tables and "download all"
     assert keys == ["export_download_parks", "export_download_organisations", "export_download_facts",
-                    "export_download_sources", "export_download_all"]
+                    "export_download_sources", "export_download_licences", "export_download_all"]
 
 
 def test_sources_page_lists_sources_and_tiers():
