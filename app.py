@@ -3,12 +3,12 @@
 import streamlit as st
 
 from layers.i18n import t
-from pages import common as link
+from pages import _session as session
 
 st.set_page_config(page_title="Beijing pharma & healthcare map · 北京医药健康产业地图",
                    page_icon="static/icon.png", layout="wide")
 
-link.apply_link()  # a shared link's ?lang=zh labels the navigation in Chinese from the first run
+session.apply_link()  # a shared link's ?lang=zh labels the navigation in Chinese from the first run
 lang = st.session_state.get("lang", "en")
 navigation = st.navigation([
     st.Page("pages/cluster_map.py", title=t("page_cluster", lang), icon=":material/map:",

@@ -13,6 +13,11 @@ target beside each figure. Each baseline is the strongest plain way: coordTransf
 mode for the datum conversion (its per-point loop beside it, with each one's accuracy);
 ``pandas.read_csv`` + the vectorised exact inverse + ``points_from_xy`` for a CSV import;
 ``geopandas.sjoin`` for the join. The benchmark calls the same functions as the app and the CLI.
+
+Why one module: every ``bench_*`` is one job's benchmark, a few dozen lines beside its baseline,
+and they share the harness above them (``interleave``, ``measure``, ``Result``, ``format_table``)
+and one report (``run_benchmarks``); the planner's and the store's benchmarks, which need their
+own fixtures, are ``geo.bench_planner`` and ``geo.bench_store``.
 """
 
 from __future__ import annotations

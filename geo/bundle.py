@@ -106,7 +106,10 @@ COLUMNS: dict[str, str] = {
     "_snapshot_version": "version of the data snapshot the file was written from",
     "_datum": "datum of the coordinates: wgs84 or gcj02",
     "_crs": "coordinate reference system of the coordinates",
-    "_licence": "licences of the file's contents",
+    "_licence_ids": "licences of the row by id (licences.csv states each)",
+    # licences.csv
+    "licence_id": "id of the licence, as rows name it in `_licence_ids`",
+    "licence": "the licence or attribution, as its holder asks for it",
     "_source_ids": "sources of the row by id (sources.csv describes each)",
 }
 
@@ -136,7 +139,7 @@ def export_bundle(snapshot: Snapshot, *, fmt: str = "geojson", datum: str = "wgs
     Parameters
     ----------
     snapshot : Snapshot
-        The workspace (``geo.workspace.load_workspace`` or the pages' ``common.snapshot()``).
+        The workspace (``geo.workspace.load_workspace`` or the pages' ``pages._data.snapshot()``).
     fmt : {"geojson", "gpkg", "csv"}
         Format of the layers; the facts and sources are CSV.
     datum : {"wgs84", "gcj02"}
@@ -211,6 +214,9 @@ def bundle_readme(snapshot: Snapshot, *, files: list[tuple[str, int, list[str]]]
         "## Licences",
         "",
         _LICENCES,
+        "CSV layers name their rows' licences by id (`_licence_ids`); `licences.csv` states each once. "
+        "GeoJSON and GeoPackage files carry their licence in their metadata.",
+        "",
         "## Files and columns",
     ]
     for name, rows, columns in files:

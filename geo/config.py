@@ -152,7 +152,7 @@ DEFAULT_UPLOAD_CACHE_MB: Final = 64  # two 100,000-point layers (~31 MiB each)
 OSM_CACHE_BYTES: Final = 64 * MIB
 #: Parsed uploads kept so that inspecting and then importing a file parses it once (geo.imports).
 PARSE_CACHE_BYTES: Final = 32 * MIB  # three 100,000-row CSVs (~9 MiB each)
-#: Rendered maps kept for every session (pages.common.show_map): each is a few hundred kB of text.
+#: Rendered maps kept for every session (pages._map.show_map): each is a few hundred kB of text.
 RENDER_CACHE_ENTRIES: Final = 32
 
 

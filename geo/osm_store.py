@@ -29,7 +29,7 @@ import shapely
 
 from geo import storage
 from geo.measure import area, areas, repair_geometries
-from geo.errors import OSMMatchError, ParkGeometryError
+from geo.errors import GeoError, OSMMatchError, ParkGeometryError
 from geo.osm.match import park_row
 from geo.osm.read import OSM_ATTRIBUTION
 
@@ -227,6 +227,11 @@ def plan_replacement(parks: gpd.GeoDataFrame, features: gpd.GeoDataFrame, *, par
         area_before_m2=area(old), area_after_m2=area(new), overlap_m2=overlap)
 
 
+#: What reading the outline store may raise when its folder or file is unusable: callers that can
+#: show the parks as built instead catch these (the pages do, and log them).
+READ_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, OSError, GeoError)
+
+
 def store_path(directory: str | os.PathLike[str] | None = None) -> os.PathLike[str]:
     from geo.config import data_dir
 
@@ -367,6 +372,13 @@ class ParkGeometryStore:
             table[column] = shapely.from_wkb(table[column].to_numpy(dtype=object)) if len(table) else []
         table["osm_ids"] = [tuple(json.loads(v)) if v else () for v in table["osm_ids"]]
         return table
+
+    def revision(self) -> int:
+        """A number that changes whenever an outline is applied or restored: the newest entry of
+        the append-only history (0 for none). Caches of the parks as users see them key on it."""
+        with closing(self._connect()) as connection:
+            row = connection.execute("SELECT coalesce(max(entry), 0) FROM history").fetchone()
+        return int(row[0])
 
 
 _COLUMNS = ("park_id, revision, geometry, previous_geometry, previous_tier, previous_note, osm_ids, "

@@ -13,6 +13,11 @@ a deleted scenario stays recoverable for ``RETENTION_DAYS`` days.
 
 Names are any Unicode text up to ``MAX_NAME_CHARS`` characters (commas, slashes, quotes and
 Chinese included); names are never used as paths.
+
+Why one module: it is one store (``ScenarioStore``) whose every method is one transaction over
+the same tables with the same version check (``_Transaction``), and one schema with its
+migrations (``_migrate``) that those statements depend on; the backends' differences are
+``geo.store_backend`` and ``geo.store_pg``, the packing of parcels ``geo.parcel_table``.
 """
 
 from __future__ import annotations

@@ -26,6 +26,17 @@ def is_drawn(geometries: object) -> NDArray[np.bool_]:
     return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
 
 
+def feature_points(geometries: object) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(lon, lat) of every feature: a point is itself, any other geometry counts at a point
+    guaranteed to lie on it (``shapely.point_on_surface``). Whole array; no CRS check (the
+    callers say what CRS they need)."""
+    geoms = np.asarray(getattr(geometries, "values", geometries), dtype=object)
+    not_points = shapely.get_type_id(geoms) != 0
+    if not_points.any():
+        geoms = np.where(not_points, shapely.point_on_surface(geoms), geoms)
+    return shapely.get_x(geoms).astype(np.float64), shapely.get_y(geoms).astype(np.float64)
+
+
 def nominal_extent(lon: float, lat: float, *, area_m2: float) -> shapely.Polygon:
     """A circle of ``area_m2`` centred at (lon, lat), built in the equal-area plane centred there
     (``geo.projection.equal_area``).

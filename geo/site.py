@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from geo.errors import SiteError
 from geo.projection import WGS84, geodesic_m
-from geo.shapes import is_drawn
+from geo.shapes import feature_points, is_drawn
 from geo.streets import NodeIndex, check_graph, isochrones, synthetic_grid_graph
 
 METHOD_ROAD = "road network"
@@ -81,11 +81,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
 def _point_xy(geometry: gpd.GeoSeries) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     if geometry.crs is not None and not geometry.crs.equals(WGS84):
         raise SiteError(f"points are in {geometry.crs.to_string()!r}: reproject them to EPSG:4326")
-    geoms = np.asarray(geometry.values, dtype=object)
-    not_points = shapely.get_type_id(geoms) != 0
-    if not_points.any():
-        geoms = np.where(not_points, shapely.point_on_surface(geoms), geoms)
-    return shapely.get_x(geoms).astype(np.float64), shapely.get_y(geoms).astype(np.float64)
+    return feature_points(geometry)
 
 
 
@@ -287,6 +283,57 @@ def site_metrics(parks: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, *,
                    "park_lon", "park_lat", "target_lon", "target_lat"):
         result[column] = result[column].astype(np.float64)
     return result
+
+
+#: The travel-time areas drawn around a park when a street network is loaded (minutes).
+PARK_ISOCHRONE_MINUTES: tuple[int, ...] = (15, 30, 45)
+
+
+def park_origin(parks: gpd.GeoDataFrame, park_id: str) -> tuple[float, float]:
+    """Where one park's site metrics and travel-time areas start (lon, lat, WGS84): its sourced
+    anchor, else a point on its outline (as ``site_metrics`` measures from).
+
+    Raises
+    ------
+    SiteError
+        If the park is unknown or has no location (tier ``unlocated``).
+    """
+    lon, lat = _park_points(parks[parks["park_id"] == park_id])
+    if len(lon) != 1 or not (np.isfinite(lon[0]) and np.isfinite(lat[0])):
+        raise SiteError(f"park {park_id!r} has no location to measure from: pick a park that is on the map")
+    return float(lon[0]), float(lat[0])
+
+
+def park_site_metrics(snapshot: object, park_id: str, *, context: gpd.GeoDataFrame | None = None,
+                      graph: nx.MultiDiGraph | None = None) -> pd.DataFrame:
+    """One park's site metrics as a site selector reads them (the Parks page's table): the nearest
+    metro station and tertiary hospital (from ``context``, an OpenStreetMap context layer), both
+    airports (PEK and PKX, each in a row of its own, at their reference points; aerodromes mapped
+    in OSM stay in the context layer) and the nearest NMPA centre, by road with ``graph``.
+
+    Returns
+    -------
+    DataFrame
+        ``site_metrics``'s rows for the park; both airport rows have category ``airport``.
+    """
+    parks = snapshot.parks  # type: ignore[attr-defined]
+    targets = targets_frame(snapshot, context)
+    airports = targets_frame(snapshot, None)
+    airports = airports[airports["category"] == "airport"]
+    ids = airports["target_id"].tolist()
+    targets = pd.concat([targets[targets["category"] != "airport"], airports.assign(category=ids)],
+                        ignore_index=True)
+    metrics = site_metrics(parks[parks["park_id"] == park_id], targets, graph=graph,
+                           categories=["metro_station", "tertiary_hospital", *ids, "nmpa_centre"])
+    metrics["category"] = metrics["category"].where(~metrics["category"].isin(ids), "airport")
+    return metrics
+
+
+def park_isochrones(parks: gpd.GeoDataFrame, park_id: str, graph: nx.MultiDiGraph, *,
+                    minutes: Sequence[float] = PARK_ISOCHRONE_MINUTES) -> gpd.GeoDataFrame:
+    """The areas reachable by road from the park's origin (``park_origin``) within ``minutes``
+    (``geo.streets.isochrones``: free-flow, no congestion)."""
+    return isochrones(graph, park_origin(parks, park_id), minutes=minutes)
 
 
 class _RoadTimes:

@@ -3,7 +3,7 @@
 A *workspace* is the snapshot (``data/snapshot``, never modified) seen through the stores of a
 data folder (``$PHARMA_MAP_DATA_DIR`` or the CLI's ``--data-dir``). ``assemble`` lays over the
 snapshot everything a user has confirmed there, and every reader takes its layers from it: the
-pages (``pages.common.snapshot``), the exports (``geo.export.export_layer``, the bundle), the
+pages (``pages._data.snapshot``), the exports (``geo.export.export_layer``, the bundle), the
 command line (``export``, ``info``, ``import``, ``osm``, ``brief``, ``scenario``) and the
 benchmarks. So the command line and the Export page write the same file for the same data.
 

@@ -1,6 +1,6 @@
 """The map's view in the page address: after the user moves the map, ``view=lat,lng,zoom`` is
 written into the address of the page holding the map (no rerun), so a reload or a shared link
-opens the same view (``pages.common`` reads it back). Views the app sets itself (the opening
+opens the same view (``pages._session`` reads it back). Views the app sets itself (the opening
 fit, a search pick) are not written from here."""
 
 from __future__ import annotations

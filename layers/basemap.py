@@ -11,8 +11,11 @@ import re
 from dataclasses import dataclass
 
 import folium
+import numpy as np
+import shapely
 from branca.element import MacroElement, Template
 
+from geo.datums import convert
 from layers.assets import use_local_assets
 from layers.html import escape
 from layers.i18n import t
@@ -116,4 +119,14 @@ def base_map(*, basemap: str = "osm", lang: str = "en", tianditu_key: str | None
                          name=t(f"basemap_{basemap}", lang), subdomains=spec.subdomains or "abc",
                          max_zoom=18, control=False).add_to(fmap)
     _Badge(t(f"datum_badge_{datum}", lang), datum).add_to(fmap)
+    return fmap
+
+
+def fit_to(fmap: folium.Map, geometries: object, *, datum: str = "wgs84") -> folium.Map:
+    """Fit the map's view to the extent of ``geometries`` (WGS84: shapely geometries, a
+    GeoSeries or a GeoDataFrame), in the basemap's ``datum`` as the layers are drawn."""
+    geoms = getattr(geometries, "geometry", geometries)
+    west, south, east, north = shapely.total_bounds(np.asarray(getattr(geoms, "values", geoms), dtype=object))
+    lons, lats = convert([west, east], [south, north], source="wgs84", target=datum)
+    fmap.fit_bounds([[float(lats[0]), float(lons[0])], [float(lats[1]), float(lons[1])]])
     return fmap

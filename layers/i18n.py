@@ -14,6 +14,8 @@ from geo.vocab import QUALIFIERS, Term
 
 Language = Literal["en", "zh"]
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
+#: Export formats as every download names them (the same in both languages).
+FORMAT_LABELS: dict[str, str] = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
 
 STRINGS: dict[str, tuple[str, str]] = {
     # app and navigation

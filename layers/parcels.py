@@ -351,7 +351,7 @@ class ParcelsLayer(MacroElement):
         super().__init__()
         self._name = "ParcelsLayer"
         self.data_text = data_text
-        # The data goes into the script after rendering (pages.common.render_map): folium and branca
+        # The data goes into the script after rendering (pages._map.render_map): folium and branca
         # lex and rewrite every rendered script, seconds for the megabytes of thousands of parcels.
         name_part = hashlib.sha256(token.encode()).hexdigest()[:32] if token else uuid.uuid4().hex
         self.data_token = f"__deferred_payload_{name_part}__"

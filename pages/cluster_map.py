@@ -1,16 +1,15 @@
 """Cluster map: the plan's "four core hubs and multiple growth points" at a glance."""
 
-import numpy as np
-import shapely
 import streamlit as st
 
 from geo.datums import convert
 from geo.search import build_index, map_labels, read_aliases, search, view_for
+from geo.selection import overlapping_parks, park_at, park_views
 from geo.shapes import is_drawn
 from geo.structure import hub_structure
 from geo.workspace import specialisation_mask, used_specialisations
 from geo.vocab import GEOMETRY_TIERS, HUB_ROLES, SPECIALISATIONS, split_codes
-from layers.basemap import base_map
+from layers.basemap import base_map, fit_to
 from layers.districts import districts_layer
 from layers.hubs import hub_labels
 from layers.html import escape, markdown_text
@@ -21,7 +20,7 @@ from layers.legend import Legend
 from layers.organisations import organisations_layer
 from layers.parks import park_symbols, parks_layer
 from layers.styles import ROLE_COLOURS
-from pages import common
+from pages import _data as cached, _map as maps, _session as session
 
 HEADLINE_FACTS = ("plan_industrial_land", "plan_factory_completed", "plan_factory_started",
                   "plan_industry_scale_2026", "xinhua_health_sector_2024")
@@ -66,7 +65,7 @@ def _area_notes(parks_key: str, lang: str, _data) -> dict[str, str]:
     """Each park's official area as its source gives it: qualifier, source and date."""
     del parks_key  # the cache key, with lang
     facts = _data.facts.set_index("fact_id")
-    return {pid: f"{common.fact_text(facts.loc[fid], lang)} ({common.source_label(facts.loc[fid, 'source_id'])}, "
+    return {pid: f"{cached.fact_text(facts.loc[fid], lang)} ({cached.source_label(facts.loc[fid, 'source_id'])}, "
                  f"{facts.loc[fid, 'as_of']})"
             for pid, fid in zip(_data.parks["park_id"], _data.parks["area_fact_id"], strict=True)
             if fid in facts.index}
@@ -76,15 +75,9 @@ def _area_notes(parks_key: str, lang: str, _data) -> dict[str, str]:
 def _structure(parks_key: str, _data):
     """The panel's hub -> parks -> specialisations, and where each park button moves the map."""
     del parks_key  # the cache key
-    district_bounds = dict(zip(_data.districts["district_id"].astype(str),
-                               _data.districts.geometry.bounds.itertuples(index=False, name=None), strict=True))
-    park_bounds = dict(zip(_data.parks["park_id"], _data.parks.geometry.bounds.itertuples(index=False, name=None),
-                           strict=True))
-    park_district = dict(zip(_data.parks["park_id"], _data.parks["district_id"].astype(str), strict=True))
+    views = park_views(_data.parks, _data.districts)  # the park's outline, else (not drawn) its district
     lines = hub_structure(_data.hubs, _data.parks, _data.organisations)
-    # The park's outline, else (not drawn) its district.
-    shown = {line.park_id: park_bounds[line.park_id] if line.drawn else district_bounds.get(park_district[line.park_id])
-             for hub in lines for line in hub.parks}
+    shown = {line.park_id: views[line.park_id] for hub in lines for line in hub.parks}
     return lines, shown
 
 
@@ -94,13 +87,13 @@ def _show(park_id: str | None, bounds) -> None:
     if park_id:
         st.session_state["parks_pick"] = park_id  # the Parks page opens on it
     if bounds is not None:
-        st.session_state[common.MAP_VIEW] = view_for(bounds)
-    common.select_park(park_id or st.session_state.get(common.SELECTED_PARK))
+        st.session_state[session.MAP_VIEW] = view_for(bounds)
+    session.select_park(park_id or st.session_state.get(session.SELECTED_PARK))
 
 
 def _on_search() -> None:
     query = st.session_state.get("map_search", "")
-    matches = search(_search_index(common.parks_key(), common.snapshot()), query)
+    matches = search(_search_index(cached.parks_key(), cached.snapshot()), query)
     st.session_state["map_search_results"] = matches
     if matches:
         _show(matches[0].entry.park_id, matches[0].entry.bounds)
@@ -109,11 +102,11 @@ def _on_search() -> None:
 # The sidebar's and the filter's widgets are sent after the map: each needs its own lazily loaded
 # frontend code, and the browser fetches those files (six at a time) in the order the elements
 # arrive, so widgets sent first would delay the map component's code.
-settings = common.settings(widgets=False)
+settings = session.settings(widgets=False)
 lang = settings.lang
 
-with common.sidebar_after(settings), common.friendly_errors(lang):
-    data = common.snapshot()
+with session.sidebar_after(settings), session.friendly_errors(lang):
+    data = cached.snapshot()
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
     st.title(t("app_title", lang))
     st.caption("四个核心区 + 多点支撑 · Four core hubs and multiple growth points "
@@ -131,27 +124,25 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
     parks = data.parks[specialisation_mask(data.parks["specialisations"], chosen)]
     park_names = dict(zip(data.parks["park_id"], data.parks["name_zh" if lang == "zh" else "name_en"], strict=False))
     ids = set(data.parks["park_id"])
-    if st.session_state.get(common.SELECTED_PARK) not in ids:
-        st.session_state.pop(common.SELECTED_PARK, None)
-    selected = st.session_state.get(common.SELECTED_PARK)
+    if st.session_state.get(session.SELECTED_PARK) not in ids:
+        st.session_state.pop(session.SELECTED_PARK, None)
+    selected = st.session_state.get(session.SELECTED_PARK)
     labels = {pid: label for (kind, pid), label in map_labels(_aliases(), lang).items() if kind == "park"}
-    hub_bounds = np.asarray(data.hubs.total_bounds, dtype=float)
-    parks_key = common.parks_key()  # one read of the outline store per run
+    parks_key = cached.parks_key()  # one read of the outline store per run
     area_notes = _area_notes(parks_key, lang, data)
 
     def build_map():
         fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key)
         # Opening view: every core hub and growth point whole (southern Daxing included).
-        lons, lats = convert(hub_bounds[[0, 2]], hub_bounds[[1, 3]], source="wgs84", target=settings.datum)
         fmap.options["zoomSnap"] = 0.5
-        fmap.fit_bounds([[float(lats[0]), float(lons[0])], [float(lats[1]), float(lons[1])]])
+        fit_to(fmap, data.hubs, datum=settings.datum)
         districts_layer(data.districts_display, lang=lang, datum=settings.datum).add_to(fmap)
         parks_layer(parks, lang=lang, datum=settings.datum, selected=selected, area_notes=area_notes).add_to(fmap)
         organisations_layer(orgs, lang=lang, datum=settings.datum, park_names=park_names).add_to(fmap)
         hub_labels(data.hubs, lang=lang, datum=settings.datum).add_to(fmap)
         park_symbols(parks, orgs, lang=lang, datum=settings.datum, selected=selected, labels=labels,
                      area_notes=area_notes).add_to(fmap)
-        common.add_imported_layers(fmap, lang=lang, datum=settings.datum)
+        maps.add_imported_layers(fmap, lang=lang, datum=settings.datum)
         Legend(lang=lang, symbols=True).add_to(fmap)
         LabelPlacer().add_to(fmap)
         ViewInAddress().add_to(fmap)
@@ -160,11 +151,11 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
     map_column, panel = st.columns([2.6, 1], gap="small")
     with map_column:
         # Imported layers live in the session only, so a map showing them is not shared.
-        imported_names = common.imported_layer_names()
+        imported_names = maps.imported_layer_names()
         cache_key = None if imported_names else (
             parks_key, lang, settings.basemap, settings.tianditu_key, tuple(chosen), selected)
-        view = st.session_state.get(common.MAP_VIEW)
-        clicked = common.show_map(build_map, key="cluster_map", height=MAP_HEIGHT,
+        view = st.session_state.get(session.MAP_VIEW)
+        clicked = maps.show_map(build_map, key="cluster_map", height=MAP_HEIGHT,
                                   returned_objects=["last_clicked", "last_active_drawing"],
                                   cache_key=cache_key, center=view[:2] if view else None,
                                   zoom=view[2] if view else None)
@@ -229,7 +220,7 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
             column.metric(zh if lang == "zh" else en,
                           format_compact(float(fact["value"]), str(fact["unit"]), lang,
                                          qualifier=str(fact["qualifier"]), with_unit=False),
-                          help=f"{common.fact_text(fact, lang)}\n\n{common.fact_help(fact, lang)}", border=True)
+                          help=f"{cached.fact_text(fact, lang)}\n\n{cached.fact_help(fact, lang)}", border=True)
 
     # A click on a park's symbol names the park; anywhere else (an outline, the map) the point is
     # looked up in the parks, and where parks nest the smallest containing it is picked.
@@ -240,11 +231,7 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
     picked = park_of_symbol if symbol and park_of_symbol in ids else None
     if picked is None and point and point.get("lng") is not None:
         lon, lat = convert([point["lng"]], [point["lat"]], source=settings.datum, target="wgs84")
-        geoms = np.asarray(parks.geometry.values, dtype=object)
-        inside = np.flatnonzero(is_drawn(geoms) & shapely.contains_xy(
-            np.where(is_drawn(geoms), geoms, shapely.Point()), lon[0], lat[0]))
-        if len(inside):  # nested parks: the smallest, as drawn on top
-            picked = parks["park_id"].iloc[inside[np.argmin(parks["area_km2"].to_numpy(dtype=float)[inside])]]
+        picked = park_at(parks, float(lon[0]), float(lat[0]))  # nested parks: the smallest, as drawn on top
     if picked is not None and picked != selected:
         _show(picked, None)
         st.rerun()
@@ -254,18 +241,11 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
         with st.container(border=True):
             st.subheader(f"{t('selected_park', lang)}: {park_names[selected]}")
             # Nested or overlapping parks: each can be picked from here too.
-            geoms = np.asarray(data.parks.geometry.values, dtype=object)
-            mine = park.geometry
-            if mine is not None and not shapely.is_empty(mine):
-                drawn_geoms = np.where(is_drawn(geoms), geoms, shapely.Point())
-                shared = shapely.area(shapely.intersection(drawn_geoms, mine))
-                smaller = np.minimum(shapely.area(drawn_geoms), shapely.area(mine))
-                mates = [p for p, s, m in zip(data.parks["park_id"], shared, smaller, strict=True)
-                         if p != selected and m > 0 and s / m > 0.5]
-                if mates:
-                    st.caption(t("park_chooser", lang))
-                    for mate in mates:
-                        st.button(park_names[mate], key=f"mate_{mate}", on_click=_show, args=(mate, None))
+            mates = overlapping_parks(data.parks, selected)
+            if mates:
+                st.caption(t("park_chooser", lang))
+                for mate in mates:
+                    st.button(park_names[mate], key=f"mate_{mate}", on_click=_show, args=(mate, None))
             st.write(f"{t('geometry_tier', lang)}: **{term(GEOMETRY_TIERS[park['geometry_tier']], lang)}** — "
                      f"{park['geometry_note']}")
             if selected in area_notes:

@@ -12,8 +12,8 @@ from geo.scenarios import ScenarioStore
 from geo.snapshot import GEO_LAYERS
 from geo.vocab import SPECIALISATIONS
 from geo.workspace import used_specialisations
-from layers.i18n import t, term, translator
-from pages import common
+from layers.i18n import FORMAT_LABELS, t, term, translator
+from pages import _data as cached, _session as session
 
 TEXT = {
     "layers": ("Layers", "图层"),
@@ -30,31 +30,31 @@ TEXT = {
     "imports": ("Your imported layers (this session)", "本次会话导入的图层"),
     "download": ("Download {layer} ({n} features)", "下载 {layer}（{n}个要素）"),
     "carries": ("Every file carries the snapshot version, datum, licence and sources. CSV rows name their "
-                "sources by id: the sources table below describes each.",
-                "每个文件均包含数据版本、坐标系、许可和来源信息。CSV 各行以编号注明来源，下方的来源表逐一说明。"),
-    "tables": ("Facts and sources", "数据与来源"),
+                "sources and licences by id: the sources and licences tables below describe each.",
+                "每个文件均包含数据版本、坐标系、许可和来源信息。CSV 各行以编号注明来源和许可，下方的来源表和许可表逐一说明。"),
+    "tables": ("Facts, sources and licences", "数据、来源与许可"),
     "facts": ("Download the facts table (every figure with qualifier, date, source and quote; {n} rows, CSV)",
               "下载数据表（每个数字及其限定、日期、来源和原文；{n}行，CSV）"),
     "sources": ("Download the sources table ({n} sources, CSV)", "下载来源表（{n}条来源，CSV）"),
-    "all": ("Download all (zip): every layer ({fmt}), the facts, the sources and a README of the columns "
-            "and licences", "全部下载（zip）：所有图层（{fmt}）、数据表、来源表及字段和许可说明"),
+    "licences": ("Download the licences table ({n} licences, CSV)", "下载许可表（{n}项许可，CSV）"),
+    "all": ("Download all (zip): every layer ({fmt}), the facts, the sources, the licences and a README of "
+            "the columns", "全部下载（zip）：所有图层（{fmt}）、数据表、来源表、许可表及字段说明"),
 }
-FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
 
 
 tr = translator(TEXT)
 
 
-settings = common.settings()
+settings = session.settings()
 lang = settings.lang
 
-with common.friendly_errors(lang):
-    data = common.snapshot()
+with session.friendly_errors(lang):
+    data = cached.snapshot()
     st.title(t("page_export", lang))
     layer_labels = {"districts": t("layer_districts", lang), "hubs": t("layer_hubs", lang),
                     "parks": t("layer_parks", lang), "organisations": t("layer_orgs", lang)}
     chosen = st.multiselect(tr("layers", lang), list(GEO_LAYERS),
-                            **common.kept_default("export_layers", ["parks", "organisations"]),
+                            **session.kept_default("export_layers", ["parks", "organisations"]),
                             format_func=layer_labels.get, key="export_layers")
     fmt = st.radio(tr("format", lang), list(FORMATS), format_func=FORMAT_LABELS.get, horizontal=True,
                    key="export_format")

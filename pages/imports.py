@@ -15,17 +15,17 @@ from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, import_metada
 from geo.joins import compare_with_reported, place_layer
 from geo.geocoders import KEY_ENV, geocoder
 from geo.locate import LOCATE_TIERS, OfflineLocator, review_table
-from geo.measure import measure_features
+from geo.measure import has_extent, measure_features
 from geo.parcels import intake_frame
 from geo.scenarios import MAX_NAME_CHARS, ScenarioStore
 from geo.tables import INPUT_DATUMS
-from layers.basemap import base_map
+from layers.basemap import base_map, fit_to
 from layers.figures import reported_comparison
 from layers.html import markdown_text
-from layers.i18n import format_number, format_quantity, t, term, translator
+from layers.i18n import FORMAT_LABELS, format_number, format_quantity, t, term, translator
 from layers.imported import imported_layer, location_legend
 from layers.parks import parks_layer
-from pages import common
+from pages import _data as cached, _map as maps, _session as session
 
 TEXT = {
     "title": ("Import your data", "导入数据"),
@@ -109,14 +109,13 @@ TEXT = {
     "col_reason": ("Why not placed", "未定位原因"),
 }
 tr = translator(TEXT)
-FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
 MAX_FILTER_VALUES = 300
 
 
 @st.cache_resource(show_spinner=False)
 def _offline_locator(version: str) -> OfflineLocator:
     del version  # the cache key: one locator per snapshot
-    return OfflineLocator.from_snapshot(common.snapshot())
+    return OfflineLocator.from_snapshot(cached.snapshot())
 
 
 def _secret(name: str) -> str | None:
@@ -128,7 +127,7 @@ def _secret(name: str) -> str | None:
 
 def _keys() -> dict[str, str]:
     """Geocoder keys from the environment or .streamlit/secrets.toml (never shown)."""
-    keys = {"amap": config.geocoder_key("amap") or _secret(KEY_ENV["amap"]), "tianditu": common.tianditu_key()}
+    keys = {"amap": config.geocoder_key("amap") or _secret(KEY_ENV["amap"]), "tianditu": session.tianditu_key()}
     return {provider: key for provider, key in keys.items() if key}
 
 
@@ -140,19 +139,19 @@ def _providers() -> list[str]:
 @st.cache_resource(show_spinner=False)
 def _geocoder(provider: str, version: str):  # noqa: ANN202 - a geo.geocoders.Geocoder
     del version
-    return geocoder(provider, keys=_keys(), districts=common.snapshot().districts, timeout=5.0)
+    return geocoder(provider, keys=_keys(), districts=cached.snapshot().districts, timeout=5.0)
 
 
 def _locators(providers: tuple[str, ...]) -> list:
-    version = common.snapshot().version
+    version = cached.snapshot().version
     return [_offline_locator(version) if p == "offline" else _geocoder(p, version) for p in providers]
 
 
 def _read_located(sha256: str, filename: str, address: str | None, name: str | None, providers: tuple[str, ...],
                   data: bytes) -> ImportedLayer:
     """An address table located, kept in the server's byte-bounded upload cache like other uploads."""
-    return common.upload_cache().get_or_compute(
-        ("import.located", sha256, filename, address, name, providers, common.snapshot().version),
+    return cached.upload_cache().get_or_compute(
+        ("import.located", sha256, filename, address, name, providers, cached.snapshot().version),
         lambda: read_upload(data, filename=filename, locators=_locators(providers), address_column=address,
                             name_column=name))
 
@@ -171,7 +170,7 @@ def _upload_section(lang: str) -> None:
     data = uploaded.getvalue()
     sha = hashlib.sha256(data).hexdigest()
     try:
-        inspection = common.inspect_import(sha, uploaded.name, data)
+        inspection = cached.inspect_import(sha, uploaded.name, data)
     except GeoError as exc:
         st.error(markdown_text(str(exc)))
         return
@@ -211,7 +210,7 @@ def _upload_section(lang: str) -> None:
     datum = st.selectbox(tr("datum", lang), options, index=default, key=f"import_datum_{sha}",
                          format_func=lambda c: tr("as_declared", lang) if c is None else term(INPUT_DATUMS[c], lang))
     try:
-        layer = common.read_import(sha, uploaded.name, data, datum=datum, lon=lon if not wkt else None,
+        layer = cached.read_import(sha, uploaded.name, data, datum=datum, lon=lon if not wkt else None,
                                    lat=lat if not wkt else None, wkt=wkt)
     except GeoError as exc:
         st.error(markdown_text(str(exc)))
@@ -322,7 +321,7 @@ def _filtered(layer: ImportedLayer, lang: str) -> gpd.GeoDataFrame:
 
 
 def _join_section(frame: gpd.GeoDataFrame, lang: str) -> None:
-    data = common.snapshot()
+    data = cached.snapshot()
     name_col = "name_zh" if lang == "zh" else "name_en"
     names = {**dict(zip(data.parks["park_id"], data.parks[name_col], strict=False)),
              **dict(zip(data.districts["district_id"], data.districts[name_col], strict=False)),
@@ -371,7 +370,7 @@ def _export_section(layer: ImportedLayer, frame: gpd.GeoDataFrame, lang: str, st
     c1, c2 = st.columns(2)
     fmt = c1.radio(tr("format", lang), list(FORMATS), format_func=FORMAT_LABELS.get,
                    horizontal=True, key="import_export_format")
-    metadata = import_metadata(layer, snapshot_version=common.snapshot().version)
+    metadata = import_metadata(layer, snapshot_version=cached.snapshot().version)
     # Built only when the button is clicked: exporting 100,000 features on every rerun would cost seconds.
     c1.download_button(tr("download", lang, name=layer.name, fmt=FORMAT_LABELS[fmt]),
                        lambda: export_frame(frame, fmt=fmt, metadata=metadata).data,
@@ -388,10 +387,10 @@ def _export_section(layer: ImportedLayer, frame: gpd.GeoDataFrame, lang: str, st
             c2.error(markdown_text(str(exc)))
 
 
-settings = common.settings()
+settings = session.settings()
 lang = settings.lang
 
-with common.friendly_errors(lang):
+with session.friendly_errors(lang):
     st.title(tr("title", lang))
     st.caption(tr("intro", lang))
     st.caption(tr("limits", lang, mb=LIMITS.max_file_bytes // 2**20, features=format_number(LIMITS.max_features, lang),
@@ -416,17 +415,16 @@ with common.friendly_errors(lang):
         label = st.selectbox(tr("label", lang), [""] + columns, key=f"import_label_{pick}",
                              format_func=lambda c: c or tr("none", lang)) or None
         fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key, zoom_start=10)
-        parks_layer(common.snapshot().parks, lang=lang, datum=settings.datum).add_to(fmap)
+        parks_layer(cached.snapshot().parks, lang=lang, datum=settings.datum).add_to(fmap)
         if len(frame):
             imported_layer(frame, name=pick, label_column=label, lang=lang, datum=settings.datum).add_to(fmap)
             legend = location_legend(frame, lang=lang)
             if legend is not None:
                 fmap.add_child(legend)
-            west, south, east, north = frame.total_bounds
-            fmap.fit_bounds([[south, west], [north, east]])
-        common.show_map(fmap, key="import_map", height=480)
+            fit_to(fmap, frame, datum=settings.datum)
+        maps.show_map(fmap, key="import_map", height=480)
         st.dataframe(pd.DataFrame(frame.drop(columns="geometry")).head(1000), hide_index=True, width="stretch")
-        if len(frame) and not frame.geom_type.eq("Point").all():
+        if has_extent(frame):
             measured = measure_features(frame)
             st.subheader(tr("measure", lang))
             m1, m2 = st.columns(2)

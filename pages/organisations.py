@@ -14,7 +14,7 @@ from layers.i18n import t, term, translator
 from layers.legend import Legend
 from layers.organisations import organisations_layer
 from layers.parks import parks_layer
-from pages import common
+from pages import _data as cached, _map as maps, _session as session
 
 TEXT = {
     "counts": ("Counts", "统计"),
@@ -31,11 +31,11 @@ TEXT = {
 tr = translator(TEXT)
 
 
-settings = common.settings()
+settings = session.settings()
 lang = settings.lang
 
-with common.friendly_errors(lang):
-    data = common.snapshot()
+with session.friendly_errors(lang):
+    data = cached.snapshot()
     orgs = data.organisations
     name_col = "name_zh" if lang == "zh" else "name_en"
     park_names = dict(zip(data.parks["park_id"], data.parks[name_col], strict=False))
@@ -75,11 +75,11 @@ with common.friendly_errors(lang):
     fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key, zoom_start=10)
     parks_layer(data.parks, lang=lang, datum=settings.datum).add_to(fmap)
     organisations_layer(shown, lang=lang, datum=settings.datum, park_names=park_names).add_to(fmap)
-    imported_names = common.add_imported_layers(fmap, lang=lang, datum=settings.datum)
+    imported_names = maps.add_imported_layers(fmap, lang=lang, datum=settings.datum)
     if imported_names:
         st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
     Legend(lang=lang, roles=False, expanded=False).add_to(fmap)
-    common.show_map(fmap, key="orgs_map", height=500)
+    maps.show_map(fmap, key="orgs_map", height=500)
 
     st.dataframe(pd.DataFrame({
         t("name", lang): shown[name_col],

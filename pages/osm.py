@@ -6,7 +6,6 @@ import hashlib
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 import streamlit as st
 
 from geo import osm as osm_core
@@ -15,13 +14,13 @@ from geo.config import OSM_FETCH_TIMEOUT_S, data_dir
 from geo.osm import OSM_ATTRIBUTION, OSMError, context_export_metadata, context_summary
 from geo.osm_store import ParkGeometryError, ParkGeometryStore, plan_replacement
 from geo.vocab import GEOMETRY_TIERS
-from layers.basemap import base_map
+from layers.basemap import base_map, fit_to
 from layers.context import context_layer, osm_boundaries_layer
 from layers.context import tr as context_tr
 from layers.html import markdown_text
-from layers.i18n import format_number, t, term, translator
+from layers.i18n import FORMAT_LABELS, format_number, t, term, translator
 from layers.parks import parks_layer
-from pages import common
+from pages import _data as cached, _map as maps, _session as session
 
 TEXT = {
     "intro": ("Park boundaries and site context from OpenStreetMap. A boundary replaces a park's outline "
@@ -94,7 +93,6 @@ TEXT = {
     "download": ("Download the site context ({fmt})", "下载周边配套（{fmt}）"),
 }
 tr = translator(TEXT)
-FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
 FETCH_TIMEOUT_S = OSM_FETCH_TIMEOUT_S  # the whole query; an offline server is reported well within 30 s
 UPLOAD_TYPES = ["osm", "bz2", "gz", "pbf"]
 
@@ -115,18 +113,18 @@ def _source_section(lang: str, parks: gpd.GeoDataFrame, names: dict[str, str]) -
         sha = hashlib.sha256(data).hexdigest()
         if st.session_state.get("osm_upload_sha") != sha:  # a new file, not the same one again
             try:
-                features = common.read_osm_extract(sha, uploaded.name, data)
+                features = cached.read_osm_extract(sha, uploaded.name, data)
             except OSMError as exc:
                 left.error(markdown_text(str(exc)))
             else:
                 st.session_state["osm_upload_sha"] = sha
-                st.session_state[common.OSM_EXTRACT] = {"name": uploaded.name, "key": sha, "data": data,
+                st.session_state[cached.OSM_EXTRACT] = {"name": uploaded.name, "key": sha, "data": data,
                                                         "features": features}
     park_id = right.selectbox(tr("fetch_park", lang), list(names), format_func=names.get, key="osm_fetch_park")
     if right.button(tr("fetch", lang), key="osm_fetch"):
         try:
             with st.spinner(tr("fetching", lang, s=f"{FETCH_TIMEOUT_S:g}")):
-                polygon = osm_core.park_query_polygon(parks, park_id, districts=common.snapshot().districts)
+                polygon = osm_core.park_query_polygon(parks, park_id, districts=cached.snapshot().districts)
                 features = osm_core.fetch_osm(polygon=polygon, timeout_s=FETCH_TIMEOUT_S, data_dir=data_dir())
         except OSMError as exc:
             right.error(markdown_text(str(exc)))
@@ -134,7 +132,7 @@ def _source_section(lang: str, parks: gpd.GeoDataFrame, names: dict[str, str]) -
             retrieved = str(features["osm_retrieved"].iloc[0]) if len(features) and "osm_retrieved" in features \
                 else pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
             name = tr("fetched_name", lang, park=names[park_id], at=retrieved)
-            st.session_state[common.OSM_EXTRACT] = {
+            st.session_state[cached.OSM_EXTRACT] = {
                 "name": name, "key": "fetch:" + hashlib.sha256(f"{park_id}|{retrieved}".encode()).hexdigest(),
                 "data": None, "features": features}
 
@@ -144,13 +142,13 @@ def _extract_summary(extract: dict, lang: str) -> None:
     st.caption(markdown_text(tr("extract", lang, name=extract["name"], n=format_number(len(features), lang))
                              + f" · {OSM_ATTRIBUTION}"))
     data = extract.get("data")
-    if data and common.street_suffix(extract["key"], data):
+    if data and cached.street_suffix(extract["key"], data):
         st.caption(tr("streets", lang))
     else:
         st.caption(tr("no_streets", lang))
     if st.button(tr("remove", lang), key="osm_remove"):
-        st.session_state.pop(common.OSM_EXTRACT, None)
-        st.session_state.pop(common.OSM_STREETS, None)
+        st.session_state.pop(cached.OSM_EXTRACT, None)
+        st.session_state.pop(cached.OSM_STREETS, None)
         st.rerun()
 
 
@@ -168,18 +166,13 @@ def _match_table(matches: gpd.GeoDataFrame, names: dict[str, str], lang: str) ->
     })
 
 
-def _fit(fmap, geometries) -> None:
-    west, south, east, north = shapely.total_bounds(geometries)
-    fmap.fit_bounds([[south, west], [north, east]])
-
-
-def _match_section(extract: dict, settings: common.Settings, names: dict[str, str],
+def _match_section(extract: dict, settings: session.Settings, names: dict[str, str],
                    store: ParkGeometryStore) -> None:
     lang = settings.lang
-    data = common.snapshot()
+    data = cached.snapshot()
     parks = data.parks
     st.header(tr("matches", lang))
-    matches = common.osm_matches(extract, parks, data.districts)
+    matches = cached.osm_matches(extract, parks, data.districts)
     if matches.empty:
         st.info(tr("no_matches", lang))
         return
@@ -211,10 +204,10 @@ def _match_section(extract: dict, settings: common.Settings, names: dict[str, st
         osm_boundaries_layer(others.assign(rank=2), lang=lang, datum=settings.datum).add_to(fmap)
     osm_boundaries_layer(chosen.assign(rank=1), lang=lang, datum=settings.datum,
                          name=f"{context_tr('layer_boundaries', lang)}: {osm_id}").add_to(fmap)
-    _fit(fmap, pd.concat([park_row.geometry, candidates.geometry]).to_numpy())
+    fit_to(fmap, pd.concat([park_row.geometry, candidates.geometry]), datum=settings.datum)
     map_column, diff_column = st.columns([3, 2])
     with map_column:
-        common.show_map(fmap, key="osm_match_map", height=440)
+        maps.show_map(fmap, key="osm_match_map", height=440)
 
     plan = plan_replacement(parks, extract["features"], park_id=park_id, osm_ids=[osm_id])
     with diff_column:
@@ -284,11 +277,11 @@ def _overrides_section(lang: str, names: dict[str, str], store: ParkGeometryStor
             }).iloc[::-1], hide_index=True, width="stretch")
 
 
-def _context_section(extract: dict, settings: common.Settings, names: dict[str, str]) -> None:
+def _context_section(extract: dict, settings: session.Settings, names: dict[str, str]) -> None:
     lang = settings.lang
-    data = common.snapshot()
+    data = cached.snapshot()
     st.header(tr("context", lang))
-    context = common.osm_context(extract)
+    context = cached.osm_context(extract)
     if context.empty:
         st.info(tr("no_context", lang))
         return
@@ -305,7 +298,7 @@ def _context_section(extract: dict, settings: common.Settings, names: dict[str, 
     fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key, zoom_start=10)
     parks_layer(data.parks, lang=lang, datum=settings.datum).add_to(fmap)
     context_layer(context, lang=lang, datum=settings.datum, park_names=names).add_to(fmap)
-    common.show_map(fmap, key="osm_context_map", height=440)
+    maps.show_map(fmap, key="osm_context_map", height=440)
     with st.expander(f"{tr('context', lang)} ({len(context)})"):
         name_column = "name_zh" if lang == "zh" else "name_en"
         st.dataframe(pd.DataFrame({
@@ -325,18 +318,18 @@ def _context_section(extract: dict, settings: common.Settings, names: dict[str, 
                        mime=exported.media_type, key="osm_context_download")
 
 
-settings = common.settings()
+settings = session.settings()
 lang = settings.lang
 
-with common.friendly_errors(lang):
+with session.friendly_errors(lang):
     st.title(t("page_osm", lang))
     st.caption(tr("intro", lang))
     _flash()
-    data = common.snapshot()
+    data = cached.snapshot()
     names = dict(zip(data.parks["park_id"], data.parks["name_zh" if lang == "zh" else "name_en"], strict=False))
-    store = common.park_geometry_store()
+    store = cached.park_geometry_store()
     _source_section(lang, data.parks, names)
-    extract = common.osm_extract()
+    extract = cached.osm_extract()
     if extract is None:
         st.info(tr("empty", lang))
     else:

@@ -1,18 +1,16 @@
 """Parks: one park's map, fact sheet, site context and organisations; or 2-4 parks side by side."""
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 import streamlit as st
 
 from geo.brief import find_cjk_font, park_brief
 from geo.errors import GeoError
 from geo.figures import dated_series, disagreements, park_headline_figures
 from geo.shapes import is_drawn
-from geo.site import site_metrics, targets_frame
+from geo.selection import extent, park_views
+from geo.site import park_isochrones, park_site_metrics
 from geo.snapshot import Snapshot
-from geo.streets import isochrones
 from geo.vocab import GEOMETRY_TIERS, LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.context import context_layer
@@ -25,7 +23,7 @@ from layers.isochrones import isochrones_layer, metrics_table, nearest_targets_l
 from layers.legend import Legend
 from layers.organisations import organisations_layer
 from layers.parks import parks_layer
-from pages import common
+from pages import _data as cached, _map as maps, _session as session
 
 TEXT = {
     "pick": ("Park", "园区"),
@@ -73,41 +71,19 @@ TEXT = {
 
 
 tr = translator(TEXT)
-ISOCHRONE_MINUTES = (15, 30, 45)
-
-
-def _origin(park: pd.Series) -> tuple[float, float]:
-    """The park's sourced anchor (as geo.site.site_metrics uses it), else a point on its outline."""
-    lon, lat = park.get("anchor_lon"), park.get("anchor_lat")
-    if lon is not None and lat is not None and np.isfinite(float(lon)) and np.isfinite(float(lat)):
-        return float(lon), float(lat)
-    point = shapely.point_on_surface(park.geometry)
-    return float(point.x), float(point.y)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _site_metrics(park_id: str, parks_key: str, extract_key: str | None, streets: bool, _data: Snapshot,
                   _context: gpd.GeoDataFrame | None, _graph) -> pd.DataFrame:
     del parks_key, extract_key, streets  # cache keys (with park_id)
-    parks = _data.parks[_data.parks["park_id"] == park_id]
-    targets = targets_frame(_data, _context)
-    # Both airports (Capital and Daxing), each in a row of its own, at their reference points;
-    # aerodromes mapped in OSM stay in the context layer.
-    airports = targets_frame(_data, None)
-    airports = airports[airports["category"] == "airport"]
-    ids = airports["target_id"].tolist()
-    targets = pd.concat([targets[targets["category"] != "airport"], airports.assign(category=ids)],
-                        ignore_index=True)
-    metrics = site_metrics(parks, targets, graph=_graph,
-                           categories=["metro_station", "tertiary_hospital", *ids, "nmpa_centre"])
-    metrics["category"] = metrics["category"].where(~metrics["category"].isin(ids), "airport")
-    return metrics
+    return park_site_metrics(_data, park_id, context=_context, graph=_graph)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _isochrones(extract_key: str, lon: float, lat: float, _graph) -> gpd.GeoDataFrame:
-    del extract_key
-    return isochrones(_graph, (lon, lat), minutes=ISOCHRONE_MINUTES)
+def _isochrones(park_id: str, parks_key: str, extract_key: str, _parks: gpd.GeoDataFrame, _graph) -> gpd.GeoDataFrame:
+    del parks_key, extract_key  # cache keys (with park_id)
+    return park_isochrones(_parks, park_id, _graph)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -119,56 +95,56 @@ def _brief(park_id: str, lang: str, parks_key: str, extract_key: str | None, _da
 
 def _street_network(extract: dict | None):
     """The loaded street graph of the session's extract (None if not loaded or not possible)."""
-    if extract is None or not extract.get("data") or st.session_state.get(common.OSM_STREETS) != extract["key"]:
+    if extract is None or not extract.get("data") or st.session_state.get(cached.OSM_STREETS) != extract["key"]:
         return None
-    suffix = common.street_suffix(extract["key"], extract["data"])
+    suffix = cached.street_suffix(extract["key"], extract["data"])
     if suffix is None:
         return None
     try:
         with st.spinner(tr("loading_streets", lang)):
-            return common.street_graph(extract["key"], suffix, extract["data"])
+            return cached.street_graph(extract["key"], suffix, extract["data"])
     except GeoError as exc:
-        st.session_state.pop(common.OSM_STREETS, None)
+        st.session_state.pop(cached.OSM_STREETS, None)
         st.error(markdown_text(str(exc)))
         return None
 
 
-settings = common.settings()
+settings = session.settings()
 lang = settings.lang
 
-with common.friendly_errors(lang):
-    data = common.snapshot()
+with session.friendly_errors(lang):
+    data = cached.snapshot()
     parks = data.parks
     names = dict(zip(parks["park_id"], parks["name_zh" if lang == "zh" else "name_en"], strict=False))
     st.title(t("page_parks", lang))
 
     ids = parks["park_id"].tolist()
-    # "parks_pick" is kept across pages (common.KEPT_WIDGETS); the cluster map's "open park" sets it.
+    # "parks_pick" is kept across pages (session.KEPT_WIDGETS); the cluster map's "open park" sets it.
     if st.session_state.get("parks_pick") not in ids:
         st.session_state.pop("parks_pick", None)
     park_id = st.selectbox(tr("pick", lang), ids, format_func=names.get, key="parks_pick")
-    common.select_park(park_id)  # the park in the page address, and selected on the cluster map
+    session.select_park(park_id)  # the park in the page address, and selected on the cluster map
     park = parks.set_index("park_id").loc[park_id]
     located = bool(is_drawn([park.geometry])[0])
 
     # Site context: from the OSM page's extract if there is one, else straight lines to what
     # the snapshot knows (NMPA centres) and the two airports.
-    extract = common.osm_extract()
-    context = common.osm_context(extract) if extract is not None else None
+    extract = cached.osm_extract()
+    context = cached.osm_context(extract) if extract is not None else None
     graph = _street_network(extract) if located else None
-    metrics = _site_metrics(park_id, common.parks_key(), extract["key"] if extract else None, graph is not None,
+    metrics = _site_metrics(park_id, cached.parks_key(), extract["key"] if extract else None, graph is not None,
                             data, context, graph) if located else None
     reachable = None
     if graph is not None:
         try:
-            reachable = _isochrones(extract["key"], *_origin(park), graph)
+            reachable = _isochrones(park_id, cached.parks_key(), extract["key"], parks, graph)
         except GeoError as exc:
             st.warning(markdown_text(tr("no_isochrones", lang, message=str(exc))))
 
     left, right = st.columns([3, 2])
     with left:
         district = data.districts[data.districts["district_id"] == park["district_id"]]
-        minx, miny, maxx, maxy = park.geometry.bounds if located else district.total_bounds
+        minx, miny, maxx, maxy = park_views(parks, data.districts)[park_id] or extent(data.districts)
         fmap = base_map(basemap=settings.basemap, lang=lang, tianditu_key=settings.tianditu_key,
                         location=((miny + maxy) / 2, (minx + maxx) / 2),
                         zoom_start=13 if located and reachable is None else 11 if located else 10)
@@ -186,7 +162,7 @@ with common.friendly_errors(lang):
         park_orgs = data.organisations[data.organisations["park_id"] == park_id]
         organisations_layer(park_orgs, lang=lang, datum=settings.datum, park_names=names).add_to(fmap)
         Legend(lang=lang, roles=False, expanded=False).add_to(fmap)
-        common.show_map(fmap, key=f"park_map_{park_id}", height=480)
+        maps.show_map(fmap, key=f"park_map_{park_id}", height=480)
     with right:
         st.subheader(names[park_id])
         tier = GEOMETRY_TIERS[park["geometry_tier"]]
@@ -209,7 +185,7 @@ with common.friendly_errors(lang):
             st.download_button(
                 tr("brief", lang), key="parks_brief", mime="application/pdf", icon=":material/picture_as_pdf:",
                 file_name=f"brief_{park_id}_{lang}.pdf", help=tr("brief_help", lang, context=context_words),
-                data=lambda: _brief(park_id, lang, common.parks_key(), extract["key"] if extract else None, data,
+                data=lambda: _brief(park_id, lang, cached.parks_key(), extract["key"] if extract else None, data,
                                     context, extract["name"] if extract else None))
 
     st.subheader(tr("site", lang))
@@ -223,17 +199,17 @@ with common.friendly_errors(lang):
         st.caption(tr("site_straight", lang))
     if metrics is not None:
         st.dataframe(metrics_table(metrics, lang=lang), hide_index=True, width="stretch")
-    if located and extract is not None and extract.get("data") and common.street_suffix(extract["key"],
+    if located and extract is not None and extract.get("data") and cached.street_suffix(extract["key"],
                                                                                           extract["data"]):
         if graph is None and st.button(tr("load_streets", lang), key="parks_load_streets"):
-            st.session_state[common.OSM_STREETS] = extract["key"]
+            st.session_state[cached.OSM_STREETS] = extract["key"]
             st.rerun()
         if graph is not None and st.button(tr("unload_streets", lang), key="parks_unload_streets"):
-            st.session_state.pop(common.OSM_STREETS, None)
+            st.session_state.pop(cached.OSM_STREETS, None)
             st.rerun()
 
     st.subheader(tr("facts", lang))
-    facts = common.facts_for("park", park_id)
+    facts = cached.facts_for("park", park_id)
     if facts.empty:
         st.info(tr("no_facts", lang))
     else:
@@ -243,9 +219,9 @@ with common.friendly_errors(lang):
                 {f"{metric_label(m, lang)} ({d})" for m, d in zip(conflicts["metric"], conflicts["date"])}))))
         sheet = pd.DataFrame({
             t("metric", lang): [metric_label(m, lang) for m in facts["metric"]],
-            t("value", lang): [common.fact_text(f, lang) for _, f in facts.iterrows()],
+            t("value", lang): [cached.fact_text(f, lang) for _, f in facts.iterrows()],
             t("as_of", lang): facts["as_of"],
-            t("source", lang): [common.source_label(s) for s in facts["source_id"]],
+            t("source", lang): [cached.source_label(s) for s in facts["source_id"]],
             t("quote", lang): facts["quote"],
         }).sort_values([t("metric", lang), t("as_of", lang)])
         st.dataframe(sheet, hide_index=True, width="stretch")
@@ -269,7 +245,7 @@ with common.friendly_errors(lang):
 
     st.divider()
     st.subheader(tr("compare", lang))
-    compared = st.multiselect(tr("compare_pick", lang), ids, **common.kept_default("parks_compare", ids[:2]),
+    compared = st.multiselect(tr("compare_pick", lang), ids, **session.kept_default("parks_compare", ids[:2]),
                               max_selections=4, format_func=names.get, key="parks_compare")
     if len(compared) < 2:
         st.info(tr("compare_need", lang))

@@ -25,7 +25,7 @@ from layers.html import markdown_text
 from layers.i18n import format_number, format_quantity, metric_label, parcel_label, t, term, term_of, translator
 from layers.parcels import ParcelLegend, ParcelsLayer, parcel_draw_control, parcels_layer
 from layers.parks import parks_layer
-from pages import common
+from pages import _data as cached, _map as maps, _session as session
 
 TEXT = {
     "title": ("Planner: land and factory space against the plan", "空间规划：产业用地与标准厂房目标"),
@@ -409,7 +409,7 @@ def map_section(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: s
                                           ).hexdigest()[:12]
     skeleton = (str(store.path), name, settings.basemap, settings.datum, lang, parks,
                 None if bounds is None else tuple(round(b, 5) for b in bounds))
-    result = common.show_map(build, key=key, height=520, returned_objects=["all_drawings"], cache_key=skeleton,
+    result = maps.show_map(build, key=key, height=520, returned_objects=["all_drawings"], cache_key=skeleton,
                              payloads=editable.deferred_payloads if editable is not None else None)
     drawings = result.get("all_drawings")
     if drawings is None:
@@ -623,13 +623,13 @@ def progress_section(measured: gpd.GeoDataFrame | None, data, lang: str) -> None
     city = progress(source)
     for row in city.itertuples():
         fact = facts.loc[row.fact_id] if row.fact_id in facts.index else None
-        target_text = common.fact_text(fact, lang) if fact is not None else format_quantity(row.target_value, row.unit, lang)
+        target_text = cached.fact_text(fact, lang) if fact is not None else format_quantity(row.target_value, row.unit, lang)
         st.progress(min(float(row.share), 1.0),
                     text=f"{metric_label(row.target, lang)}: "
                          f"{format_quantity(row.achieved, row.unit, lang)} / {target_text} ({row.share:.1%})")
     first = facts.loc[TARGETS[0].fact_id] if TARGETS[0].fact_id in facts.index else None
     if first is not None:
-        st.caption(tr("target_sources", lang, source=common.source_label(first["source_id"])
+        st.caption(tr("target_sources", lang, source=cached.source_label(first["source_id"])
 ))
     if measured is None or measured["problem"].isna().sum() == 0:
         return
@@ -723,7 +723,7 @@ def compare_tab(store: ScenarioStore, data, settings, lang: str, parks: str) -> 
 
     key = "planner_compare_" + hashlib.sha256(f"{first}|{version_a}|{second}|{version_b}|{settings.basemap}|{lang}"
                                               .encode()).hexdigest()[:12]
-    common.show_map(build, key=key, height=420, cache_key=(key, str(store.path), parks))
+    maps.show_map(build, key=key, height=420, cache_key=(key, str(store.path), parks))
 
 
 def map_tab(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: str | None, info: ScenarioInfo | None,
@@ -745,12 +745,12 @@ def map_tab(store: ScenarioStore, measured: gpd.GeoDataFrame | None, name: str |
 
 # ------------------------------------------------------------------ page
 
-settings = common.settings()
+settings = session.settings()
 lang = settings.lang
 
-with common.friendly_errors(lang):
-    data = common.snapshot()
-    parks = common.parks_key()  # once per run: it reads the outline store
+with session.friendly_errors(lang):
+    data = cached.snapshot()
+    parks = cached.parks_key()  # once per run: it reads the outline store
     store = ScenarioStore()
     st.title(tr("title", lang))
     name = current_name()

@@ -6,7 +6,7 @@ import streamlit as st
 from geo.validate import district_area_check
 from geo.vocab import GEOMETRY_TIERS, LOCATION_TIERS
 from layers.i18n import metric_label, t, term, translator
-from pages import common
+from pages import _data as cached, _session as session
 
 TEXT = {
     "sources": ("Sources", "来源"),
@@ -47,11 +47,11 @@ TEXT = {
 tr = translator(TEXT)
 
 
-settings = common.settings()
+settings = session.settings()
 lang = settings.lang
 
-with common.friendly_errors(lang):
-    data = common.snapshot()
+with session.friendly_errors(lang):
+    data = cached.snapshot()
     st.title(t("page_sources", lang))
 
     st.subheader(tr("sources", lang))
@@ -82,7 +82,7 @@ with common.friendly_errors(lang):
     st.subheader(tr("districts", lang))
     st.caption(tr("districts_note", lang))
     check = district_area_check(data.districts, data.facts)
-    check["source_id"] = [common.source_label(s) if s else "" for s in check["source_id"]]
+    check["source_id"] = [cached.source_label(s) if s else "" for s in check["source_id"]]
     st.dataframe(check, hide_index=True, width="stretch",
                  column_config={"difference": st.column_config.NumberColumn(format="percent")})
 
@@ -91,9 +91,9 @@ with common.friendly_errors(lang):
     st.dataframe(pd.DataFrame({
         "subject": facts["subject_type"] + ": " + facts["subject_id"],
         t("metric", lang): [metric_label(m, lang) for m in facts["metric"]],
-        t("value", lang): [common.fact_text(f, lang) for _, f in facts.iterrows()],
+        t("value", lang): [cached.fact_text(f, lang) for _, f in facts.iterrows()],
         "period": facts["period"], t("as_of", lang): facts["as_of"],
-        t("source", lang): [common.source_label(s) for s in facts["source_id"]],
+        t("source", lang): [cached.source_label(s) for s in facts["source_id"]],
         t("quote", lang): facts["quote"],
     }), hide_index=True, width="stretch")
 

@@ -73,7 +73,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    from pages.common import render_map
+    from pages._map import render_map
 
     orgs = synthetic_organisations(args.orgs)
     times: dict[str, list[float]] = {"layer": [], "plain": []}

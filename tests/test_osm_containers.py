@@ -68,11 +68,11 @@ def test_a_damaged_extract_is_one_line_on_the_command_line(tmp_path, capsys, suf
 def test_a_damaged_upload_is_one_line_on_the_osm_page(tmp_path, isolated_app, suffix, how):
     import hashlib
 
-    from pages import common
+    from pages import _data as cached
 
     name, data = _damaged(tmp_path, suffix, how)
     with pytest.raises(OSMFileError) as caught:
-        common.read_osm_extract(hashlib.sha256(data).hexdigest(), name, data)
+        cached.read_osm_extract(hashlib.sha256(data).hexdigest(), name, data)
     _one_clear_line(str(caught.value), name)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 

@@ -130,9 +130,9 @@ def test_organisations_page_filters_by_kind():
 def test_export_page_offers_downloads_for_each_layer():
     at = _run("pages/export.py")
     keys = [b.key for b in at.get("download_button")]
-    # parks and organisations by default, then the facts and sources tables and "download all"
+    # parks and organisations by default, then the facts, sources and licences tables and "download all"
     assert keys == ["export_download_parks", "export_download_organisations", "export_download_facts",
-                    "export_download_sources", "export_download_all"]
+                    "export_download_sources", "export_download_licences", "export_download_all"]
 
 
 def test_sources_page_lists_sources_and_tiers():
@@ -260,14 +260,14 @@ def test_show_map_sends_the_component_what_st_folium_sends(monkeypatch):
 
     import streamlit_folium
 
-    from pages import common
+    from pages import _map as maps
 
     calls = []
     monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: calls.append(kwargs))
     streamlit_folium.st_folium(_full_map(), key="m", height=500, use_container_width=True,
                                returned_objects=["last_clicked", "all_drawings"])
-    common.show_map(_full_map, key="m", height=500, returned_objects=["last_clicked", "all_drawings"])
-    common.show_map(_full_map(), key="m", height=500, returned_objects=["last_clicked", "all_drawings"],
+    maps.show_map(_full_map, key="m", height=500, returned_objects=["last_clicked", "all_drawings"])
+    maps.show_map(_full_map(), key="m", height=500, returned_objects=["last_clicked", "all_drawings"],
                     cache_key="test")
 
     def comparable(kwargs):  # folium's random element ids differ between two builds of a map
@@ -308,12 +308,12 @@ def test_render_map_renders_each_element_once(monkeypatch):
 
     import streamlit_folium
 
-    from pages import common
+    from pages import _map as maps
 
     fmap = _full_map()
     counted = _counted_element()
     fmap.add_child(counted)
-    rendered = common.render_map(fmap, "m")
+    rendered = maps.render_map(fmap, "m")
     assert counted.renders == 1
     assert "var counted_div_" in rendered.script and "= 1;" in rendered.script
 
@@ -328,7 +328,7 @@ def test_render_map_renders_each_element_once(monkeypatch):
 
     cache_key = ("render-count", uuid.uuid4().hex)
     for _ in range(3):
-        common.show_map(build, key="m", cache_key=cache_key)
+        maps.show_map(build, key="m", cache_key=cache_key)
     assert len(built) == 1 and built[0].renders == 1
 
 

@@ -313,11 +313,11 @@ def test_5_the_layer_redrawn_after_an_edit_or_in_another_order_shows_each_parcel
 
 
 def test_5_an_attribute_edit_redraws_the_parcels_without_rendering_the_map_again(store, monkeypatch):
-    from pages import common
+    from pages import _map as maps
 
     renders = []
-    real_render = common.render_map
-    monkeypatch.setattr(common, "render_map", lambda *a, **k: renders.append(1) or real_render(*a, **k))
+    real_render = maps.render_map
+    monkeypatch.setattr(maps, "render_map", lambda *a, **k: renders.append(1) or real_render(*a, **k))
     store.save("north", parcels_from_features([_feature(LOT_A, name="north"), _feature(LOT_C, name="south")]),
                expected_version=None)
     at = _planner("north")

@@ -202,4 +202,4 @@ def context_export_metadata(context: gpd.GeoDataFrame, *, snapshot_version: str,
               "title": f"OpenStreetMap data ({context.attrs.get('source') or 'extract'})",
               "date": None, "url": OSM_COPYRIGHT_URL}
     return ExportMetadata(layer=layer, snapshot_version=snapshot_version, sources=[source],
-                          licence=f"{OSM_ATTRIBUTION} ({OSM_COPYRIGHT_URL})")
+                          licence=f"{OSM_ATTRIBUTION} ({OSM_COPYRIGHT_URL})", licence_ids=("osm",))
