@@ -71,7 +71,7 @@ def main() -> int:
     from geo.planner import measure_parcels
     from geo.workspace import load_workspace
     from layers.parcels import parcels_layer
-    from pages import common
+    from pages import _map as maps
 
     workspace = load_workspace()
     layers = {"parks": workspace.parks, "districts": workspace.districts, "hubs": workspace.hubs}
@@ -84,16 +84,16 @@ def main() -> int:
         drawn = parcels_layer(measure_parcels(parcels, **layers)).features()
         ring = drawn[100 + run]["geometry"]["coordinates"][0]
         ring[5] = [ring[5][0] + 0.0003, ring[5][1]]
-        show_map = common.show_map
+        show_map = maps.show_map
         given = iter([{"all_drawings": drawn}])
         # The edit run gets the map's features; the rerun draws the new version's map under a new
         # key (pages.planner.map_section), whose component starts without drawings.
-        common.show_map = lambda *args, **kwargs: next(given, {"all_drawings": None})
+        maps.show_map = lambda *args, **kwargs: next(given, {"all_drawings": None})
         try:
             before = store.load("bench")[1]
             seconds = timed("map_edit")
         finally:
-            common.show_map = show_map
+            maps.show_map = show_map
         if store.load("bench")[1] != before + 1:
             raise SystemExit("the map edit was not saved")
         return seconds
