@@ -40,7 +40,7 @@ from geo.store_backend import (Backend, PostgresBackend, SQLiteBackend, StoreErr
                                sqlite_folder)
 from geo.measure import M2_PER_MU
 from geo.parcels import pack_parcels, parcels_from_geojson, unpack_parcels
-from geo.planner import GeometryMeasures, union_area_m2
+from geo.parcel_geometry import GeometryMeasures, union_area_m2
 
 MAX_NAME_CHARS = 100
 RETENTION_DAYS = 30
