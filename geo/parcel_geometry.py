@@ -10,6 +10,8 @@ totals, progress and exports.
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -253,12 +255,24 @@ def measure_geometries(geometries: np.ndarray, *, parks: gpd.GeoDataFrame, distr
 
 def _context(parks: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame) -> str:
     """A fingerprint of what parcels are measured against: the outlines and ids of the parks,
-    districts and hubs."""
+    districts and hubs. Kept for the frames last fingerprinted (held weakly, checked by
+    identity): hashing every district's boundary on each edit cost more than the edit."""
+    frames = (parks, districts, hubs)
+    with _CONTEXT_LOCK:
+        if _LAST_CONTEXT and all(ref() is frame for ref, frame in zip(_LAST_CONTEXT[0], frames, strict=True)):
+            return _LAST_CONTEXT[1]
     digest = hashlib.sha256()
     for layer, column in ((parks, "park_id"), (districts, "district_id"), (hubs, "hub_id")):
         digest.update(geometry_key(layer).encode())
         digest.update("\x00".join(map(str, layer[column].tolist() if column in layer else [])).encode())
-    return digest.hexdigest()
+    context = digest.hexdigest()
+    with _CONTEXT_LOCK:
+        _LAST_CONTEXT[:] = [tuple(weakref.ref(frame) for frame in frames), context]
+    return context
+
+
+_CONTEXT_LOCK = threading.Lock()
+_LAST_CONTEXT: list = []  # [(weak references to parks, districts, hubs), their fingerprint]
 
 
 def _measure_changes(geoms: np.ndarray, inputs: np.ndarray, previous: GeometryMeasures, *,
