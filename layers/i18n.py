@@ -112,6 +112,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "legend_orgs_site": ("Organisations at their own site (clustered)", "有实际地址的机构（聚合显示）"),
     "legend_unlocated": ("listed below the map, not drawn", "列于地图下方，不绘制"),
     "structure_title": ("Four core hubs and multiple growth points", "四个核心区 + 多点支撑"),
+    "plan_caption": ("四个核心区 + 多点支撑 · Four core hubs and multiple growth points (Action Plan 2024-2026, "
+                     "item 30)", "四个核心区 + 多点支撑（行动计划（2024-2026年）第30条）"),
     "structure_caption": ("Hub → parks → specialisations (organisations). Click a park to select it on the map.",
                           "核心区/多点 → 园区 → 重点领域（机构数）。点击园区即在地图上选中。"),
     "hub_orgs_in_parks": ("{n} organisations in its parks", "园区内{n}家机构"),

@@ -109,8 +109,7 @@ with session.sidebar_after(settings), session.friendly_errors(lang):
     data = cached.snapshot()
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
     st.title(t("app_title", lang))
-    st.caption("四个核心区 + 多点支撑 · Four core hubs and multiple growth points "
-               "(Action Plan 2024-2026, item 30)")
+    st.caption(t("plan_caption", lang))
 
     # The tiles are filled after the map is sent, so the map component starts loading first.
     headline_box = st.container()

@@ -25,10 +25,10 @@ from pages import _data as cached, _map as maps, _session as session
 TEXT = {
     "intro": ("Park boundaries and site context from OpenStreetMap. A boundary replaces a park's outline "
               "only after you review the diff and confirm it; the previous outline is kept and can be "
-              "restored. The same steps run on the command line: python -m geo osm match|context|fetch|"
-              "restore|list.",
+              "restored. The same steps run on the command line: `python -m geo osm match|context|fetch|"
+              "restore|list`.",
               "来自开放街图的园区边界与周边配套。只有在核对差异并确认后，才会用开放街图边界替换园区轮廓；"
-              "原轮廓会保留，可随时恢复。命令行同样可用：python -m geo osm match|context|fetch|restore|list。"),
+              "原轮廓会保留，可随时恢复。命令行同样可用：`python -m geo osm match|context|fetch|restore|list`。"),
     "source": ("OpenStreetMap data", "开放街图数据"),
     "file": ("Upload an extract (.osm, .osm.bz2, .osm.gz, .osm.pbf)", "上传数据文件（.osm、.osm.bz2、.osm.gz、.osm.pbf）"),
     "fetch_park": ("or fetch online around a park", "或按园区在线获取"),

@@ -38,6 +38,14 @@ TEXT = {
     "facts": ("Every figure", "全部数据"),
     "districts": ("District areas: measured on the converted Amap boundary vs official figures",
                   "行政区面积：换算后的高德边界实测值与官方数据对比"),
+    "col_district_id": ("district code", "行政区代码"),
+    "col_name": ("district", "行政区"),
+    "col_area_km2": ("measured (km²)", "实测（平方公里）"),
+    "col_official_km2": ("official (km²)", "官方（平方公里）"),
+    "col_difference": ("difference", "差异"),
+    "col_within_tolerance": ("within 0.5 %", "差异在0.5%以内"),
+    "subject": ("subject", "对象"),
+    "period": ("period", "时期"),
     "districts_note": ("Differences above 0.5 % come from boundaries and figures of different years and "
                        "sources; every official figure is listed.",
                        "超过0.5%的差异源于边界与数据的年份、来源不同；所有官方数据均予列出。"),
@@ -83,16 +91,32 @@ with session.friendly_errors(lang):
     st.caption(tr("districts_note", lang))
     check = district_area_check(data.districts, data.facts)
     check["source_id"] = [cached.source_label(s) if s else "" for s in check["source_id"]]
-    st.dataframe(check, hide_index=True, width="stretch",
-                 column_config={"difference": st.column_config.NumberColumn(format="percent")})
+    if lang == "zh":  # the district's own name, not the English one
+        check["name_en"] = check["district_id"].map(dict(zip(data.districts["district_id"], data.districts["name_zh"],
+                                                             strict=False))).fillna(check["name_en"])
+    labels = {c: tr(f"col_{c}", lang) for c in ("district_id", "area_km2", "official_km2", "within_tolerance")}
+    st.dataframe(check, hide_index=True, width="stretch", column_config={
+        **{c: st.column_config.Column(label) for c, label in labels.items()},
+        "name_en": st.column_config.TextColumn(tr("col_name", lang)),
+        "source_id": st.column_config.TextColumn(t("source", lang)),
+        "as_of": st.column_config.TextColumn(t("as_of", lang)),
+        "difference": st.column_config.NumberColumn(tr("col_difference", lang), format="percent")})
 
     st.subheader(tr("facts", lang))
     facts = data.facts
+    name = "name_zh" if lang == "zh" else "name_en"
+    subjects = {(kind, code): label for kind, frame, id_column in (
+        ("park", data.parks, "park_id"), ("hub", data.hubs, "hub_id"), ("district", data.districts, "district_id"),
+        ("organisation", data.organisations, "org_id"))
+        for code, label in zip(frame[id_column].astype(str), frame[name], strict=True)}
+    subjects["city", "beijing"] = "北京市" if lang == "zh" else "Beijing"
     st.dataframe(pd.DataFrame({
-        "subject": facts["subject_type"] + ": " + facts["subject_id"],
+        tr("subject", lang): [subjects.get((kind, code), code) if kind == "city"
+                              else f"{t(f'kind_{kind}', lang)}: {subjects.get((kind, code), code)}"
+                              for kind, code in zip(facts["subject_type"], facts["subject_id"], strict=True)],
         t("metric", lang): [metric_label(m, lang) for m in facts["metric"]],
         t("value", lang): [cached.fact_text(f, lang) for _, f in facts.iterrows()],
-        "period": facts["period"], t("as_of", lang): facts["as_of"],
+        tr("period", lang): facts["period"], t("as_of", lang): facts["as_of"],
         t("source", lang): [cached.source_label(s) for s in facts["source_id"]],
         t("quote", lang): facts["quote"],
     }), hide_index=True, width="stretch")
