@@ -125,7 +125,6 @@ TEXT = {
     "difference": ("Second − first", "方案二 − 方案一"),
     "target": ("Target", "目标"),
 }
-FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
 SECOND_COLOUR = "#8e44ad"
 
 tr = translator(TEXT)

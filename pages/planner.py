@@ -19,14 +19,14 @@ from geo.tables import INPUT_DATUMS
 from geo.vocab import PARCEL_PROBLEMS
 from layers.basemap import base_map
 from layers.html import markdown_text
-from layers.i18n import format_number, format_quantity, metric_label, parcel_label, t, term, term_of
+from layers.i18n import FORMAT_LABELS, format_number, format_quantity, metric_label, parcel_label, t, term, term_of
 from layers.parcels import ParcelLegend, parcel_draw_control
 from layers.parks import parks_layer
 from pages import _data as cached, _map as maps, _session as session
 from pages._planner_cache import (OVERLAPS_LISTED, measured_outlines, measured_scenario, name_maps, overlap_display,
                                   parcel_table, parcels_layer_of)
 from pages._planner_scenarios import compare_tab, scenarios_tab
-from pages._planner_state import (FORMAT_LABELS, add_to_scenario, current_name, default_new_name, flash, open_scenario,
+from pages._planner_state import (add_to_scenario, current_name, default_new_name, flash, open_scenario,
                                   report_intake, show_flash, tr, when)
 
 
