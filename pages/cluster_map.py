@@ -5,7 +5,7 @@ import shapely
 import streamlit as st
 
 from geo.datums import convert
-from geo.search import build_index, map_labels, read_aliases, search, view_for
+from geo.search import build_index, map_labels, search, view_centre, view_for
 from geo.shapes import is_drawn
 from geo.structure import hub_structure
 from geo.workspace import specialisation_mask, used_specialisations
@@ -53,12 +53,7 @@ h1 { font-size: 1.9rem !important; padding-bottom: 0.1rem !important; }
 def _search_index(parks_key: str, _data):
     del parks_key  # the cache key
     return build_index(parks=_data.parks, organisations=_data.organisations, districts=_data.districts,
-                       hubs=_data.hubs, aliases=read_aliases())
-
-
-@st.cache_resource(show_spinner=False)
-def _aliases():
-    return read_aliases()
+                       hubs=_data.hubs, aliases=_data.aliases)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -134,7 +129,7 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
     if st.session_state.get(common.SELECTED_PARK) not in ids:
         st.session_state.pop(common.SELECTED_PARK, None)
     selected = st.session_state.get(common.SELECTED_PARK)
-    labels = {pid: label for (kind, pid), label in map_labels(_aliases(), lang).items() if kind == "park"}
+    labels = {pid: label for (kind, pid), label in map_labels(data.aliases, lang).items() if kind == "park"}
     hub_bounds = np.asarray(data.hubs.total_bounds, dtype=float)
     parks_key = common.parks_key()  # one read of the outline store per run
     area_notes = _area_notes(parks_key, lang, data)
@@ -154,7 +149,7 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
         common.add_imported_layers(fmap, lang=lang, datum=settings.datum)
         Legend(lang=lang, symbols=True).add_to(fmap)
         LabelPlacer().add_to(fmap)
-        ViewInAddress().add_to(fmap)
+        ViewInAddress(datum=settings.datum).add_to(fmap)
         return fmap
 
     map_column, panel = st.columns([2.6, 1], gap="small")
@@ -163,10 +158,10 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
         imported_names = common.imported_layer_names()
         cache_key = None if imported_names else (
             parks_key, lang, settings.basemap, settings.tianditu_key, tuple(chosen), selected)
-        view = st.session_state.get(common.MAP_VIEW)
+        view = st.session_state.get(common.MAP_VIEW)  # WGS84, from the map, a link or a pick
         clicked = common.show_map(build_map, key="cluster_map", height=MAP_HEIGHT,
                                   returned_objects=["last_clicked", "last_active_drawing"],
-                                  cache_key=cache_key, center=view[:2] if view else None,
+                                  cache_key=cache_key, center=view_centre(view, datum=settings.datum) if view else None,
                                   zoom=view[2] if view else None)
         if imported_names:
             st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
