@@ -215,3 +215,33 @@ def test_the_search_box_finds_yizhuang_and_selects_the_bda(page, server):
     frame = page.query_selector(MAP_FRAME).content_frame()
     frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() >= 11", timeout=30_000)
     screenshot(page, "investor_search_yizhuang")
+
+
+def _centre(frame):
+    return frame.evaluate(f"() => {{ const c = {LEAFLET_MAP}.getCenter(); return [c.lat, c.lng]; }}")
+
+
+def test_a_linked_view_is_the_same_place_on_the_gcj02_and_the_wgs84_basemap(page, server):
+    # The view in a link is WGS84: on Gaode (GCJ-02) the map centres on the shifted point, so
+    # the same streets are in the middle; a move on Gaode writes the WGS84 of its centre back.
+    from geo.datums import gcj02_to_wgs84, wgs84_to_gcj02
+
+    lat, lng = 39.9, 116.3
+    _open(page, server, f"?view={lat},{lng},13")
+    frame = _map_frame(page)
+    frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() === 13", timeout=30_000)
+    assert _centre(frame) == pytest.approx([lat, lng], abs=1e-5)
+
+    _open(page, server, f"?view={lat},{lng},13&basemap=gaode")
+    frame = _map_frame(page)
+    frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() === 13", timeout=30_000)
+    glon, glat = wgs84_to_gcj02(lng, lat)
+    assert _centre(frame) == pytest.approx([float(glat), float(glon)], abs=1e-5)  # ~600 m from (lat, lng)
+
+    frame.locator(".leaflet-control-zoom-in").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('view')?.endsWith(',14')", timeout=30_000)
+    stored = [float(v) for v in page.evaluate("() => new URLSearchParams(location.search).get('view')").split(",")]
+    shown_lat, shown_lng = _centre(frame)
+    wlon, wlat = gcj02_to_wgs84(shown_lng, shown_lat)
+    assert stored[:2] == pytest.approx([float(wlat), float(wlon)], abs=1.5e-5)
+    assert stored[:2] == pytest.approx([lat, lng], abs=1e-4)  # zooming in kept the place
