@@ -230,13 +230,14 @@ def test_a_linked_view_is_the_same_place_on_the_gcj02_and_the_wgs84_basemap(page
     _open(page, server, f"?view={lat},{lng},13")
     frame = _map_frame(page)
     frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() === 13", timeout=30_000)
-    assert _centre(frame) == pytest.approx([lat, lng], abs=1e-5)
+    # Leaflet keeps its centre on whole pixels: within half a pixel (1e-4 degree at zoom 13, 9 m); the shift is 60 times that.
+    assert _centre(frame) == pytest.approx([lat, lng], abs=1e-4)
 
     _open(page, server, f"?view={lat},{lng},13&basemap=gaode")
     frame = _map_frame(page)
     frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() === 13", timeout=30_000)
     glon, glat = wgs84_to_gcj02(lng, lat)
-    assert _centre(frame) == pytest.approx([float(glat), float(glon)], abs=1e-5)  # ~600 m from (lat, lng)
+    assert _centre(frame) == pytest.approx([float(glat), float(glon)], abs=1e-4)  # ~600 m from (lat, lng)
 
     frame.locator(".leaflet-control-zoom-in").click()
     page.wait_for_function("() => new URLSearchParams(location.search).get('view')?.endsWith(',14')", timeout=30_000)
@@ -244,4 +245,4 @@ def test_a_linked_view_is_the_same_place_on_the_gcj02_and_the_wgs84_basemap(page
     shown_lat, shown_lng = _centre(frame)
     wlon, wlat = gcj02_to_wgs84(shown_lng, shown_lat)
     assert stored[:2] == pytest.approx([float(wlat), float(wlon)], abs=1.5e-5)
-    assert stored[:2] == pytest.approx([lat, lng], abs=1e-4)  # zooming in kept the place
+    assert stored[:2] == pytest.approx([lat, lng], abs=1.5e-4)  # zooming in kept the place
