@@ -207,7 +207,9 @@ with common.sidebar_after(settings), common.friendly_errors(lang):
                 for line in hub.parks:
                     label = labels.get(line.park_id) or park_names[line.park_id]
                     label += f" · {line.organisations}" if line.organisations else ""
-                    label += "" if line.drawn else f" ({t('structure_not_drawn', lang)})"
+                    if not line.drawn:
+                        note = t("structure_not_drawn", lang)
+                        label += f"（{note}）" if lang == "zh" else f" ({note})"
                     st.button(label, key=f"structure_{line.park_id}", type="tertiary", on_click=_show,
                               args=(line.park_id, shown_bounds[line.park_id]))
                     if line.specialisations:

@@ -262,3 +262,23 @@ def test_park_tooltips_give_the_area_with_its_qualifier_source_and_date():
     at.session_state["selected_park"] = "future_science_city_life_valley"
     at.run()
     assert any("more than 7 km²" in m.value and "2024" in m.value for m in at.markdown)
+
+
+def test_parks_not_on_the_map_are_marked_in_each_languages_punctuation():
+    # Seen at 1366x768 in Chinese: "国际医谷 (未上图)" with ASCII brackets in a Chinese line.
+    labels = {lang: {b.key: b.label for b in _app(params={"lang": lang}).button} for lang in ("en", "zh")}
+    assert labels["zh"]["structure_zgc_science_city_medical_valley"].endswith("（未上图）"), labels["zh"]["structure_zgc_science_city_medical_valley"]
+    assert labels["en"]["structure_zgc_science_city_medical_valley"].endswith(" (not on the map)")
+
+
+def test_park_tooltips_wrap_instead_of_running_off_the_map():
+    from layers.parks import TOOLTIP_CLASS, park_symbols, parks_layer
+
+    bundled = load_snapshot()
+    fmap = base_map()
+    parks_layer(bundled.parks).add_to(fmap)
+    park_symbols(bundled.parks, bundled.organisations).add_to(fmap)
+    html = fmap.get_root().render()
+    assert html.count(f'"className": "{TOOLTIP_CLASS}"') == 2  # the outlines' and the symbols' tooltips
+    css = re.search(r"\.park-tooltip \{([^}]*)\}", html).group(1)
+    assert "white-space: normal" in css and "max-width: 300px" in css

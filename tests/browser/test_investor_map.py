@@ -246,3 +246,26 @@ def test_a_linked_view_is_the_same_place_on_the_gcj02_and_the_wgs84_basemap(page
     wlon, wlat = gcj02_to_wgs84(shown_lng, shown_lat)
     assert stored[:2] == pytest.approx([float(wlat), float(wlon)], abs=1.5e-5)
     assert stored[:2] == pytest.approx([lat, lng], abs=1.5e-4)  # zooming in kept the place
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_parks_tooltip_stays_inside_the_map(page, server, lang):
+    # Seen at 1366x768: hovering Life Valley's symbol showed its tooltip on one line, running off
+    # the map's left edge and cut mid-sentence ("...y (headline not in the stored copy) (2024), 2024)").
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _open(page, server, f"?lang={lang}")
+    frame = _map_frame(page)
+    width = frame.evaluate("() => document.querySelector('.leaflet-container').getBoundingClientRect().width")
+    left = page.locator(MAP_FRAME).first.bounding_box()["x"]  # boxes below are in the page's coordinates
+    # Leaflet places a tooltip left or right of the symbol by the map's centre as it knows it:
+    # wait until it knows the frame's final size.
+    frame.wait_for_function(f"(w) => Math.abs({LEAFLET_MAP}.getSize().x - w) < 1", arg=width, timeout=30_000)
+    for park in _drawn_parks().itertuples():
+        frame.locator(f'.park-symbol[data-park="{park.park_id}"] .park-mark').hover()
+        tip = frame.locator(".leaflet-tooltip.park-tooltip")
+        tip.wait_for(timeout=10_000)
+        box = tip.bounding_box()
+        assert left <= box["x"] and box["x"] + box["width"] <= left + width + 1, (park.park_id, box, left, width)
+        assert box["width"] <= 320, (park.park_id, box)
+        page.mouse.move(5, 5)
+        tip.wait_for(state="detached", timeout=10_000)
