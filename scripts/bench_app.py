@@ -5,8 +5,10 @@ the page's own clock; also as Playwright observed it, without a target),
 bytes the browser receives over Streamlit's websocket per page (an upper bound of the map
 payload), server time of a rerun after a filter change (AppTest), and server memory growth over
 200 scripted interactions, and the server's CPU per new cluster-map session over 20 sessions
-(``--only-sessions`` for that alone). Run: ``.venv/bin/python scripts/bench_app.py`` (``--json``
-for machines).
+(``--only-sessions`` for that alone). ``--only-first-paint [--runs N]``: the cluster map's first
+paint (every park symbol drawn) against a one-map floor app (``scripts/floor_app.py``), both served
+at once, loads interleaved, medians and their ratio (target: at most 1.3). Run:
+``.venv/bin/python scripts/bench_app.py`` (``--json`` for machines).
 """
 
 from __future__ import annotations
