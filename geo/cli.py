@@ -36,7 +36,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     snapshot = load_snapshot(args.snapshot)
     found = validate.problems(sources=snapshot.sources, districts=snapshot.districts,
                               hubs=snapshot.hubs, parks=snapshot.parks,
-                              organisations=snapshot.organisations, facts=snapshot.facts)
+                              organisations=snapshot.organisations, facts=snapshot.facts,
+                              aliases=snapshot.aliases)
     from geo.locate import OfflineLocator
     from geo.snapshot import DEFAULT_SNAPSHOT_DIR
 

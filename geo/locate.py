@@ -175,17 +175,15 @@ class OfflineLocator:
     @classmethod
     def from_snapshot(cls, snapshot: object, *, aliases: pd.DataFrame | None = None,
                       places: pd.DataFrame | None = None, check: bool = True) -> OfflineLocator:
-        """The locator of a snapshot with the curated aliases and address places (read from
-        ``data/curated`` unless given), checked against the snapshot first.
+        """The locator of a snapshot with its aliases (``Snapshot.aliases``) and the curated address
+        places (read from ``data/curated`` unless given), checked against the snapshot first.
 
         Raises
         ------
         AddressDataError
             Listing every problem of the curated address places.
         """
-        from geo.search import read_aliases
-
-        aliases = read_aliases() if aliases is None else aliases
+        aliases = snapshot.aliases if aliases is None else aliases
         places = read_places() if places is None else places
         if check:
             found = cls.data_problems(snapshot, places)

@@ -1,7 +1,7 @@
 """One search over parks, organisations, hubs and districts, by Chinese or English name or alias.
 
-The index is built from the snapshot and the curated aliases (``data/curated/aliases.csv``: each
-alias with its source or a note saying where it comes from). Matching is on normalised text
+The index is built from the snapshot and its aliases (``Snapshot.aliases``, built from
+``data/curated/aliases.csv``: each alias with its source or a note saying where it comes from). Matching is on normalised text
 (Unicode NFKC, case-folded, spaces and punctuation dropped), so "e-town", "E Town" and
 "ＥＴＯＷＮ" are one query, and 亦庄 finds the BDA through its alias. Pure: no UI.
 """
@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.datums import convert
 from geo.errors import AliasError
 from geo.shapes import is_drawn
+from geo.snapshot import ALIAS_COLUMNS
 
 ALIASES_PATH = Path(__file__).resolve().parent.parent / "data" / "curated" / "aliases.csv"
-ALIAS_COLUMNS = ("subject_type", "subject_id", "alias", "lang", "map_label", "source_id", "note")
 KINDS = ("park", "hub", "district", "organisation")  # ties are broken in this order
 
 SCORE_EXACT = 100
@@ -83,21 +84,16 @@ def normalise(text: object) -> str:
     return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
-def read_aliases(path: Path | str = ALIASES_PATH) -> pd.DataFrame:
-    """The curated aliases, checked: every column present, a known subject type and language,
-    map_label 0 or 1, and a source or a note on every row.
-
-    Raises
-    ------
-    AliasError
-        Listing every problem found.
-    """
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+def alias_row_problems(frame: pd.DataFrame) -> list[str]:
+    """Every problem of an alias table on its own: columns present, a known subject type and
+    language, map_label 0 or 1, a non-empty alias, a source or a note on every row (line numbers
+    as in the CSV file). References to the snapshot are ``geo.validate``'s."""
     missing = [c for c in ALIAS_COLUMNS if c not in frame.columns]
     if missing:
-        raise AliasError(f"{path}: missing column(s) {', '.join(missing)}")
+        return [f"missing column(s) {', '.join(missing)}"]
     problems = []
-    for line, row in enumerate(frame.itertuples(index=False), start=2):
+    text = frame[list(ALIAS_COLUMNS)].fillna("").astype(str)
+    for line, row in enumerate(text.itertuples(index=False), start=2):
         if row.subject_type not in KINDS:
             problems.append(f"line {line}: unknown subject type {row.subject_type!r}")
         if row.lang not in ("en", "zh"):
@@ -108,9 +104,23 @@ def read_aliases(path: Path | str = ALIASES_PATH) -> pd.DataFrame:
             problems.append(f"line {line}: empty alias")
         if not row.source_id.strip() and not row.note.strip():
             problems.append(f"line {line}: an alias needs a source or a note")
+    return problems
+
+
+def read_aliases(path: Path | str = ALIASES_PATH) -> pd.DataFrame:
+    """An alias table (the curated one by default; the snapshot's copy is ``Snapshot.aliases``),
+    checked by ``alias_row_problems``; missing values are empty strings.
+
+    Raises
+    ------
+    AliasError
+        Listing every problem found.
+    """
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    problems = alias_row_problems(frame)
     if problems:
         raise AliasError(f"{path}: " + "; ".join(problems))
-    return frame
+    return frame[list(ALIAS_COLUMNS)]
 
 
 def map_labels(aliases: pd.DataFrame, lang: str) -> dict[tuple[str, str], str]:
@@ -209,6 +219,17 @@ def search(index: Iterable[Entry], query: str, *, limit: int = 8) -> list[Match]
             found.append(Match(entry, score, matched))
     found.sort(key=lambda m: (-m.score, KINDS.index(m.entry.kind), len(m.entry.name_en), m.entry.id))
     return found[:limit]
+
+
+def view_centre(view: tuple[float, float, float], *, datum: str) -> tuple[float, float]:
+    """The (lat, lng) a map drawn in ``datum`` centres on to show ``view`` (lat, lng, zoom in
+    WGS84, as stored in the page address): shifted to GCJ-02 on a GCJ-02 basemap, so one stored
+    view shows the same place on every basemap."""
+    lat, lng = float(view[0]), float(view[1])
+    if datum == "wgs84":
+        return lat, lng
+    lons, lats = convert([lng], [lat], source="wgs84", target=datum)
+    return round(float(lats[0]), 6), round(float(lons[0]), 6)
 
 
 def view_for(bounds: Bounds, *, width_px: int = 640, height_px: int = 480, max_zoom: float = 14.0,

@@ -32,10 +32,11 @@ GEO_FILES: dict[str, str] = {
     "parks": "parks.geojson",
     "organisations": "organisations.geojson",
 }
-TABLE_FILES: dict[str, str] = {"facts": "facts.csv", "sources": "sources.csv"}
+TABLE_FILES: dict[str, str] = {"facts": "facts.csv", "sources": "sources.csv", "aliases": "aliases.csv"}
 ID_COLUMNS: dict[str, str] = {"districts": "district_id", "districts_display": "district_id",
                               "hubs": "hub_id", "parks": "park_id", "organisations": "org_id",
                               "facts": "fact_id", "sources": "source_id"}
+ALIAS_COLUMNS = ("subject_type", "subject_id", "alias", "lang", "map_label", "source_id", "note")
 _NUMERIC_COLUMNS = {"value", "area_km2", "official_area_km2", "anchor_lon", "anchor_lat", "lon", "lat"}
 
 
@@ -53,6 +54,9 @@ class Snapshot:
     facts: pd.DataFrame
     sources: pd.DataFrame
     directory: Path = field(default=DEFAULT_SNAPSHOT_DIR)
+    #: Other names of parks, hubs, districts and organisations (search, map labels, the offline
+    #: locator), each with its source or a note: ``geo.search.ALIAS_COLUMNS``, all text.
+    aliases: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ALIAS_COLUMNS), dtype=str))
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
         """Return a geographic layer by name (``districts``, ``hubs``, ``parks``, ``organisations``)."""
@@ -167,6 +171,8 @@ def load_snapshot(directory: Path | str | None = None, *, check: bool = True) ->
     directory = Path(directory) if directory is not None else snapshot_dir()
     manifest = verify(directory) if check else read_manifest(directory)
     layers = {name: _read_geo(directory / file) for name, file in GEO_FILES.items()}
-    tables = {name: read_table(directory / file) for name, file in TABLE_FILES.items()}
+    tables = {name: read_table(directory / file) for name, file in TABLE_FILES.items() if name != "aliases"}
+    # Aliases are text throughout (map_label "0"/"1", an empty source is ""), as geo.search reads them.
+    tables["aliases"] = pd.read_csv(directory / TABLE_FILES["aliases"], dtype=str, keep_default_na=False)
     return Snapshot(version=manifest["snapshot_version"], manifest=manifest, directory=directory,
                     **layers, **tables)

@@ -172,10 +172,37 @@ def _park_tier_problems(parks: gpd.GeoDataFrame) -> list[str]:
     return out
 
 
+def alias_problems(aliases: pd.DataFrame, *, sources: pd.DataFrame, subjects: Mapping[str, Iterable[str]]
+                   ) -> list[str]:
+    """Problems of the alias table: its rows (``geo.search.alias_row_problems``), a cited source
+    that ``sources`` lacks, a subject that is not in the snapshot (``subjects``: ids per subject
+    type), one alias given twice for one subject."""
+    from geo.search import alias_row_problems
+
+    out = [f"aliases: {p}" for p in alias_row_problems(aliases)]
+    if out:
+        return out
+    known = {kind: set(map(str, ids)) for kind, ids in subjects.items()}
+    source_ids = set(sources["source_id"])
+    seen: set[tuple[str, str, str]] = set()
+    for line, row in enumerate(aliases.fillna("").astype(str).itertuples(index=False), start=2):
+        where = f"aliases line {line} ({row.alias!r})"
+        if row.source_id and row.source_id not in source_ids:
+            out.append(f"{where}: source {row.source_id!r} is not in sources.csv")
+        if row.subject_id not in known.get(row.subject_type, set()):
+            out.append(f"{where}: {row.subject_type} {row.subject_id!r} is not in the snapshot")
+        key = (row.subject_type, row.subject_id, row.alias.strip())
+        if key in seen:
+            out.append(f"{where}: given twice for {row.subject_type} {row.subject_id!r}")
+        seen.add(key)
+    return out
+
+
 def problems(*, sources: pd.DataFrame, districts: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame,
              parks: gpd.GeoDataFrame, organisations: gpd.GeoDataFrame,
-             facts: pd.DataFrame) -> list[str]:
-    """Return every problem found in the snapshot's tables (empty when all is well)."""
+             facts: pd.DataFrame, aliases: pd.DataFrame | None = None) -> list[str]:
+    """Return every problem found in the snapshot's tables (empty when all is well); the
+    aliases are checked when given."""
     tables = {"sources": sources, "districts": districts, "hubs": hubs, "parks": parks,
               "organisations": organisations, "facts": facts}
     out: list[str] = []
@@ -230,6 +257,9 @@ def problems(*, sources: pd.DataFrame, districts: gpd.GeoDataFrame, hubs: gpd.Ge
                                district_ids, "district")
     out += _reference_problems("organisations", oid, organisations["source_ids"], "source_ids",
                                source_ids, "source", multiple=True)
+    if aliases is not None:
+        out += alias_problems(aliases, sources=sources, subjects={
+            "park": park_ids, "hub": hub_ids, "district": district_ids, "organisation": org_ids})
     not_points = organisations.geometry.geom_type != "Point"
     for row_id in oid[not_points]:
         out.append(f"organisations {row_id!r}: geometry must be a Point")

@@ -1,6 +1,6 @@
 """Reported figures in words and charts: every figure with its qualifier, date and source.
 
-Text helpers are shared by the Parks page and the park brief (geo.brief); the charts are Altair
+Text helpers are geo.wording's (shared with the park brief, geo.brief), re-exported; the charts are Altair
 (Vega-Lite) specifications with a title, axis titles with units and the parks' full names.
 No Streamlit calls here.
 """
@@ -14,11 +14,11 @@ import altair as alt
 import pandas as pd
 
 from geo.figures import ENTERPRISE_METRICS
-from layers.i18n import format_compact, format_quantity, metric_label, t, translator
+from geo.wording import figure_value, is_missing, source_long, source_short  # noqa: F401 (re-exported)
+from layers.i18n import format_compact, metric_label, t, translator
 
 TEXT = {
     "not_reported": ("not reported", "未公布"),
-    "counts": ("{value} {what}", "{value}{what}"),
     "area_col": ("Area", "面积"),
     "area_source_col": ("Area: date · source", "面积：时间 · 来源"),
     "enterprises_col": ("Enterprises reported (latest)", "公开报道企业数（最新）"),
@@ -40,53 +40,6 @@ TEXT = {
 }
 tr = translator(TEXT)
 
-_COUNT_WORDS: dict[str, tuple[str, str]] = {
-    "enterprises": ("enterprises", "家企业"),
-    "enterprises_and_institutions": ("enterprises and institutions", "家企业和机构"),
-}
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def source_short(source_id: str | None, sources: pd.DataFrame) -> str:
-    """'Publisher (date)' of a source, the id if it is unknown."""
-    if _missing(source_id):
-        return ""
-    row = sources[sources["source_id"] == source_id]
-    if row.empty:
-        return str(source_id)
-    publisher, date = row.iloc[0]["publisher"], row.iloc[0].get("date")
-    return f"{publisher} ({date})" if isinstance(date, str) and date else str(publisher)
-
-
-def source_long(source_id: str | None, sources: pd.DataFrame) -> str:
-    """'Publisher, title (date)' of a source, the id if it is unknown."""
-    if _missing(source_id):
-        return ""
-    row = sources[sources["source_id"] == source_id]
-    if row.empty:
-        return str(source_id)
-    r = row.iloc[0]
-    date = r.get("date")
-    return f"{r['publisher']}, {r['title']}" + (f" ({date})" if isinstance(date, str) and date else "")
-
-
-def figure_value(fact: Mapping, lang: str) -> str:
-    """The figure with its qualifier and unit ('more than 1,000'); 'not reported' if there is none.
-
-    Counts of enterprises say what they count: 'more than 4,000 enterprises and institutions'.
-    """
-    if _missing(fact.get("value")):
-        return tr("not_reported", lang)
-    text = format_quantity(float(fact["value"]), str(fact["unit"]), lang, qualifier=str(fact["qualifier"]))
-    words = _COUNT_WORDS.get(str(fact.get("metric")))
-    if words is not None:
-        text = tr("counts", lang, value=text, what=words[1] if lang == "zh" else words[0])
-    return text
-
-
 def comparison_table(headline: pd.DataFrame, names: Mapping[str, str], sources: pd.DataFrame,
                      lang: str) -> pd.DataFrame:
     """One row per park: area and latest enterprises, each with qualifier, date and source.
@@ -106,7 +59,7 @@ def comparison_table(headline: pd.DataFrame, names: Mapping[str, str], sources: 
                 if figure == "area" and fact.get("metric") not in (None, "area"):
                     text = f"{text} ({metric_label(fact['metric'], lang)})"
                 values.append(text)
-                if not _missing(fact.get("value")):
+                if not is_missing(fact.get("value")):
                     dated.append(f"{fact['date']} · {source_short(fact['source_id'], sources)}")
             cells[tr(value_col, lang)] = " / ".join(values)
             cells[tr(source_col, lang)] = " / ".join(dated) or "–"
@@ -135,11 +88,11 @@ def _chart_rows(headline: pd.DataFrame, figure: str, names: Mapping[str, str], s
     rows = []
     for fact in chosen.to_dict("records"):
         value = fact["value"]
-        if figure == "area" and not _missing(value):
+        if figure == "area" and not is_missing(value):
             value = float(value) * {"km2": 1.0, "ha": 0.01, "m2": 1e-6, "mu": 1 / 1500}.get(str(fact["unit"]), math.nan)
         rows.append({
             "park": names.get(fact["park_id"], fact["park_id"]),
-            "value": None if _missing(value) else float(value),
+            "value": None if is_missing(value) else float(value),
             "label": figure_value(fact, lang),
             "measures": metric_label(fact["metric"], lang) if fact.get("metric") else tr("not_reported", lang),
             "date": fact.get("date") or "–",

@@ -26,6 +26,10 @@ from layers.styles import TIER_STYLES
 # circle, at the opening zoom a 6 px one); from it on, the outline alone.
 SYMBOL_MAX_ZOOM = 12
 SYMBOL_PANE = "parkSymbols"
+# A park's tooltip (name, tier, area with its source and date, organisations) wraps at 300 px:
+# on one line it ran off the map's edge, cut mid-sentence.
+TOOLTIP_CLASS = "park-tooltip"
+TOOLTIP_STYLE = "white-space: normal !important; width: max-content; max-width: 300px;"
 SYMBOL_PANE_Z = 640  # above markers and clusters (600), below tooltips (650) and popups (700)
 NESTED_KM = 1.0  # parks whose anchors are closer than this share one place: symbols side by side
 
@@ -69,7 +73,8 @@ def parks_layer(parks: gpd.GeoDataFrame, *, lang: str = "en", datum: str = "wgs8
 
     return folium.GeoJson(
         shown.to_json(), name=t("layer_parks", lang), style_function=style,
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
+        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True, class_name=TOOLTIP_CLASS,
+                                      style=TOOLTIP_STYLE),
         highlight_function=lambda feature: {"weight": 4},
     )
 
@@ -285,7 +290,8 @@ def park_symbols(parks: gpd.GeoDataFrame, organisations: gpd.GeoDataFrame, *, la
         style_function=lambda feature: {"html": feature["properties"]["html"],
                                         "iconSize": feature["properties"]["iconSize"],
                                         "iconAnchor": feature["properties"]["iconAnchor"]},
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=False),
+        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=False, class_name=TOOLTIP_CLASS,
+                                      style=TOOLTIP_STYLE),
         on_each_feature=_ON_EACH_SYMBOL, control=False,
     ).add_to(group)
     return group

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from geo.datums import convert
-from geo.search import build_index, map_labels, read_aliases, search, view_for
+from geo.search import build_index, map_labels, search, view_centre, view_for
 from geo.selection import overlapping_parks, park_at, park_views
 from geo.shapes import is_drawn
 from geo.structure import hub_structure
@@ -52,12 +52,7 @@ h1 { font-size: 1.9rem !important; padding-bottom: 0.1rem !important; }
 def _search_index(parks_key: str, _data):
     del parks_key  # the cache key
     return build_index(parks=_data.parks, organisations=_data.organisations, districts=_data.districts,
-                       hubs=_data.hubs, aliases=read_aliases())
-
-
-@st.cache_resource(show_spinner=False)
-def _aliases():
-    return read_aliases()
+                       hubs=_data.hubs, aliases=_data.aliases)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -126,7 +121,7 @@ with session.sidebar_after(settings), session.friendly_errors(lang):
     if st.session_state.get(session.SELECTED_PARK) not in ids:
         st.session_state.pop(session.SELECTED_PARK, None)
     selected = st.session_state.get(session.SELECTED_PARK)
-    labels = {pid: label for (kind, pid), label in map_labels(_aliases(), lang).items() if kind == "park"}
+    labels = {pid: label for (kind, pid), label in map_labels(data.aliases, lang).items() if kind == "park"}
     parks_key = cached.parks_key()  # one read of the outline store per run
     area_notes = _area_notes(parks_key, lang, data)
 
@@ -144,7 +139,7 @@ with session.sidebar_after(settings), session.friendly_errors(lang):
         maps.add_imported_layers(fmap, lang=lang, datum=settings.datum)
         Legend(lang=lang, symbols=True).add_to(fmap)
         LabelPlacer().add_to(fmap)
-        ViewInAddress().add_to(fmap)
+        ViewInAddress(datum=settings.datum).add_to(fmap)
         return fmap
 
     map_column, panel = st.columns([2.6, 1], gap="small")
@@ -153,10 +148,10 @@ with session.sidebar_after(settings), session.friendly_errors(lang):
         imported_names = maps.imported_layer_names()
         cache_key = None if imported_names else (
             parks_key, lang, settings.basemap, settings.tianditu_key, tuple(chosen), selected)
-        view = st.session_state.get(session.MAP_VIEW)
+        view = st.session_state.get(session.MAP_VIEW)  # WGS84, from the map, a link or a pick
         clicked = maps.show_map(build_map, key="cluster_map", height=MAP_HEIGHT,
                                   returned_objects=["last_clicked", "last_active_drawing"],
-                                  cache_key=cache_key, center=view[:2] if view else None,
+                                  cache_key=cache_key, center=view_centre(view, datum=settings.datum) if view else None,
                                   zoom=view[2] if view else None)
         if imported_names:
             st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
@@ -202,7 +197,9 @@ with session.sidebar_after(settings), session.friendly_errors(lang):
                 for line in hub.parks:
                     label = labels.get(line.park_id) or park_names[line.park_id]
                     label += f" · {line.organisations}" if line.organisations else ""
-                    label += "" if line.drawn else f" ({t('structure_not_drawn', lang)})"
+                    if not line.drawn:
+                        note = t("structure_not_drawn", lang)
+                        label += f"（{note}）" if lang == "zh" else f" ({note})"
                     st.button(label, key=f"structure_{line.park_id}", type="tertiary", on_click=_show,
                               args=(line.park_id, shown_bounds[line.park_id]))
                     if line.specialisations:

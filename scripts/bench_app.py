@@ -5,8 +5,10 @@ the page's own clock; also as Playwright observed it, without a target),
 bytes the browser receives over Streamlit's websocket per page (an upper bound of the map
 payload), server time of a rerun after a filter change (AppTest), and server memory growth over
 200 scripted interactions, and the server's CPU per new cluster-map session over 20 sessions
-(``--only-sessions`` for that alone). Run: ``.venv/bin/python scripts/bench_app.py`` (``--json``
-for machines).
+(``--only-sessions`` for that alone). ``--only-first-paint [--runs N]``: the cluster map's first
+paint (every park symbol drawn) against a one-map floor app (``scripts/floor_app.py``), both served
+at once, loads interleaved, medians and their ratio (target: at most 1.3). Run:
+``.venv/bin/python scripts/bench_app.py`` (``--json`` for machines).
 """
 
 from __future__ import annotations
@@ -217,6 +219,120 @@ def browser_benchmarks(url: str, pid: int, interactions: int, *, sessions: int =
     return results
 
 
+# First paint against a floor: the cluster map and a one-map app (scripts/floor_app.py: the same
+# folium, streamlit-folium and basemap setup, one circle, nothing else) served side by side, each
+# loaded in a fresh browser context, interleaved, the order alternating. The page's own clock
+# notes, at every animation frame, when the map's frame holds a Leaflet container and its marks
+# are drawn: for the app every park symbol of the opening view, for the floor its circle.
+FIRST_PAINT_PROBE = """
+(() => {
+  if (window !== window.top) return;
+  const look = () => {
+    const frame = document.querySelector("iframe[title*='st_folium']");
+    let drawn = false;
+    try {
+      const doc = frame && frame.contentDocument;
+      const want = window.__paintMarks || {selector: "path.leaflet-interactive", count: 1};
+      drawn = !!(doc && doc.querySelector(".leaflet-container") &&
+                 doc.querySelectorAll(want.selector).length >= want.count);
+    } catch (e) {}
+    if (drawn) window.__firstPaint = performance.now();
+    else requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})();
+"""
+
+
+def _start_floor_server() -> tuple[subprocess.Popen, str, tempfile.TemporaryDirectory]:
+    """The floor app in a temporary folder beside a link to static/ (Streamlit serves the static
+    folder next to the main script), run from the project root (its .streamlit/config.toml)."""
+    folder = tempfile.TemporaryDirectory(prefix="bench-floor-")
+    script = Path(folder.name) / "floor_app.py"
+    script.write_text((ROOT / "scripts" / "floor_app.py").read_text(encoding="utf-8"), encoding="utf-8")
+    (Path(folder.name) / "static").symlink_to(ROOT / "static", target_is_directory=True)
+    port = _free_port()
+    env = dict(os.environ, MALLOC_ARENA_MAX="2", PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return process, url, folder
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    folder.cleanup()
+    raise RuntimeError("the floor app did not start")
+
+
+def _first_paint(browser, url: str, marks: dict, stuck: list[str]) -> float:
+    """Seconds from navigation to the map drawn with ``marks`` (selector, count) in a new context."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.add_init_script(f"window.__paintMarks = {json.dumps(marks)};")
+    context.add_init_script(FIRST_PAINT_PROBE)
+    page = context.new_page()
+    page.goto(url + "/", wait_until="commit")
+    page.wait_for_function("() => window.__firstPaint !== undefined", timeout=60_000, polling=200)
+    drawn = page.evaluate("() => window.__firstPaint / 1000")
+    # Let the session's script finish before the next load, so runs do not overlap (the status
+    # widget goes when it has; a page that keeps it, e.g. a component rerunning, gets 15 s).
+    try:
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                               timeout=15_000)
+    except PlaywrightTimeoutError:
+        stuck.append(url)
+    context.close()
+    return drawn
+
+
+def first_paint_benchmark(app_url: str, floor_url: str, *, runs: int = 7) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    """Median first paint of the cluster map (every drawn park's symbol) and of the floor app,
+    interleaved over ``runs`` loads each after one warm-up load of each, and their ratio."""
+    from geo.shapes import is_drawn
+    from geo.snapshot import load_snapshot
+
+    parks = load_snapshot().parks
+    app_marks = {"selector": ".park-symbol .park-mark", "count": int(is_drawn(parks.geometry).sum())}
+    floor_marks = {"selector": "path.leaflet-interactive", "count": 1}
+    app_times, floor_times, stuck = [], [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=OFFLINE_ARGS)
+        _first_paint(browser, app_url, app_marks, stuck)  # warm-up: the servers' caches, the browser's code cache
+        _first_paint(browser, floor_url, floor_marks, stuck)
+        for run in range(runs):
+            order = [("app", app_url, app_marks), ("floor", floor_url, floor_marks)]
+            for name, url, marks in order if run % 2 == 0 else order[::-1]:
+                (app_times if name == "app" else floor_times).append(_first_paint(browser, url, marks, stuck))
+        browser.close()
+    app, floor = statistics.median(app_times), statistics.median(floor_times)
+    return {"first_paint_app_s": app, "first_paint_floor_s": floor, "first_paint_ratio": app / floor,
+            "first_paint_runs": runs, "first_paint_still_running": sorted(set(stuck)),
+            "first_paint_app_runs_s": [round(v, 3) for v in app_times],
+            "first_paint_floor_runs_s": [round(v, 3) for v in floor_times]}
+
+
+def run_first_paint(runs: int) -> dict:
+    """Start the app and the floor app, measure first paint on both, stop them."""
+    with tempfile.TemporaryDirectory() as store:
+        app, app_url = _start_server(store)
+        floor, floor_url, folder = _start_floor_server()
+        try:
+            return first_paint_benchmark(app_url, floor_url, runs=runs)
+        finally:
+            for process in (app, floor):
+                process.terminate()
+                process.wait(timeout=10)
+            folder.cleanup()
+
+
 def rerun_benchmark(runs: int = 10) -> float:
     """Median server time of a cluster-map rerun after a specialisation filter change."""
     from streamlit.testing.v1 import AppTest
@@ -240,7 +356,12 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=20, help="new sessions for the server CPU per session")
     parser.add_argument("--only-sessions", action="store_true", help="measure only the server CPU per session")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only-first-paint", action="store_true",
+                        help="measure only the cluster map's first paint against the one-map floor app")
+    parser.add_argument("--runs", type=int, default=7, help="loads of each app for --only-first-paint")
     args = parser.parse_args()
+    if args.only_first_paint:
+        return _print_first_paint(run_first_paint(args.runs), as_json=args.json)
     with tempfile.TemporaryDirectory() as store:
         process, url = _start_server(store)
         try:
@@ -264,6 +385,25 @@ def main() -> int:
             verdict = "" if target is None else ("PASS" if value <= target else "FAIL")
             print(f"{key:<32} {value:>10.3f} {target if target is not None else '-':>8}  {verdict}")
     return 0 if all(results[k] <= v for k, v in targets.items() if k in results) else 1
+
+
+def _print_first_paint(results: dict, *, as_json: bool) -> int:
+    """Print the first-paint comparison; exit status 1 when the ratio is over its target."""
+    target = 1.3
+    results["load_average_1min"] = os.getloadavg()[0]
+    if as_json:
+        print(json.dumps(results | {"first_paint_ratio_target": target}, indent=2))
+    else:
+        print(f"cluster map first paint (median of {results['first_paint_runs']}): {results['first_paint_app_s']:.3f} s "
+              f"{results['first_paint_app_runs_s']}")
+        print(f"floor app first paint   (median of {results['first_paint_runs']}): {results['first_paint_floor_s']:.3f} s "
+              f"{results['first_paint_floor_runs_s']}")
+        verdict = "PASS" if results["first_paint_ratio"] <= target else "FAIL"
+        if results["first_paint_still_running"]:
+            print(f"still running 15 s after the first paint: {', '.join(results['first_paint_still_running'])}")
+        print(f"ratio {results['first_paint_ratio']:.2f} (target <= {target})  {verdict}   "
+              f"load average {results['load_average_1min']:.2f}")
+    return 0 if results["first_paint_ratio"] <= target else 1
 
 
 if __name__ == "__main__":

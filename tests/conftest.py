@@ -43,6 +43,11 @@ TINY_CURATED = {
         "wgs84,Wikipedia coordinates,plan\n"
         "firm,某企业,A firm,enterprise,medical_devices,box,110108,,,,,Exact site unknown,plan\n"
     ),
+    "aliases.csv": (
+        "subject_type,subject_id,alias,lang,map_label,source_id,note\n"
+        "park,lsp,生命园,zh,1,plan,\n"
+        "park,lsp,Life Park,en,1,,The park's short name on its own signs.\n"
+    ),
     "facts.csv": (
         "fact_id,subject_type,subject_id,metric,value,unit,qualifier,period,as_of,source_id,quote,note\n"
         "lsp_area,park,lsp,area,7.2,km2,exact,,2025,plan,the 7.2-square-kilometer park,\n"

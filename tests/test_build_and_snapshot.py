@@ -7,7 +7,7 @@ import shapely
 
 from geo import measure
 from geo.build import build
-from geo.errors import SnapshotError, ValidationError
+from geo.errors import AliasError, SnapshotError, ValidationError
 from geo.snapshot import load_snapshot, verify
 
 
@@ -148,4 +148,37 @@ def test_a_nominal_park_needs_its_anchor(tiny_curated, tmp_path):
     parks = tiny_curated / "parks.csv"
     parks.write_text(parks.read_text().replace("116.278864,40.097416,wgs84", ",,"))
     with pytest.raises(SnapshotError, match="'lsp' is 'nominal' but has no anchor"):
+        build(curated_dir=tiny_curated, out_dir=tmp_path / "x")
+
+
+def test_the_aliases_are_part_of_the_snapshot_checksummed_and_loaded(tiny_snapshot):
+    manifest = json.loads((tiny_snapshot / "manifest.json").read_text())
+    assert "aliases.csv" in manifest["files"] and "aliases.csv" in manifest["inputs"]["curated"]
+    assert manifest["counts"]["aliases"] == 2
+    snapshot = load_snapshot(tiny_snapshot)
+    assert snapshot.aliases[["subject_id", "alias", "map_label", "source_id"]].values.tolist() == [
+        ["lsp", "生命园", "1", "plan"], ["lsp", "Life Park", "1", ""]]
+    (tiny_snapshot / "aliases.csv").write_text((tiny_snapshot / "aliases.csv").read_text() + "park,box,X,en,0,plan,\n")
+    with pytest.raises(SnapshotError, match="aliases.csv changed since the build"):
+        load_snapshot(tiny_snapshot)
+
+
+@pytest.mark.parametrize(("row", "problem"), [
+    ("park,atlantis,Atlantis,en,0,plan,", "park 'atlantis' is not in the snapshot"),
+    ("park,lsp,LSP,en,0,no_such_source,", "source 'no_such_source' is not in sources.csv"),
+    ("park,lsp,LSP,en,0,,", "an alias needs a source or a note"),
+    ("park,lsp,生命园,zh,0,plan,", "given twice for park 'lsp'"),
+])
+def test_build_refuses_an_alias_without_a_source_or_of_nothing_and_writes_nothing(tiny_curated, tmp_path, row, problem):
+    aliases = tiny_curated / "aliases.csv"
+    aliases.write_text(aliases.read_text() + row + "\n", encoding="utf-8")
+    out = tmp_path / "never"
+    with pytest.raises((ValidationError, SnapshotError, AliasError), match=problem):
+        build(curated_dir=tiny_curated, out_dir=out)
+    assert not (out / "manifest.json").exists()
+
+
+def test_build_without_an_alias_table_says_what_to_do(tiny_curated, tmp_path):
+    (tiny_curated / "aliases.csv").unlink()
+    with pytest.raises(SnapshotError, match="no aliases.csv .* restore it from git"):
         build(curated_dir=tiny_curated, out_dir=tmp_path / "x")

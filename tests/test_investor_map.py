@@ -182,7 +182,11 @@ def test_a_link_restores_the_filter_basemap_and_view_and_ignores_what_it_does_no
     assert at.multiselect(key="cluster_specs").value == ["medical_devices"]
     assert at.sidebar.selectbox(key="basemap").value == "gaode"
     component = json.loads(at.get("component_instance")[0].proto.json_args)
-    assert component["zoom"] == 12 and component["center"] == [39.8, 116.5]
+    # The view in a link is WGS84; on Gaode (GCJ-02) the map centres on the same place, shifted.
+    from geo.datums import wgs84_to_gcj02
+
+    lon, lat = wgs84_to_gcj02(116.5, 39.8)
+    assert component["zoom"] == 12 and component["center"] == pytest.approx([float(lat), float(lon)], abs=1e-6)
     assert _selected(at) is None
     bad = _app(params={"view": "1,2,3"})
     assert json.loads(bad.get("component_instance")[0].proto.json_args)["zoom"] is None
@@ -262,3 +266,23 @@ def test_park_tooltips_give_the_area_with_its_qualifier_source_and_date():
     at.session_state["selected_park"] = "future_science_city_life_valley"
     at.run()
     assert any("more than 7 km²" in m.value and "2024" in m.value for m in at.markdown)
+
+
+def test_parks_not_on_the_map_are_marked_in_each_languages_punctuation():
+    # Seen at 1366x768 in Chinese: "国际医谷 (未上图)" with ASCII brackets in a Chinese line.
+    labels = {lang: {b.key: b.label for b in _app(params={"lang": lang}).button} for lang in ("en", "zh")}
+    assert labels["zh"]["structure_zgc_science_city_medical_valley"].endswith("（未上图）"), labels["zh"]["structure_zgc_science_city_medical_valley"]
+    assert labels["en"]["structure_zgc_science_city_medical_valley"].endswith(" (not on the map)")
+
+
+def test_park_tooltips_wrap_instead_of_running_off_the_map():
+    from layers.parks import TOOLTIP_CLASS, park_symbols, parks_layer
+
+    bundled = load_snapshot()
+    fmap = base_map()
+    parks_layer(bundled.parks).add_to(fmap)
+    park_symbols(bundled.parks, bundled.organisations).add_to(fmap)
+    html = fmap.get_root().render()
+    assert html.count(f'"className": "{TOOLTIP_CLASS}"') == 2  # the outlines' and the symbols' tooltips
+    css = re.search(r"\.park-tooltip \{([^}]*)\}", html).group(1)
+    assert "white-space: normal" in css and "max-width: 300px" in css

@@ -276,3 +276,20 @@ def test_parcels_layer_after_an_outline_edit_is_the_layer_drawn_afresh(datum, mo
     fresh = parcels_module.parcels_layer(measured_afresh, datum=datum).features()
     assert reused == fresh
     assert "5" in measured_afresh["overlaps_with"].iloc[5].split(", ")  # the edit made parcels 5 and 6 overlap
+
+
+def test_the_view_written_to_the_address_is_converted_to_wgs84_only_on_a_gcj02_map():
+    import folium
+
+    from layers.address import ViewInAddress
+
+    def script(datum):
+        fmap = folium.Map(location=[39.9, 116.4], zoom_start=10, tiles=None)
+        ViewInAddress(datum=datum).add_to(fmap)
+        return fmap.get_root().render()
+
+    gcj, wgs = script("gcj02"), script("wgs84")
+    assert "6378245.0" in gcj and "toWgs84(c.lat, c.lng)" in gcj
+    assert "6378245.0" not in wgs and "function toWgs84(lat, lon) { return [lat, lon]; }" in wgs
+    with pytest.raises(ValueError, match="'bd09'"):
+        ViewInAddress(datum="bd09")

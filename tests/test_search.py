@@ -121,3 +121,14 @@ def test_view_for_fits_the_bounds_in_half_zoom_steps():
     # One zoom step more would not fit: the bounds' width at zoom + 0.5 exceeds the frame.
     assert view_for((116.0, 39.5, 117.0, 40.5))[2] < zoom
     assert view_for((116.3, 40.0, 116.3, 40.0), max_zoom=15)[2] == 15
+
+
+def test_a_stored_view_is_wgs84_and_is_shifted_only_for_a_gcj02_map():
+    from geo.datums import wgs84_to_gcj02
+    from geo.search import view_centre
+
+    assert view_centre((39.9, 116.3, 12), datum="wgs84") == (39.9, 116.3)
+    lon, lat = wgs84_to_gcj02(116.3, 39.9)
+    shifted = view_centre((39.9, 116.3, 12), datum="gcj02")
+    assert shifted == pytest.approx((float(lat), float(lon)), abs=1e-6)
+    assert abs(shifted[1] - 116.3) > 0.004  # about 500 m east: the shift is there

@@ -215,3 +215,57 @@ def test_the_search_box_finds_yizhuang_and_selects_the_bda(page, server):
     frame = page.query_selector(MAP_FRAME).content_frame()
     frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() >= 11", timeout=30_000)
     screenshot(page, "investor_search_yizhuang")
+
+
+def _centre(frame):
+    return frame.evaluate(f"() => {{ const c = {LEAFLET_MAP}.getCenter(); return [c.lat, c.lng]; }}")
+
+
+def test_a_linked_view_is_the_same_place_on_the_gcj02_and_the_wgs84_basemap(page, server):
+    # The view in a link is WGS84: on Gaode (GCJ-02) the map centres on the shifted point, so
+    # the same streets are in the middle; a move on Gaode writes the WGS84 of its centre back.
+    from geo.datums import gcj02_to_wgs84, wgs84_to_gcj02
+
+    lat, lng = 39.9, 116.3
+    _open(page, server, f"?view={lat},{lng},13")
+    frame = _map_frame(page)
+    frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() === 13", timeout=30_000)
+    # Leaflet keeps its centre on whole pixels: within half a pixel (1e-4 degree at zoom 13, 9 m); the shift is 60 times that.
+    assert _centre(frame) == pytest.approx([lat, lng], abs=1e-4)
+
+    _open(page, server, f"?view={lat},{lng},13&basemap=gaode")
+    frame = _map_frame(page)
+    frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() === 13", timeout=30_000)
+    glon, glat = wgs84_to_gcj02(lng, lat)
+    assert _centre(frame) == pytest.approx([float(glat), float(glon)], abs=1e-4)  # ~600 m from (lat, lng)
+
+    frame.locator(".leaflet-control-zoom-in").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('view')?.endsWith(',14')", timeout=30_000)
+    stored = [float(v) for v in page.evaluate("() => new URLSearchParams(location.search).get('view')").split(",")]
+    shown_lat, shown_lng = _centre(frame)
+    wlon, wlat = gcj02_to_wgs84(shown_lng, shown_lat)
+    assert stored[:2] == pytest.approx([float(wlat), float(wlon)], abs=1.5e-5)
+    assert stored[:2] == pytest.approx([lat, lng], abs=1.5e-4)  # zooming in kept the place
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_parks_tooltip_stays_inside_the_map(page, server, lang):
+    # Seen at 1366x768: hovering Life Valley's symbol showed its tooltip on one line, running off
+    # the map's left edge and cut mid-sentence ("...y (headline not in the stored copy) (2024), 2024)").
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _open(page, server, f"?lang={lang}")
+    frame = _map_frame(page)
+    width = frame.evaluate("() => document.querySelector('.leaflet-container').getBoundingClientRect().width")
+    left = page.locator(MAP_FRAME).first.bounding_box()["x"]  # boxes below are in the page's coordinates
+    # Leaflet places a tooltip left or right of the symbol by the map's centre as it knows it:
+    # wait until it knows the frame's final size.
+    frame.wait_for_function(f"(w) => Math.abs({LEAFLET_MAP}.getSize().x - w) < 1", arg=width, timeout=30_000)
+    for park in _drawn_parks().itertuples():
+        frame.locator(f'.park-symbol[data-park="{park.park_id}"] .park-mark').hover()
+        tip = frame.locator(".leaflet-tooltip.park-tooltip")
+        tip.wait_for(timeout=10_000)
+        box = tip.bounding_box()
+        assert left <= box["x"] and box["x"] + box["width"] <= left + width + 1, (park.park_id, box, left, width)
+        assert box["width"] <= 320, (park.park_id, box)
+        page.mouse.move(5, 5)
+        tip.wait_for(state="detached", timeout=10_000)
