@@ -2,9 +2,12 @@
 
 Nothing is replaced silently. ``plan_replacement`` builds a ``ReplacementPlan``, which *is*
 the diff (area before and after, overlap, OSM ids, versions, dates); only
-``ParkGeometryStore.apply(plan)`` records it. The store is an SQLite file in the data folder
-(``$PHARMA_MAP_DATA_DIR``, like the planner's scenarios): every write is one transaction, each
-override keeps the outline it replaced, and every apply and restore is appended to a history.
+``ParkGeometryStore.apply(plan)`` records it. The store is where the planner's scenarios are
+(``geo.store_backend.open_backend``): an SQLite file in the data folder (``$PHARMA_MAP_DATA_DIR``)
+by default, or the shared PostgreSQL/PostGIS database (``PHARMA_MAP_DATABASE_URL``), where the
+outlines are PostGIS geometries (SRID 4326, GIST index) that every app server shares. Every write
+is one transaction that waits for the store's other writers, each override keeps the outline it
+replaced, and every apply and restore is appended to a history.
 The snapshot in ``data/snapshot`` is never touched: ``apply_overrides(parks)`` returns the
 parks with the recorded overrides laid over them (tier ``osm``, a note naming the OSM ids and
 date, the ODbL attribution), and ``restore(park_id)`` brings the previous outline back.
@@ -16,10 +19,10 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -32,6 +35,7 @@ from geo.measure import area, areas, repair_geometries
 from geo.errors import OSMMatchError, ParkGeometryError
 from geo.osm.match import park_row
 from geo.osm.read import OSM_ATTRIBUTION
+from geo.store_backend import Backend, SQLiteBackend, open_backend
 
 if TYPE_CHECKING:
     from geo.snapshot import Snapshot
@@ -233,17 +237,83 @@ def store_path(directory: str | os.PathLike[str] | None = None) -> os.PathLike[s
     return data_dir(directory) / STORE_NAME
 
 
+#: Logical geometry columns -> (SQLite column, PostgreSQL column)
+_GEOMETRY_COLUMNS = {"geometry": ("geometry", "geom"), "previous_geometry": ("previous_geometry", "previous_geom"),
+                     "replaced_geometry": ("replaced_geometry", "replaced_geom")}
+OVERRIDE_FIELDS = ("park_id", "revision", "geometry", "previous_geometry", "previous_tier", "previous_note", "osm_ids",
+                   "osm_versions", "osm_timestamps", "osm_date", "source", "attribution", "area_before_m2",
+                   "area_after_m2", "applied_at")
+HISTORY_FIELDS = ("entry", "park_id", "action", "at", "geometry", "replaced_geometry", "osm_ids", "detail")
+
+
+def _wkb(geometry: shapely.Geometry | None) -> bytes | None:
+    """The stored form of an outline: 2D WKB, little-endian (the same bytes on both backends)."""
+    return None if geometry is None else shapely.to_wkb(geometry, output_dimension=2, byte_order=1)
+
+
 class ParkGeometryStore:
-    """Park outline overrides in ``<data dir>/park_geometry.sqlite``."""
+    """Park outline overrides, with their history: ``<data dir>/park_geometry.sqlite`` or the shared
+    PostgreSQL database.
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        self.path = store_path(directory)
-        with closing(self._connect()) as connection, connection:
-            for statement in _SCHEMA:
-                connection.execute(statement)
+    Parameters
+    ----------
+    directory : path, optional
+        The data folder of an SQLite store; given, it wins over the configured database.
+    url : str, optional
+        ``postgresql://...`` or ``sqlite:///FOLDER``; default: the configured database
+        (``PHARMA_MAP_DATABASE_URL``), else SQLite in ``data_dir()``.
 
-    def _connect(self) -> sqlite3.Connection:
-        return storage.connect(self.path)
+    Raises
+    ------
+    StoreUnavailableError
+        If the PostgreSQL database cannot be reached.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None, *, url: str | None = None) -> None:
+        self.backend: Backend = open_backend(directory, url=url, filename=STORE_NAME)
+        self._pg = not isinstance(self.backend, SQLiteBackend)
+        if isinstance(self.backend, SQLiteBackend):
+            self.path: Path | str = self.backend.path
+            #: What names this store in cache keys: the resolved file, or the database's address.
+            self.location = str(Path(self.backend.path).resolve())
+            with closing(storage.connect(self.backend.path)) as connection, connection:
+                for statement in _SCHEMA:
+                    connection.execute(statement)
+        else:
+            self.path = self.location = self.backend.location
+        self._overrides = "park_override" if self._pg else "overrides"
+        self._history = "park_override_history" if self._pg else "history"
+
+    @property
+    def kind(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.backend.kind
+
+    # ------------------------------------------------------------------ SQL of either backend
+
+    def _column(self, field: str) -> str:
+        names = _GEOMETRY_COLUMNS.get(field)
+        return field if names is None else names[self._pg]
+
+    def _select(self, fields: Sequence[str]) -> str:
+        return ", ".join(f"ST_AsBinary({self._column(f)})" if self._pg and f in _GEOMETRY_COLUMNS else f
+                         for f in fields)
+
+    def _insert(self, table: str, fields: Sequence[str], *, upsert_key: str | None = None) -> str:
+        columns = ", ".join(self._column(f) for f in fields)
+        values = ", ".join("ST_GeomFromWKB(?, 4326)" if self._pg and f in _GEOMETRY_COLUMNS else "?" for f in fields)
+        sql = f"INSERT INTO {table}({columns}) VALUES ({values})"
+        if upsert_key is not None:
+            sql += f" ON CONFLICT ({upsert_key}) DO UPDATE SET " + ", ".join(
+                f"{self._column(f)} = excluded.{self._column(f)}" for f in fields if f != upsert_key)
+        return sql
+
+    def _log(self, connection: Any, park_id: str, action: str, at: str, geometry: bytes | None,
+             replaced: bytes | None, osm_ids: Sequence[str], detail: str) -> None:
+        connection.execute(self._insert(self._history, HISTORY_FIELDS[1:]),
+                           (park_id, action, at, geometry, replaced, json.dumps(list(osm_ids)), detail))
+
+    # ------------------------------------------------------------------ changes
 
     def apply(self, plan: ReplacementPlan, *, expected_revision: int | None = None,
               check_revision: bool = False) -> ParkOverride:
@@ -265,58 +335,32 @@ class ParkGeometryStore:
             If ``check_revision`` and the stored revision is not ``expected_revision``.
         """
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with closing(self._connect()) as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                row = connection.execute(
-                    "SELECT revision, geometry, previous_geometry, previous_tier, previous_note "
-                    "FROM overrides WHERE park_id = ?", (plan.park_id,)).fetchone()
-                current = None if row is None else int(row[0])
-                if check_revision and current != expected_revision:
-                    raise ParkGeometryError(
-                        f"park {plan.park_id!r} outline changed meanwhile (revision {current}, you saw "
-                        f"{expected_revision}): reload and review the diff again")
-                if row is None:
-                    previous = (shapely.to_wkb(plan.old_geometry), plan.old_tier, plan.old_note)
-                    replaced = previous[0]
-                else:
-                    previous = (row[2], row[3], row[4])
-                    replaced = row[1]
-                revision = 1 if current is None else current + 1
-                connection.execute(
-                    "INSERT OR REPLACE INTO overrides(park_id, revision, geometry, previous_geometry, "
-                    "previous_tier, previous_note, osm_ids, osm_versions, osm_timestamps, osm_date, "
-                    "source, attribution, area_before_m2, area_after_m2, applied_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (plan.park_id, revision, shapely.to_wkb(plan.new_geometry), *previous,
-                     json.dumps(plan.osm_ids), json.dumps(plan.osm_versions),
-                     json.dumps(plan.osm_timestamps), plan.osm_date, plan.source, OSM_ATTRIBUTION,
-                     plan.area_before_m2, plan.area_after_m2, now))
-                connection.execute(
-                    "INSERT INTO history(park_id, action, at, geometry, replaced_geometry, osm_ids, detail) "
-                    "VALUES (?,?,?,?,?,?,?)",
-                    (plan.park_id, "apply", now, shapely.to_wkb(plan.new_geometry), replaced,
-                     json.dumps(plan.osm_ids), plan.describe()))
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+        new = _wkb(plan.new_geometry)
+        with self.backend.write(self._overrides) as connection:
+            row = connection.execute(
+                f"SELECT {self._select(('revision', 'geometry', 'previous_geometry', 'previous_tier', 'previous_note'))}"
+                f" FROM {self._overrides} WHERE park_id = ?", (plan.park_id,)).fetchone()
+            current = None if row is None else int(row[0])
+            if check_revision and current != expected_revision:
+                raise ParkGeometryError(
+                    f"park {plan.park_id!r} outline changed meanwhile (revision {current}, you saw "
+                    f"{expected_revision}): reload and review the diff again")
+            if row is None:
+                previous = (_wkb(plan.old_geometry), plan.old_tier, plan.old_note)
+                replaced = previous[0]
+            else:
+                previous = (bytes(row[2]), row[3], row[4])
+                replaced = bytes(row[1])
+            revision = 1 if current is None else current + 1
+            connection.execute(
+                self._insert(self._overrides, OVERRIDE_FIELDS, upsert_key="park_id"),
+                (plan.park_id, revision, new, *previous, json.dumps(plan.osm_ids), json.dumps(plan.osm_versions),
+                 json.dumps(plan.osm_timestamps), plan.osm_date, plan.source, OSM_ATTRIBUTION,
+                 plan.area_before_m2, plan.area_after_m2, now))
+            self._log(connection, plan.park_id, "apply", now, new, replaced, plan.osm_ids, plan.describe())
         stored = self.get(plan.park_id)
         assert stored is not None
         return stored
-
-    def get(self, park_id: str) -> ParkOverride | None:
-        """The park's override, or None."""
-        with closing(self._connect()) as connection:
-            row = connection.execute(f"SELECT {_COLUMNS} FROM overrides WHERE park_id = ?",
-                                     (park_id,)).fetchone()
-        return None if row is None else _override(row)
-
-    def list(self) -> list[ParkOverride]:
-        """Every override, by park id."""
-        with closing(self._connect()) as connection:
-            rows = connection.execute(f"SELECT {_COLUMNS} FROM overrides ORDER BY park_id").fetchall()
-        return [_override(row) for row in rows]
 
     def restore(self, park_id: str) -> ParkOverride:
         """Remove the park's override, so its previous outline is shown again; return it.
@@ -327,57 +371,109 @@ class ParkGeometryStore:
             If the park has no override.
         """
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with closing(self._connect()) as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                row = connection.execute(f"SELECT {_COLUMNS} FROM overrides WHERE park_id = ?",
-                                         (park_id,)).fetchone()
-                if row is None:
-                    known = [r[0] for r in connection.execute("SELECT park_id FROM overrides")]
-                    raise ParkGeometryError(
-                        f"park {park_id!r} has no OpenStreetMap override to restore"
-                        + (f"; parks with one: {', '.join(known)}" if known else "; no park has one"))
-                removed = _override(row)
-                connection.execute("DELETE FROM overrides WHERE park_id = ?", (park_id,))
-                connection.execute(
-                    "INSERT INTO history(park_id, action, at, geometry, replaced_geometry, osm_ids, detail) "
-                    "VALUES (?,?,?,?,?,?,?)",
-                    (park_id, "restore", now, shapely.to_wkb(removed.previous_geometry),
-                     shapely.to_wkb(removed.geometry), json.dumps(removed.osm_ids),
-                     f"restored the {removed.previous_tier} outline"))
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+        with self.backend.write(self._overrides) as connection:
+            row = connection.execute(f"SELECT {self._select(OVERRIDE_FIELDS)} FROM {self._overrides}"
+                                     " WHERE park_id = ?", (park_id,)).fetchone()
+            if row is None:
+                known = [r[0] for r in connection.execute(f"SELECT park_id FROM {self._overrides}"
+                                                          " ORDER BY park_id").fetchall()]
+                raise ParkGeometryError(
+                    f"park {park_id!r} has no OpenStreetMap override to restore"
+                    + (f"; parks with one: {', '.join(known)}" if known else "; no park has one"))
+            removed = _override(row)
+            connection.execute(f"DELETE FROM {self._overrides} WHERE park_id = ?", (park_id,))
+            self._log(connection, park_id, "restore", now, bytes(row[3]), bytes(row[2]), removed.osm_ids,
+                      f"restored the {removed.previous_tier} outline")
         return removed
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, park_id: str) -> ParkOverride | None:
+        """The park's override, or None."""
+        with self.backend.read() as connection:
+            row = connection.execute(f"SELECT {self._select(OVERRIDE_FIELDS)} FROM {self._overrides}"
+                                     " WHERE park_id = ?", (park_id,)).fetchone()
+        return None if row is None else _override(row)
+
+    def list(self) -> list[ParkOverride]:
+        """Every override, by park id."""
+        with self.backend.read() as connection:
+            rows = connection.execute(f"SELECT {self._select(OVERRIDE_FIELDS)} FROM {self._overrides}"
+                                      " ORDER BY park_id").fetchall()
+        return [_override(row) for row in rows]
+
+    def revision(self) -> int:
+        """A number that changes whenever an outline is applied or restored: the newest entry of
+        the append-only history (0 for none). Cache keys of the parks build on it."""
+        with self.backend.read() as connection:
+            row = connection.execute(f"SELECT coalesce(max(entry), 0) FROM {self._history}").fetchone()
+        return int(row[0])
 
     def history(self, park_id: str | None = None) -> pd.DataFrame:
         """Every apply and restore, oldest first: entry, park_id, action, at, osm_ids, detail,
         and the geometries (``geometry`` the outline after, ``replaced_geometry`` before)."""
-        query = "SELECT entry, park_id, action, at, osm_ids, detail, geometry, replaced_geometry FROM history"
+        fields = ("entry", "park_id", "action", "at", "osm_ids", "detail", "geometry", "replaced_geometry")
+        query = f"SELECT {self._select(fields)} FROM {self._history}"
         params: tuple[Any, ...] = ()
         if park_id is not None:
             query += " WHERE park_id = ?"
             params = (park_id,)
-        with closing(self._connect()) as connection:
-            rows = connection.execute(query + " ORDER BY entry", params).fetchall()
-        table = pd.DataFrame(rows, columns=["entry", "park_id", "action", "at", "osm_ids", "detail",
-                                            "geometry", "replaced_geometry"])
+        with self.backend.read() as connection:
+            rows = [tuple(r) for r in connection.execute(query + " ORDER BY entry", params).fetchall()]
+        table = pd.DataFrame(rows, columns=list(fields))
         for column in ("geometry", "replaced_geometry"):
-            table[column] = shapely.from_wkb(table[column].to_numpy(dtype=object)) if len(table) else []
+            values = np.array([None if v is None else bytes(v) for v in table[column]], dtype=object)
+            table[column] = shapely.from_wkb(values) if len(table) else []
         table["osm_ids"] = [tuple(json.loads(v)) if v else () for v in table["osm_ids"]]
         return table
 
+    # ------------------------------------------------------------------ moving a workspace
 
-_COLUMNS = ("park_id, revision, geometry, previous_geometry, previous_tier, previous_note, osm_ids, "
-            "osm_versions, osm_timestamps, osm_date, source, attribution, area_before_m2, "
-            "area_after_m2, applied_at")
+    def transaction(self) -> Any:
+        """One write transaction of the store, waiting for its other writers (``geo.store_copy``)."""
+        return self.backend.write(self._overrides)
+
+    def rows(self, connection: Any = None) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Every override (``OVERRIDE_FIELDS``) and history entry (``HISTORY_FIELDS``) as stored,
+        geometries as 2D little-endian WKB, in key order (``geo.store_copy``); read on
+        ``connection`` (one of ``backend.write``) if given."""
+        if connection is None:
+            with self.backend.read() as reader:
+                return self.rows(reader)
+        overrides = [tuple(r) for r in connection.execute(
+            f"SELECT {self._select(OVERRIDE_FIELDS)} FROM {self._overrides} ORDER BY park_id").fetchall()]
+        history = [tuple(r) for r in connection.execute(
+            f"SELECT {self._select(HISTORY_FIELDS)} FROM {self._history} ORDER BY entry").fetchall()]
+
+        def canonical(row: tuple[Any, ...], fields: Sequence[str]) -> tuple[Any, ...]:
+            return tuple(_wkb(shapely.from_wkb(bytes(v))) if f in _GEOMETRY_COLUMNS and v is not None else v
+                         for f, v in zip(fields, row, strict=True))
+
+        return ([canonical(r, OVERRIDE_FIELDS) for r in overrides],
+                [canonical(r, HISTORY_FIELDS) for r in history])
+
+    def write_rows(self, connection: Any, *, overrides: Sequence[tuple[Any, ...]], deleted: Sequence[str],
+                   history: Sequence[tuple[Any, ...]]) -> None:
+        """Inside ``backend.write``: upsert ``overrides``, delete the parks ``deleted``, add the
+        ``history`` entries with their numbers (``geo.store_copy``)."""
+        for row in overrides:
+            connection.execute(self._insert(self._overrides, OVERRIDE_FIELDS, upsert_key="park_id"), row)
+        for park_id in deleted:
+            connection.execute(f"DELETE FROM {self._overrides} WHERE park_id = ?", (park_id,))
+        for row in history:
+            connection.execute(self._insert(self._history, HISTORY_FIELDS), row)
+        if self._pg and history:  # entries made here later get numbers after the copied ones
+            connection.execute("SELECT setval(pg_get_serial_sequence('park_override_history', 'entry'),"
+                               " (SELECT coalesce(max(entry), 0) + 1 FROM park_override_history), false)")
 
 
-def _override(row: tuple[Any, ...]) -> ParkOverride:
+_COLUMNS = ", ".join(OVERRIDE_FIELDS)
+
+
+def _override(row: Sequence[Any]) -> ParkOverride:
     return ParkOverride(
-        park_id=row[0], revision=int(row[1]), geometry=shapely.from_wkb(row[2]),
-        previous_geometry=shapely.from_wkb(row[3]), previous_tier=row[4], previous_note=row[5],
+        park_id=row[0], revision=int(row[1]), geometry=shapely.from_wkb(bytes(row[2])),
+        previous_geometry=shapely.from_wkb(bytes(row[3])), previous_tier=row[4], previous_note=row[5],
         osm_ids=tuple(json.loads(row[6])), osm_versions=tuple(json.loads(row[7])),
         osm_timestamps=tuple(json.loads(row[8])), osm_date=row[9], source=row[10],
         attribution=row[11], area_before_m2=float(row[12] or 0.0),

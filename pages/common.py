@@ -9,7 +9,7 @@ import hashlib
 import logging
 import sqlite3
 from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -23,8 +23,7 @@ import streamlit as st
 import streamlit_folium
 
 from geo import config
-from geo.config import data_dir
-from geo.errors import GeoError
+from geo.errors import GeoError, StoreUnavailableError
 from geo.imports import ImportedLayer, UploadInspection, inspect_upload, read_upload
 from geo.lru import ByteLRU
 from geo.osm import context_layers, match_parks, read_osm_file
@@ -56,24 +55,22 @@ def bundled_snapshot() -> Snapshot:
 
 
 def park_geometry_store() -> ParkGeometryStore:
-    """The OSM outline overrides of the data folder ($PHARMA_MAP_DATA_DIR, read on every call)."""
-    return ParkGeometryStore(data_dir())
+    """The confirmed OSM outlines: the shared database ($PHARMA_MAP_DATABASE_URL) or the data
+    folder ($PHARMA_MAP_DATA_DIR), read on every call."""
+    return ParkGeometryStore()
 
 
 def overrides_revision(store: ParkGeometryStore | None = None) -> int:
     """A number that changes whenever an OSM outline is applied or restored: the newest entry
     of the store's append-only history (0 for none). Cache keys of the parks build on it."""
-    store = store if store is not None else park_geometry_store()
-    with closing(sqlite3.connect(store.path, timeout=config.SQLITE_TIMEOUT_S)) as connection:
-        row = connection.execute("SELECT coalesce(max(entry), 0) FROM history").fetchone()
-    return int(row[0])
+    return (store if store is not None else park_geometry_store()).revision()
 
 
 # cache_resource: the parks are shared read-only by every session and page, not copied per rerun.
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _with_overrides(version: str, directory: str, revision: int, _base: Snapshot) -> Snapshot:
-    del version, revision  # cache keys: a new snapshot or a new apply/restore rebuilds the parks
-    return assemble(_base, store=ParkGeometryStore(directory))
+def _with_overrides(version: str, location: str, revision: int, _base: Snapshot) -> Snapshot:
+    del version, location, revision  # cache keys: a new snapshot, store or apply/restore rebuilds the parks
+    return assemble(_base, store=park_geometry_store())
 
 
 def snapshot() -> Snapshot:
@@ -87,7 +84,7 @@ def snapshot() -> Snapshot:
     base = bundled_snapshot()
     try:
         store = park_geometry_store()
-        return _with_overrides(base.version, str(store.path.parent.resolve()), overrides_revision(store), base)
+        return _with_overrides(base.version, store.location, overrides_revision(store), base)
     except (sqlite3.Error, OSError, GeoError):
         LOG.exception("the OSM outline overrides could not be read; showing the parks as built")
         return base
@@ -527,6 +524,8 @@ def friendly_errors(lang: str) -> Iterator[None]:
     """Show errors in plain words, never as a traceback (the traceback goes to the server log)."""
     try:
         yield
+    except StoreUnavailableError as exc:  # the shared database is down: say so, and what to do
+        st.error(t("store_unavailable", lang, message=str(exc)))
     except (GeoError, BasemapError) as exc:
         st.error(t("error_generic", lang, message=str(exc)))
     except Exception as exc:  # last resort for the user; logged in full for the developers
@@ -599,7 +598,7 @@ def parks_key() -> str:
     """Changes whenever the parks shown change: snapshot version, data folder, store revision."""
     try:
         store = park_geometry_store()
-        return f"{bundled_snapshot().version}|{store.path.parent.resolve()}|{overrides_revision(store)}"
+        return f"{bundled_snapshot().version}|{store.location}|{overrides_revision(store)}"
     except (sqlite3.Error, OSError, GeoError):  # as snapshot(): the parks are shown as built
         return f"{bundled_snapshot().version}|as built"
 
