@@ -148,8 +148,14 @@ DO $$ BEGIN
         CREATE ROLE {READ_ROLE} NOLOGIN;
     END IF;
 END $$;
-GRANT SELECT ON scenario_parcels, imported_features, reference_districts, reference_hubs, reference_parks,
-    confirmed_park_outlines TO {READ_ROLE};
+DO $$ DECLARE readable text; BEGIN
+    FOREACH readable IN ARRAY ARRAY[{", ".join(repr(n) for n in ("scenario_parcels", "imported_features",
+            "reference_districts", "reference_hubs", "reference_parks", "confirmed_park_outlines"))}] LOOP
+        IF to_regclass(readable) IS NOT NULL THEN
+            EXECUTE format('GRANT SELECT ON %I TO {READ_ROLE}', readable);
+        END IF;
+    END LOOP;
+END $$;
 """
 
 _V2 = f"""

@@ -416,6 +416,9 @@ def test_store_migrate_carries_confirmed_park_outlines_and_their_history_both_wa
         assert connection.execute("SELECT count(*) FROM reference_parks WHERE park_id = 'bda_yizhuang' AND"
                                   " ST_Equals(geom, ST_Multi(ST_MakeEnvelope(116.47, 39.75, 116.56, 39.82, 4326)))"
                                   ).fetchone()[0] == 1  # the views' parks are the parks as shown
+        connection.execute("CREATE ROLE outline_reader LOGIN; GRANT pharma_map_read TO outline_reader")
+    with psycopg.connect(pg_url.replace("pharma@", "outline_reader@")) as reader:  # a GIS client's read-only login
+        assert reader.execute("SELECT count(*) FROM confirmed_park_outlines").fetchone()[0] == 1
     assert (srid, kind) == (4326, "POLYGON")
     assert area_km2 == pytest.approx(shared.get("bda_yizhuang").area_after_m2 / 1e6, rel=1e-4)
 
@@ -500,3 +503,22 @@ def test_with_the_database_down_the_bundled_data_shows_and_the_planner_says_what
     at = _planner_scenarios(pg_url)  # the database is back: the same process reconnects by itself
     assert_ok(at)
     assert "kept plan" in at.selectbox(key="planner_list_pick").options
+
+
+def test_a_database_at_schema_1_is_upgraded_in_place_keeping_its_scenarios(pg_url, monkeypatch):
+    from geo import store_backend, store_pg
+    from geo.osm_store import ParkGeometryStore
+    from geo.store_backend import PostgresBackend
+
+    backend = PostgresBackend(pg_url)
+    monkeypatch.setattr(store_pg, "MIGRATIONS", store_pg.MIGRATIONS[:1])  # the app as it shipped schema 1
+    monkeypatch.setattr(store_pg, "SCHEMA_VERSION", 1)
+    assert store_pg.migrate(backend) == 1
+    ScenarioStore(url=pg_url).save("before the upgrade", _parcels("A"), expected_version=None)
+    monkeypatch.undo()
+    store_backend._MIGRATED.discard(pg_url)
+
+    outlines = ParkGeometryStore(url=pg_url)  # this app: migrates to the current schema on first use
+    assert store_pg.schema_version(backend) == store_pg.SCHEMA_VERSION >= 2
+    assert ScenarioStore(url=pg_url).load("before the upgrade")[1] == 1
+    assert outlines.apply(_outline_plan("bda_yizhuang", (116.48, 39.76, 116.55, 39.81))).revision == 1
