@@ -344,6 +344,9 @@ def open_backend(directory: str | os.PathLike[str] | None = None, *, url: str | 
         if chosen not in _MIGRATED:
             store_pg.migrate(backend)
             _MIGRATED.add(chosen)
+        else:  # migrated before: is it there now? (a store that opens is one that answers)
+            with backend.read() as connection:
+                connection.execute("SELECT 1")
         return backend
     if chosen and not chosen.startswith("sqlite:"):
         raise StoreError(f"{chosen.split('://')[0]!r} databases are not supported (store address"

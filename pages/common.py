@@ -28,6 +28,7 @@ from geo.imports import ImportedLayer, UploadInspection, inspect_upload, read_up
 from geo.lru import ByteLRU
 from geo.osm import context_layers, match_parks, read_osm_file
 from geo.osm_store import ParkGeometryStore
+from geo.scenarios import ScenarioStore
 from geo.snapshot import Snapshot, load_snapshot
 from geo.workspace import assemble
 from layers.assets import MissingAssetError
@@ -517,6 +518,16 @@ def fact_help(fact: pd.Series, lang: str) -> str:
 def facts_for(subject_type: str, subject_id: str) -> pd.DataFrame:
     facts = snapshot().facts
     return facts[(facts["subject_type"] == subject_type) & (facts["subject_id"] == subject_id)]
+
+
+def scenario_store(lang: str) -> ScenarioStore | None:
+    """The shared store of scenarios and saved layers; None, after one message naming the problem
+    and the fix, when its database cannot be reached (the page goes on with what needs no store)."""
+    try:
+        return ScenarioStore()
+    except StoreUnavailableError as exc:
+        st.error(t("store_unavailable", lang, message=str(exc)))
+        return None
 
 
 @contextmanager

@@ -473,9 +473,11 @@ def _planner_scenarios(monkeypatch_url: str):
 @pytest.mark.usefixtures("isolated_app")
 def test_with_the_database_down_the_bundled_data_shows_and_the_planner_says_what_to_do(pg_cluster, pg_url,
                                                                                       monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
     from geo.osm_store import ParkGeometryStore
     from geo.store_backend import RETRY_AFTER_S
-    from tests.apptest import assert_ok, run_app
+    from tests.apptest import APP, TIMEOUT, assert_ok, run_app
 
     ScenarioStore(url=pg_url).save("kept plan", _parcels("A"), expected_version=None)
     ParkGeometryStore(url=pg_url).apply(_outline_plan("bda_yizhuang", (116.48, 39.76, 116.55, 39.81)))
@@ -497,6 +499,17 @@ def test_with_the_database_down_the_bundled_data_shows_and_the_planner_says_what
         assert len(messages) == 1, messages  # one message: the problem and the fix
         assert "cannot be reached" in messages[0] and "PHARMA_MAP_DATABASE_URL" in messages[0]
         assert "127.0.0.1" in messages[0] and "the map still shows the bundled data" in messages[0]
+        for page in ("pages/imports.py", "pages/export.py"):  # uploads and the bundled layers' exports go on
+            at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+            at.run()
+            at.switch_page(page)
+            at.run()
+            assert not at.exception and len(at.title) == 1
+            assert [e.value for e in at.error] == messages  # the same one message, nothing else
+            if "export" in page:
+                assert at.radio(key="export_format").value and at.multiselect(key="export_layers").value
+            else:  # the page went on past the store: the "upload a file" hint under the uploader
+                assert len(at.info) == 1
     finally:
         pg_cluster.start()
     time.sleep(RETRY_AFTER_S + 0.5)
