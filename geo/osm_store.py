@@ -1,10 +1,13 @@
 """Replacing park outlines with OpenStreetMap boundaries: planned, confirmed, reversible.
 
-Nothing is replaced silently. ``plan_replacement`` builds a ``ReplacementPlan``, which *is*
-the diff (area before and after, overlap, OSM ids, versions, dates); only
-``ParkGeometryStore.apply(plan)`` records it. The store is an SQLite file in the data folder
-(``$PHARMA_MAP_DATA_DIR``, like the planner's scenarios): every write is one transaction, each
-override keeps the outline it replaced, and every apply and restore is appended to a history.
+Nothing is replaced silently. ``plan_replacement`` (``geo.osm.replace``, re-exported here)
+builds a ``ReplacementPlan``, which *is* the diff (area before and after, overlap, OSM ids,
+versions, dates); only ``ParkGeometryStore.apply(plan)`` records it. The store is where the planner's scenarios are
+(``geo.store_backend.open_backend``): an SQLite file in the data folder (``$PHARMA_MAP_DATA_DIR``)
+by default, or the shared PostgreSQL/PostGIS database (``PHARMA_MAP_DATABASE_URL``), where the
+outlines are PostGIS geometries (SRID 4326, GIST index) that every app server shares. Every write
+is one transaction that waits for the store's other writers, each override keeps the outline it
+replaced, and every apply and restore is appended to a history.
 The snapshot in ``data/snapshot`` is never touched: ``apply_overrides(parks)`` returns the
 parks with the recorded overrides laid over them (tier ``osm``, a note naming the OSM ids and
 date, the ODbL attribution), and ``restore(park_id)`` brings the previous outline back.
@@ -20,6 +23,7 @@ import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -28,10 +32,11 @@ import pandas as pd
 import shapely
 
 from geo import storage
-from geo.measure import area, areas, repair_geometries
-from geo.errors import GeoError, OSMMatchError, ParkGeometryError
-from geo.osm.match import park_row
+from geo.measure import areas
+from geo.errors import GeoError, ParkGeometryError
 from geo.osm.read import OSM_ATTRIBUTION
+from geo.osm.replace import ReplacementPlan, plan_replacement  # noqa: F401  re-exported
+from geo.store_backend import Backend, SQLiteBackend, open_backend
 
 if TYPE_CHECKING:
     from geo.snapshot import Snapshot
@@ -74,75 +79,6 @@ _SCHEMA = (
 
 
 @dataclass(frozen=True)
-class ReplacementPlan:
-    """The diff of replacing one park's outline by OSM geometry; apply it with the store."""
-
-    park_id: str
-    park_name_zh: str | None
-    park_name_en: str | None
-    osm_ids: tuple[str, ...]
-    osm_versions: tuple[int | None, ...]
-    osm_timestamps: tuple[str | None, ...]
-    source: str | None
-    old_geometry: shapely.Geometry
-    new_geometry: shapely.Geometry
-    old_tier: str | None
-    old_note: str | None
-    area_before_m2: float
-    area_after_m2: float
-    overlap_m2: float
-
-    @property
-    def osm_date(self) -> str | None:
-        """The date (YYYY-MM-DD) of the newest OSM edit among the features, if known."""
-        stamps = [s for s in self.osm_timestamps if s]
-        return max(stamps)[:10] if stamps else None
-
-    @property
-    def area_before_km2(self) -> float:
-        return self.area_before_m2 / 1e6
-
-    @property
-    def area_after_km2(self) -> float:
-        return self.area_after_m2 / 1e6
-
-    @property
-    def overlap_iou(self) -> float:
-        union = self.area_before_m2 + self.area_after_m2 - self.overlap_m2
-        return self.overlap_m2 / union if union > 0 else 0.0
-
-    @property
-    def overlap_of_park(self) -> float:
-        """Share of the current outline that the OSM outline covers."""
-        return self.overlap_m2 / self.area_before_m2 if self.area_before_m2 > 0 else 0.0
-
-    @property
-    def overlap_of_osm(self) -> float:
-        """Share of the OSM outline that lies inside the current outline."""
-        return self.overlap_m2 / self.area_after_m2 if self.area_after_m2 > 0 else 0.0
-
-    def describe(self) -> str:
-        """The diff in a few lines of plain text (for the command line and logs)."""
-        change = ((self.area_after_m2 / self.area_before_m2 - 1.0) * 100.0
-                  if self.area_before_m2 > 0 else float("nan"))
-        versions = ", ".join(f"{i} v{v}" if v is not None else i
-                             for i, v in zip(self.osm_ids, self.osm_versions, strict=True))
-        placed = self.old_geometry is not None and not shapely.is_empty(self.old_geometry)
-        now = (f"{self.old_tier or '?'}, {self.area_before_km2:.3f} km2" if placed
-               else "not on the map (no outline yet)")
-        return "\n".join([
-            f"park {self.park_id} ({self.park_name_en or ''} / {self.park_name_zh or ''})",
-            f"  outline now : {now}",
-            f"  OSM outline : {versions}, {self.area_after_km2:.3f} km2"
-            + (f" ({change:+.1f} %)" if placed and change == change else "")
-            + (f", edited {self.osm_date}" if self.osm_date else ""),
-            f"  overlap     : {self.overlap_m2 / 1e6:.3f} km2 = {self.overlap_of_park:.0%} of the "
-            f"current outline, {self.overlap_of_osm:.0%} of the OSM outline (IoU {self.overlap_iou:.2f})",
-            f"  licence     : {OSM_ATTRIBUTION}",
-        ])
-
-
-@dataclass(frozen=True)
 class ParkOverride:
     """An applied replacement as stored."""
 
@@ -176,57 +112,6 @@ class ParkOverride:
                 f"{self.attribution}. {before}")
 
 
-def plan_replacement(parks: gpd.GeoDataFrame, features: gpd.GeoDataFrame, *, park_id: str,
-                     osm_ids: Sequence[str]) -> ReplacementPlan:
-    """Plan replacing a park's outline by one or more OSM areas (their union).
-
-    Parameters
-    ----------
-    parks : GeoDataFrame
-        The parks as shown (snapshot parks, possibly with overrides applied), EPSG:4326.
-    features : GeoDataFrame
-        OSM features from ``geo.osm.read_osm_file`` or ``fetch_osm``, or candidates from
-        ``geo.osm.match_parks`` (any frame with ``osm_id`` and geometry).
-    park_id : str
-    osm_ids : sequence of str
-        ``"way/123"`` or ``"relation/45"``; several are merged into one outline.
-
-    Raises
-    ------
-    OSMMatchError
-        For an unknown park, an OSM id not in ``features``, or a feature that is not an area.
-    """
-    row = park_row(parks, park_id)
-    ids = list(dict.fromkeys(str(i) for i in osm_ids))
-    if not ids:
-        raise OSMMatchError(f"name at least one OSM area for park {park_id!r}, e.g. osm_ids=['way/123']")
-    chosen = features.drop_duplicates("osm_id").set_index("osm_id", drop=False)
-    missing = [i for i in ids if i not in chosen.index]
-    if missing:
-        raise OSMMatchError(f"OSM id(s) {', '.join(missing)} not among the {len(chosen)} features read: "
-                            "use ids shown by 'python -m geo osm match', like 'way/123'")
-    picked = chosen.loc[ids]
-    geoms = np.asarray(picked.geometry.values, dtype=object)
-    not_area = [i for i, g in zip(ids, geoms, strict=True)
-                if g is None or shapely.get_type_id(g) not in (3, 6) or shapely.is_empty(g)]
-    if not_area:
-        raise OSMMatchError(f"{', '.join(not_area)} is not an area (a closed way or multipolygon "
-                            "relation): only areas can be park boundaries")
-    repaired, _ = repair_geometries(geoms)
-    new = shapely.union_all(repaired)
-    old = repair_geometries(np.array([row.geometry], dtype=object))[0][0]
-    overlap = area(shapely.intersection(old, new)) if shapely.intersects(old, new) else 0.0
-    versions = tuple(None if pd.isna(v) else int(v) for v in picked.get("osm_version", [None] * len(ids)))
-    stamps = tuple(v if isinstance(v, str) else None
-                   for v in picked.get("osm_timestamp", [None] * len(ids)))
-    return ReplacementPlan(
-        park_id=str(park_id), park_name_zh=row.get("name_zh"), park_name_en=row.get("name_en"),
-        osm_ids=tuple(ids), osm_versions=versions, osm_timestamps=stamps,
-        source=features.attrs.get("source"), old_geometry=old, new_geometry=new,
-        old_tier=row.get("geometry_tier"), old_note=row.get("geometry_note"),
-        area_before_m2=area(old), area_after_m2=area(new), overlap_m2=overlap)
-
-
 #: What reading the outline store may raise when its folder or file is unusable: callers that can
 #: show the parks as built instead catch these (the pages do, and log them).
 READ_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, OSError, GeoError)
@@ -238,17 +123,83 @@ def store_path(directory: str | os.PathLike[str] | None = None) -> os.PathLike[s
     return data_dir(directory) / STORE_NAME
 
 
+#: Logical geometry columns -> (SQLite column, PostgreSQL column)
+_GEOMETRY_COLUMNS = {"geometry": ("geometry", "geom"), "previous_geometry": ("previous_geometry", "previous_geom"),
+                     "replaced_geometry": ("replaced_geometry", "replaced_geom")}
+OVERRIDE_FIELDS = ("park_id", "revision", "geometry", "previous_geometry", "previous_tier", "previous_note", "osm_ids",
+                   "osm_versions", "osm_timestamps", "osm_date", "source", "attribution", "area_before_m2",
+                   "area_after_m2", "applied_at")
+HISTORY_FIELDS = ("entry", "park_id", "action", "at", "geometry", "replaced_geometry", "osm_ids", "detail")
+
+
+def _wkb(geometry: shapely.Geometry | None) -> bytes | None:
+    """The stored form of an outline: 2D WKB, little-endian (the same bytes on both backends)."""
+    return None if geometry is None else shapely.to_wkb(geometry, output_dimension=2, byte_order=1)
+
+
 class ParkGeometryStore:
-    """Park outline overrides in ``<data dir>/park_geometry.sqlite``."""
+    """Park outline overrides, with their history: ``<data dir>/park_geometry.sqlite`` or the shared
+    PostgreSQL database.
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        self.path = store_path(directory)
-        with closing(self._connect()) as connection, connection:
-            for statement in _SCHEMA:
-                connection.execute(statement)
+    Parameters
+    ----------
+    directory : path, optional
+        The data folder of an SQLite store; given, it wins over the configured database.
+    url : str, optional
+        ``postgresql://...`` or ``sqlite:///FOLDER``; default: the configured database
+        (``PHARMA_MAP_DATABASE_URL``), else SQLite in ``data_dir()``.
 
-    def _connect(self) -> sqlite3.Connection:
-        return storage.connect(self.path)
+    Raises
+    ------
+    StoreUnavailableError
+        If the PostgreSQL database cannot be reached.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None, *, url: str | None = None) -> None:
+        self.backend: Backend = open_backend(directory, url=url, filename=STORE_NAME)
+        self._pg = not isinstance(self.backend, SQLiteBackend)
+        if isinstance(self.backend, SQLiteBackend):
+            self.path: Path | str = self.backend.path
+            #: What names this store in cache keys: the resolved file, or the database's address.
+            self.location = str(Path(self.backend.path).resolve())
+            with closing(storage.connect(self.backend.path)) as connection, connection:
+                for statement in _SCHEMA:
+                    connection.execute(statement)
+        else:
+            self.path = self.location = self.backend.location
+        self._overrides = "park_override" if self._pg else "overrides"
+        self._history = "park_override_history" if self._pg else "history"
+
+    @property
+    def kind(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.backend.kind
+
+    # ------------------------------------------------------------------ SQL of either backend
+
+    def _column(self, field: str) -> str:
+        names = _GEOMETRY_COLUMNS.get(field)
+        return field if names is None else names[self._pg]
+
+    def _select(self, fields: Sequence[str]) -> str:
+        return ", ".join(f"ST_AsBinary({self._column(f)})" if self._pg and f in _GEOMETRY_COLUMNS else f
+                         for f in fields)
+
+    def _insert(self, table: str, fields: Sequence[str], *, upsert_key: str | None = None) -> str:
+        columns = ", ".join(self._column(f) for f in fields)
+        values = ", ".join("ST_GeomFromWKB(?, 4326)" if self._pg and f in _GEOMETRY_COLUMNS else "?" for f in fields)
+        sql = f"INSERT INTO {table}({columns}) VALUES ({values})"
+        if upsert_key is not None:
+            sql += f" ON CONFLICT ({upsert_key}) DO UPDATE SET " + ", ".join(
+                f"{self._column(f)} = excluded.{self._column(f)}" for f in fields if f != upsert_key)
+        return sql
+
+    def _log(self, connection: Any, park_id: str, action: str, at: str, geometry: bytes | None,
+             replaced: bytes | None, osm_ids: Sequence[str], detail: str) -> None:
+        connection.execute(self._insert(self._history, HISTORY_FIELDS[1:]),
+                           (park_id, action, at, geometry, replaced, json.dumps(list(osm_ids)), detail))
+
+    # ------------------------------------------------------------------ changes
 
     def apply(self, plan: ReplacementPlan, *, expected_revision: int | None = None,
               check_revision: bool = False) -> ParkOverride:
@@ -270,58 +221,32 @@ class ParkGeometryStore:
             If ``check_revision`` and the stored revision is not ``expected_revision``.
         """
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with closing(self._connect()) as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                row = connection.execute(
-                    "SELECT revision, geometry, previous_geometry, previous_tier, previous_note "
-                    "FROM overrides WHERE park_id = ?", (plan.park_id,)).fetchone()
-                current = None if row is None else int(row[0])
-                if check_revision and current != expected_revision:
-                    raise ParkGeometryError(
-                        f"park {plan.park_id!r} outline changed meanwhile (revision {current}, you saw "
-                        f"{expected_revision}): reload and review the diff again")
-                if row is None:
-                    previous = (shapely.to_wkb(plan.old_geometry), plan.old_tier, plan.old_note)
-                    replaced = previous[0]
-                else:
-                    previous = (row[2], row[3], row[4])
-                    replaced = row[1]
-                revision = 1 if current is None else current + 1
-                connection.execute(
-                    "INSERT OR REPLACE INTO overrides(park_id, revision, geometry, previous_geometry, "
-                    "previous_tier, previous_note, osm_ids, osm_versions, osm_timestamps, osm_date, "
-                    "source, attribution, area_before_m2, area_after_m2, applied_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (plan.park_id, revision, shapely.to_wkb(plan.new_geometry), *previous,
-                     json.dumps(plan.osm_ids), json.dumps(plan.osm_versions),
-                     json.dumps(plan.osm_timestamps), plan.osm_date, plan.source, OSM_ATTRIBUTION,
-                     plan.area_before_m2, plan.area_after_m2, now))
-                connection.execute(
-                    "INSERT INTO history(park_id, action, at, geometry, replaced_geometry, osm_ids, detail) "
-                    "VALUES (?,?,?,?,?,?,?)",
-                    (plan.park_id, "apply", now, shapely.to_wkb(plan.new_geometry), replaced,
-                     json.dumps(plan.osm_ids), plan.describe()))
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+        new = _wkb(plan.new_geometry)
+        with self.backend.write(self._overrides) as connection:
+            row = connection.execute(
+                f"SELECT {self._select(('revision', 'geometry', 'previous_geometry', 'previous_tier', 'previous_note'))}"
+                f" FROM {self._overrides} WHERE park_id = ?", (plan.park_id,)).fetchone()
+            current = None if row is None else int(row[0])
+            if check_revision and current != expected_revision:
+                raise ParkGeometryError(
+                    f"park {plan.park_id!r} outline changed meanwhile (revision {current}, you saw "
+                    f"{expected_revision}): reload and review the diff again")
+            if row is None:
+                previous = (_wkb(plan.old_geometry), plan.old_tier, plan.old_note)
+                replaced = previous[0]
+            else:
+                previous = (bytes(row[2]), row[3], row[4])
+                replaced = bytes(row[1])
+            revision = 1 if current is None else current + 1
+            connection.execute(
+                self._insert(self._overrides, OVERRIDE_FIELDS, upsert_key="park_id"),
+                (plan.park_id, revision, new, *previous, json.dumps(plan.osm_ids), json.dumps(plan.osm_versions),
+                 json.dumps(plan.osm_timestamps), plan.osm_date, plan.source, OSM_ATTRIBUTION,
+                 plan.area_before_m2, plan.area_after_m2, now))
+            self._log(connection, plan.park_id, "apply", now, new, replaced, plan.osm_ids, plan.describe())
         stored = self.get(plan.park_id)
         assert stored is not None
         return stored
-
-    def get(self, park_id: str) -> ParkOverride | None:
-        """The park's override, or None."""
-        with closing(self._connect()) as connection:
-            row = connection.execute(f"SELECT {_COLUMNS} FROM overrides WHERE park_id = ?",
-                                     (park_id,)).fetchone()
-        return None if row is None else _override(row)
-
-    def list(self) -> list[ParkOverride]:
-        """Every override, by park id."""
-        with closing(self._connect()) as connection:
-            rows = connection.execute(f"SELECT {_COLUMNS} FROM overrides ORDER BY park_id").fetchall()
-        return [_override(row) for row in rows]
 
     def restore(self, park_id: str) -> ParkOverride:
         """Remove the park's override, so its previous outline is shown again; return it.
@@ -332,64 +257,109 @@ class ParkGeometryStore:
             If the park has no override.
         """
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with closing(self._connect()) as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                row = connection.execute(f"SELECT {_COLUMNS} FROM overrides WHERE park_id = ?",
-                                         (park_id,)).fetchone()
-                if row is None:
-                    known = [r[0] for r in connection.execute("SELECT park_id FROM overrides")]
-                    raise ParkGeometryError(
-                        f"park {park_id!r} has no OpenStreetMap override to restore"
-                        + (f"; parks with one: {', '.join(known)}" if known else "; no park has one"))
-                removed = _override(row)
-                connection.execute("DELETE FROM overrides WHERE park_id = ?", (park_id,))
-                connection.execute(
-                    "INSERT INTO history(park_id, action, at, geometry, replaced_geometry, osm_ids, detail) "
-                    "VALUES (?,?,?,?,?,?,?)",
-                    (park_id, "restore", now, shapely.to_wkb(removed.previous_geometry),
-                     shapely.to_wkb(removed.geometry), json.dumps(removed.osm_ids),
-                     f"restored the {removed.previous_tier} outline"))
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+        with self.backend.write(self._overrides) as connection:
+            row = connection.execute(f"SELECT {self._select(OVERRIDE_FIELDS)} FROM {self._overrides}"
+                                     " WHERE park_id = ?", (park_id,)).fetchone()
+            if row is None:
+                known = [r[0] for r in connection.execute(f"SELECT park_id FROM {self._overrides}"
+                                                          " ORDER BY park_id").fetchall()]
+                raise ParkGeometryError(
+                    f"park {park_id!r} has no OpenStreetMap override to restore"
+                    + (f"; parks with one: {', '.join(known)}" if known else "; no park has one"))
+            removed = _override(row)
+            connection.execute(f"DELETE FROM {self._overrides} WHERE park_id = ?", (park_id,))
+            self._log(connection, park_id, "restore", now, bytes(row[3]), bytes(row[2]), removed.osm_ids,
+                      f"restored the {removed.previous_tier} outline")
         return removed
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, park_id: str) -> ParkOverride | None:
+        """The park's override, or None."""
+        with self.backend.read() as connection:
+            row = connection.execute(f"SELECT {self._select(OVERRIDE_FIELDS)} FROM {self._overrides}"
+                                     " WHERE park_id = ?", (park_id,)).fetchone()
+        return None if row is None else _override(row)
+
+    def list(self) -> list[ParkOverride]:
+        """Every override, by park id."""
+        with self.backend.read() as connection:
+            rows = connection.execute(f"SELECT {self._select(OVERRIDE_FIELDS)} FROM {self._overrides}"
+                                      " ORDER BY park_id").fetchall()
+        return [_override(row) for row in rows]
+
+    def revision(self) -> int:
+        """A number that changes whenever an outline is applied or restored: the newest entry of
+        the append-only history (0 for none). Cache keys of the parks build on it."""
+        with self.backend.read() as connection:
+            row = connection.execute(f"SELECT coalesce(max(entry), 0) FROM {self._history}").fetchone()
+        return int(row[0])
 
     def history(self, park_id: str | None = None) -> pd.DataFrame:
         """Every apply and restore, oldest first: entry, park_id, action, at, osm_ids, detail,
         and the geometries (``geometry`` the outline after, ``replaced_geometry`` before)."""
-        query = "SELECT entry, park_id, action, at, osm_ids, detail, geometry, replaced_geometry FROM history"
+        fields = ("entry", "park_id", "action", "at", "osm_ids", "detail", "geometry", "replaced_geometry")
+        query = f"SELECT {self._select(fields)} FROM {self._history}"
         params: tuple[Any, ...] = ()
         if park_id is not None:
             query += " WHERE park_id = ?"
             params = (park_id,)
-        with closing(self._connect()) as connection:
-            rows = connection.execute(query + " ORDER BY entry", params).fetchall()
-        table = pd.DataFrame(rows, columns=["entry", "park_id", "action", "at", "osm_ids", "detail",
-                                            "geometry", "replaced_geometry"])
+        with self.backend.read() as connection:
+            rows = [tuple(r) for r in connection.execute(query + " ORDER BY entry", params).fetchall()]
+        table = pd.DataFrame(rows, columns=list(fields))
         for column in ("geometry", "replaced_geometry"):
-            table[column] = shapely.from_wkb(table[column].to_numpy(dtype=object)) if len(table) else []
+            values = np.array([None if v is None else bytes(v) for v in table[column]], dtype=object)
+            table[column] = shapely.from_wkb(values) if len(table) else []
         table["osm_ids"] = [tuple(json.loads(v)) if v else () for v in table["osm_ids"]]
         return table
 
-    def revision(self) -> int:
-        """A number that changes whenever an outline is applied or restored: the newest entry of
-        the append-only history (0 for none). Caches of the parks as users see them key on it."""
-        with closing(self._connect()) as connection:
-            row = connection.execute("SELECT coalesce(max(entry), 0) FROM history").fetchone()
-        return int(row[0])
+    # ------------------------------------------------------------------ moving a workspace
+
+    def transaction(self) -> Any:
+        """One write transaction of the store, waiting for its other writers (``geo.store_copy``)."""
+        return self.backend.write(self._overrides)
+
+    def rows(self, connection: Any = None) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Every override (``OVERRIDE_FIELDS``) and history entry (``HISTORY_FIELDS``) as stored,
+        geometries as 2D little-endian WKB, in key order (``geo.store_copy``); read on
+        ``connection`` (one of ``backend.write``) if given."""
+        if connection is None:
+            with self.backend.read() as reader:
+                return self.rows(reader)
+        overrides = [tuple(r) for r in connection.execute(
+            f"SELECT {self._select(OVERRIDE_FIELDS)} FROM {self._overrides} ORDER BY park_id").fetchall()]
+        history = [tuple(r) for r in connection.execute(
+            f"SELECT {self._select(HISTORY_FIELDS)} FROM {self._history} ORDER BY entry").fetchall()]
+
+        def canonical(row: tuple[Any, ...], fields: Sequence[str]) -> tuple[Any, ...]:
+            return tuple(_wkb(shapely.from_wkb(bytes(v))) if f in _GEOMETRY_COLUMNS and v is not None else v
+                         for f, v in zip(fields, row, strict=True))
+
+        return ([canonical(r, OVERRIDE_FIELDS) for r in overrides],
+                [canonical(r, HISTORY_FIELDS) for r in history])
+
+    def write_rows(self, connection: Any, *, overrides: Sequence[tuple[Any, ...]], deleted: Sequence[str],
+                   history: Sequence[tuple[Any, ...]]) -> None:
+        """Inside ``backend.write``: upsert ``overrides``, delete the parks ``deleted``, add the
+        ``history`` entries with their numbers (``geo.store_copy``)."""
+        for row in overrides:
+            connection.execute(self._insert(self._overrides, OVERRIDE_FIELDS, upsert_key="park_id"), row)
+        for park_id in deleted:
+            connection.execute(f"DELETE FROM {self._overrides} WHERE park_id = ?", (park_id,))
+        for row in history:
+            connection.execute(self._insert(self._history, HISTORY_FIELDS), row)
+        if self._pg and history:  # entries made here later get numbers after the copied ones
+            connection.execute("SELECT setval(pg_get_serial_sequence('park_override_history', 'entry'),"
+                               " (SELECT coalesce(max(entry), 0) + 1 FROM park_override_history), false)")
 
 
-_COLUMNS = ("park_id, revision, geometry, previous_geometry, previous_tier, previous_note, osm_ids, "
-            "osm_versions, osm_timestamps, osm_date, source, attribution, area_before_m2, "
-            "area_after_m2, applied_at")
+_COLUMNS = ", ".join(OVERRIDE_FIELDS)
 
 
-def _override(row: tuple[Any, ...]) -> ParkOverride:
+def _override(row: Sequence[Any]) -> ParkOverride:
     return ParkOverride(
-        park_id=row[0], revision=int(row[1]), geometry=shapely.from_wkb(row[2]),
-        previous_geometry=shapely.from_wkb(row[3]), previous_tier=row[4], previous_note=row[5],
+        park_id=row[0], revision=int(row[1]), geometry=shapely.from_wkb(bytes(row[2])),
+        previous_geometry=shapely.from_wkb(bytes(row[3])), previous_tier=row[4], previous_note=row[5],
         osm_ids=tuple(json.loads(row[6])), osm_versions=tuple(json.loads(row[7])),
         osm_timestamps=tuple(json.loads(row[8])), osm_date=row[9], source=row[10],
         attribution=row[11], area_before_m2=float(row[12] or 0.0),

@@ -36,8 +36,7 @@ import geopandas as gpd
 from geo import storage
 from geo.config import data_dir  # noqa: F401  re-exported: callers import it from here
 from geo.errors import GeoError, ScenarioConflictError, ScenarioError, ScenarioExistsError  # noqa: F401  re-exported
-from geo.store_backend import (Backend, PostgresBackend, SQLiteBackend, StoreError, database_url, is_postgres, redact,
-                               sqlite_folder)
+from geo.store_backend import Backend, PostgresBackend, SQLiteBackend, StoreError, open_backend  # noqa: F401
 from geo.measure import M2_PER_MU
 from geo.parcels import pack_parcels, parcels_from_geojson, unpack_parcels
 from geo.parcel_geometry import GeometryMeasures, union_area_m2
@@ -145,9 +144,6 @@ def _info(row: sqlite3.Row | tuple) -> ScenarioInfo:
 _INFO_COLUMNS = "id, name, kind, version, created_at, updated_at, author, features, area_m2, deleted_at"
 
 
-_MIGRATED: set[str] = set()
-
-
 class ScenarioStore:
     """Scenarios stored in ``<data dir>/planner.sqlite``, or in the PostgreSQL database ``url``.
 
@@ -166,24 +162,13 @@ class ScenarioStore:
     """
 
     def __init__(self, directory: str | os.PathLike[str] | None = None, *, url: str | None = None) -> None:
-        chosen = url if url is not None else (None if directory is not None else database_url())
-        self.backend: Backend
-        if chosen and is_postgres(chosen):
-            from geo import store_pg
-
-            self.backend = PostgresBackend(chosen)
-            self.path: Path | str = self.backend.location
-            if chosen not in _MIGRATED:
-                store_pg.migrate(self.backend)
-                _MIGRATED.add(chosen)
-        else:
-            if chosen and not chosen.startswith("sqlite:"):
-                raise StoreError(f"{chosen.split('://')[0]!r} databases are not supported (store address"
-                                 f" {redact(chosen)[:80]!r}): use postgresql://user@host:port/db or sqlite:///FOLDER")
-            self.path = data_dir(sqlite_folder(chosen) if chosen else directory) / "planner.sqlite"
-            self.backend = SQLiteBackend(self.path)
-            with closing(storage.connect(self.path)) as connection:
+        self.backend: Backend = open_backend(directory, url=url, filename="planner.sqlite")
+        if isinstance(self.backend, SQLiteBackend):
+            self.path: Path | str = self.backend.path
+            with closing(storage.connect(self.backend.path)) as connection:
                 _migrate(connection)
+        else:
+            self.path = self.backend.location
 
     @property
     def kind(self) -> str:

@@ -13,15 +13,21 @@ placeholders) to either backend and gets the same guarantees from both:
 - an unreachable database raises ``StoreUnavailableError`` with the address (no password) and what
   to do; the PostgreSQL pool reconnects by itself when the server is back.
 
+``open_backend`` is the one way a store picks its backend (scenarios and saved layers in
+``planner.sqlite``, confirmed park outlines in ``park_geometry.sqlite``, or all of them in the one
+PostgreSQL database, migrated once per process).
+
 The setting is read here (environment, then Streamlit's ``secrets.toml`` files, read as TOML so the
-core stays UI-free); it belongs in the configuration module once there is one.
+core stays UI-free).
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import sqlite3
 import threading
+import time
 import tomllib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,8 +41,9 @@ from geo.errors import GeoError, StoreError, StoreUnavailableError  # noqa: F401
 DATABASE_URL_ENV = config.DATABASE_URL_ENV
 CONNECT_TIMEOUT_S = 5.0
 POOL_TIMEOUT_S = 5.0
-
-
+#: After a failed connection, calls within this many seconds fail at once with the same message
+#: (a page reads the stores several times per run; it should not wait for each), then one tries again.
+RETRY_AFTER_S = 2.0
 
 
 def redact(url: str) -> str:
@@ -195,6 +202,7 @@ class _PgConnection:
 
 _POOLS: dict[str, Any] = {}
 _POOLS_LOCK = threading.Lock()
+_DOWN: dict[str, tuple[float, BaseException]] = {}  # url -> (when it last failed, why)
 
 
 def _pool(url: str) -> Any:
@@ -221,11 +229,22 @@ def _pool(url: str) -> Any:
         return pool
 
 
+def _forget_pool(url: str, exc: BaseException) -> None:
+    """The server went away: close the pool (its next user connects afresh, failing at once while the
+    server is down instead of waiting for the pool) and remember when, for ``RETRY_AFTER_S``."""
+    _DOWN[url] = (time.monotonic(), exc)
+    with _POOLS_LOCK:
+        pool = _POOLS.pop(url, None)
+    if pool is not None:
+        pool.close(timeout=0)
+
+
 def close_pools() -> None:
     """Close every pool of this process (tests, the end of a command)."""
     with _POOLS_LOCK:
         pools = list(_POOLS.values())
         _POOLS.clear()
+        _DOWN.clear()
     for pool in pools:
         pool.close()
 
@@ -243,14 +262,18 @@ class PostgresBackend:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return StoreUnavailableError(
             f"the shared database {self.location} cannot be reached ({reason}): the map still shows the"
-            f" bundled data, but saved scenarios and layers are unavailable until it is back; check that"
-            f" the server runs and that {DATABASE_URL_ENV} is right")
+            f" bundled data, but saved scenarios, saved layers and confirmed park outlines are unavailable"
+            f" until it is back (the app reconnects by itself); check that the server runs and that"
+            f" {DATABASE_URL_ENV} is right")
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
         import psycopg
         from psycopg_pool import PoolTimeout
 
+        down = _DOWN.get(self.url)
+        if down is not None and time.monotonic() - down[0] < RETRY_AFTER_S:
+            raise self._unavailable(down[1])
         try:
             with _pool(self.url).connection() as connection:
                 connection.row_factory = _row_factory
@@ -258,7 +281,9 @@ class PostgresBackend:
         except (psycopg.OperationalError, PoolTimeout) as exc:
             if isinstance(exc, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
                 raise
+            _forget_pool(self.url, exc)
             raise self._unavailable(exc) from exc
+        _DOWN.pop(self.url, None)
 
     @contextmanager
     def read(self) -> Iterator[_PgConnection]:
@@ -277,3 +302,53 @@ class PostgresBackend:
         """A connection for schema work (migrations), autocommit off."""
         with self._connection() as connection:
             yield _PgConnection(connection)
+
+
+# --------------------------------------------------------------------------- choosing a backend
+
+_MIGRATED: set[str] = set()
+
+
+def open_backend(directory: str | os.PathLike[str] | None = None, *, url: str | None = None,
+                 filename: str) -> Backend:
+    """The backend of a store: the one way every store chooses.
+
+    Parameters
+    ----------
+    directory : path, optional
+        The data folder of an SQLite store; given, it wins over the configured database.
+    url : str, optional
+        ``postgresql://...`` or ``sqlite:///FOLDER``; default: the configured database
+        (``database_url``), else SQLite in ``config.data_dir()``.
+    filename : str
+        The store's SQLite file in the data folder (``planner.sqlite``, ``park_geometry.sqlite``).
+
+    Returns
+    -------
+    Backend
+        ``SQLiteBackend`` (the caller creates its tables) or ``PostgresBackend``, its schema
+        migrated to ``geo.store_pg.SCHEMA_VERSION`` once per process.
+
+    Raises
+    ------
+    StoreUnavailableError
+        If the PostgreSQL database cannot be reached.
+    StoreError
+        For an address of another kind of database.
+    """
+    chosen = url if url is not None else (None if directory is not None else database_url())
+    if chosen and is_postgres(chosen):
+        from geo import store_pg
+
+        backend = PostgresBackend(chosen)
+        if chosen not in _MIGRATED:
+            store_pg.migrate(backend)
+            _MIGRATED.add(chosen)
+        else:  # migrated before: is it there now? (a store that opens is one that answers)
+            with backend.read() as connection:
+                connection.execute("SELECT 1")
+        return backend
+    if chosen and not chosen.startswith("sqlite:"):
+        raise StoreError(f"{chosen.split('://')[0]!r} databases are not supported (store address"
+                         f" {redact(chosen)[:80]!r}): use postgresql://user@host:port/db or sqlite:///FOLDER")
+    return SQLiteBackend(config.data_dir(sqlite_folder(chosen) if chosen else directory) / filename)

@@ -1,5 +1,6 @@
 """Moving a workspace between stores (SQLite <-> PostgreSQL/PostGIS): every scenario and saved layer
-with its ids, versions, timestamps and whole history, verified by counts, versions and checksums.
+with its ids, versions, timestamps and whole history, and every confirmed park outline with its
+history (``copy_outlines``), verified by counts, versions and checksums.
 
 ``copy_store`` is safe to run again: rows already copied are left alone, rows the source has moved
 on are brought up to date, and anything the target changed on its own (a newer version there, a
@@ -13,8 +14,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from geo.scenarios import ScenarioStore
 from geo.errors import StoreCopyError  # noqa: F401  re-exported
+from geo.osm_store import ParkGeometryStore
+from geo.scenarios import ScenarioStore
 from geo.store_backend import PostgresBackend
 
 _SCENARIO_COLUMNS = ("id", "name", "kind", "version", "created_at", "updated_at", "author", "features", "area_m2",
@@ -34,6 +36,18 @@ class StoreSummary:
     layers: int
     deleted: int
     history: int
+    checksum: str
+    outlines: int | None = None
+    outline_history: int | None = None
+    outlines_checksum: str | None = None
+
+
+@dataclass(frozen=True)
+class OutlineCopyReport:
+    copied: int
+    restored: int
+    unchanged: int
+    history_added: int
     checksum: str
 
 
@@ -77,14 +91,71 @@ def schema_version(store: ScenarioStore) -> int:
         return int(connection.execute("PRAGMA user_version").fetchone()[0])
 
 
-def summary(store: ScenarioStore) -> StoreSummary:
-    """Backend, address (no password), schema version, counts and checksum of ``store``."""
+def summary(store: ScenarioStore, outlines: ParkGeometryStore | None = None) -> StoreSummary:
+    """Backend, address (no password), schema version, counts and checksum of ``store`` (and of the
+    confirmed park outlines of ``outlines``, the same store's)."""
     scenarios, history = _rows(store)
     live = [r for r in scenarios if r[9] is None]
+    outline_rows = outlines.rows() if outlines is not None else None
     return StoreSummary(backend=store.kind, location=str(store.path), schema_version=schema_version(store),
                         scenarios=sum(r[2] != "import" for r in live), layers=sum(r[2] == "import" for r in live),
                         deleted=len(scenarios) - len(live), history=len(history),
-                        checksum=_digest(scenarios, history))
+                        checksum=_digest(scenarios, history),
+                        outlines=None if outline_rows is None else len(outline_rows[0]),
+                        outline_history=None if outline_rows is None else len(outline_rows[1]),
+                        outlines_checksum=None if outline_rows is None else _outline_digest(*outline_rows))
+
+
+def _outline_digest(overrides: list[tuple[Any, ...]], history: list[tuple[Any, ...]]) -> str:
+    """sha256 over every override and history entry (geometries by their 2D WKB), in key order."""
+    total = hashlib.sha256()
+    for row in [*overrides, *history]:
+        total.update(repr(tuple(hashlib.sha256(v).hexdigest() if isinstance(v, bytes)
+                                else round(v, 6) if isinstance(v, float) else v for v in row)).encode())
+    return total.hexdigest()
+
+
+def copy_outlines(source: ParkGeometryStore, target: ParkGeometryStore) -> OutlineCopyReport:
+    """Copy every confirmed park outline and its history from ``source`` into ``target``, verified.
+
+    The target ends with the source's override (or none, if the source restored it) for every park
+    the source's history names, and with every history entry under its number. Safe to run again.
+
+    Raises
+    ------
+    StoreCopyError
+        If the target has history of its own for those parks (applied or restored there since a
+        copy): nothing is written then. Or if the copy does not match the source afterwards.
+    """
+    overrides, history = source.rows()
+    parks = {r[1] for r in history} | {r[0] for r in overrides}
+    by_park = {r[0]: r for r in overrides}
+    with target.transaction() as connection:
+        there_overrides, there_history = target.rows(connection)
+        entries = {r[0]: r for r in history}
+        for row in there_history:
+            if row[1] in parks and entries.get(row[0]) != row:
+                raise StoreCopyError(
+                    f"the target's outline history entry {row[0]} ({row[2]} of park {row[1]!r}, {row[3]}) is not"
+                    " the source's: the outline was changed there since the copy; nothing was copied; settle"
+                    " which store is right (python -m geo osm list) before copying again")
+        known = {r[0] for r in there_history}
+        added = [r for r in history if r[0] not in known]
+        current = {r[0]: r for r in there_overrides}
+        changed = [r for p, r in sorted(by_park.items()) if current.get(p) != r]
+        gone = sorted(p for p in parks if p not in by_park and p in current)
+        target.write_rows(connection, overrides=changed, deleted=gone, history=added)
+    copied_overrides, copied_history = target.rows()
+    mine = [r for r in copied_overrides if r[0] in parks]
+    mine_history = [r for r in copied_history if r[1] in parks]
+    checksum = _outline_digest(overrides, history)
+    if _outline_digest(mine, mine_history) != checksum:
+        raise StoreCopyError(f"the outlines copied to {target.location} do not match the source"
+                             f" ({len(mine)}/{len(overrides)} outlines, {len(mine_history)}/{len(history)} history"
+                             " entries): run the command again; if it persists, report it")
+    return OutlineCopyReport(copied=len(changed), restored=len(gone), unchanged=len(overrides) - len(changed),
+                             history_added=len(added), checksum=checksum)
+
 
 
 def copy_store(source: ScenarioStore, target: ScenarioStore) -> CopyReport:

@@ -52,6 +52,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "basemap_tianditu": ("Tianditu (CGCS2000 ~ WGS84)", "天地图（CGCS2000，近WGS84）"),
     "basemap_none": ("No basemap", "无底图"),
     "error_generic": ("Something went wrong: {message}", "出现错误：{message}"),
+    "store_unavailable": ("Shared scenarios and layers are unavailable: {message}",
+                          "共享的方案和图层暂不可用（数据库无法连接）：{message}"),
     # layers and legend
     "layer_districts": ("Districts", "行政区"),
     "layer_hubs": ("Hubs", "核心区与多点"),

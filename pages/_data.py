@@ -14,11 +14,12 @@ import pandas as pd
 import streamlit as st
 
 from geo import config
-from geo.config import data_dir
 from geo.imports import ImportedLayer, UploadInspection, inspect_upload, read_upload
 from geo.lru import ByteLRU
 from geo.osm import context_layers, match_parks, read_osm_file
+from geo.errors import StoreUnavailableError
 from geo.osm_store import READ_ERRORS, ParkGeometryStore
+from geo.scenarios import ScenarioStore
 from geo.snapshot import Snapshot, load_snapshot
 from geo.workspace import assemble
 from layers.i18n import format_quantity, t
@@ -36,15 +37,16 @@ def bundled_snapshot() -> Snapshot:
 
 
 def park_geometry_store() -> ParkGeometryStore:
-    """The OSM outline overrides of the data folder ($PHARMA_MAP_DATA_DIR, read on every call)."""
-    return ParkGeometryStore(data_dir())
+    """The confirmed OSM outlines: the shared database ($PHARMA_MAP_DATABASE_URL) or the data
+    folder ($PHARMA_MAP_DATA_DIR), read on every call."""
+    return ParkGeometryStore()
 
 
 # cache_resource: the parks are shared read-only by every session and page, not copied per rerun.
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _with_overrides(version: str, directory: str, revision: int, _base: Snapshot) -> Snapshot:
-    del version, revision  # cache keys: a new snapshot or a new apply/restore rebuilds the parks
-    return assemble(_base, store=ParkGeometryStore(directory))
+def _with_overrides(version: str, location: str, revision: int, _base: Snapshot) -> Snapshot:
+    del version, location, revision  # cache keys: a new snapshot, store or apply/restore rebuilds the parks
+    return assemble(_base, store=park_geometry_store())
 
 
 def snapshot() -> Snapshot:
@@ -58,7 +60,10 @@ def snapshot() -> Snapshot:
     base = bundled_snapshot()
     try:
         store = park_geometry_store()
-        return _with_overrides(base.version, str(store.path.parent.resolve()), store.revision(), base)
+        return _with_overrides(base.version, store.location, store.revision(), base)
+    except StoreUnavailableError as exc:  # the shared database is down: one line, not a traceback per run
+        LOG.warning("showing the parks as built: %s", exc)
+        return base
     except READ_ERRORS:
         LOG.exception("the OSM outline overrides could not be read; showing the parks as built")
         return base
@@ -90,6 +95,16 @@ def fact_help(fact: pd.Series, lang: str) -> str:
 def facts_for(subject_type: str, subject_id: str) -> pd.DataFrame:
     facts = snapshot().facts
     return facts[(facts["subject_type"] == subject_type) & (facts["subject_id"] == subject_id)]
+
+
+def scenario_store(lang: str) -> ScenarioStore | None:
+    """The shared store of scenarios and saved layers; None, after one message naming the problem
+    and the fix, when its database cannot be reached (the page goes on with what needs no store)."""
+    try:
+        return ScenarioStore()
+    except StoreUnavailableError as exc:
+        st.error(t("store_unavailable", lang, message=str(exc)))
+        return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,7 +172,7 @@ def parks_key() -> str:
     """Changes whenever the parks shown change: snapshot version, data folder, store revision."""
     try:
         store = park_geometry_store()
-        return f"{bundled_snapshot().version}|{store.path.parent.resolve()}|{store.revision()}"
+        return f"{bundled_snapshot().version}|{store.location}|{store.revision()}"
     except READ_ERRORS:  # as snapshot(): the parks are shown as built
         return f"{bundled_snapshot().version}|as built"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from geo import config
-from geo.errors import GeoError
+from geo.errors import GeoError, StoreUnavailableError
 from layers.basemap import BasemapError, available_basemaps, datum_of
 from geo.selection import format_view, parse_view
 from layers.i18n import LANGUAGES, t
@@ -220,6 +220,8 @@ def friendly_errors(lang: str) -> Iterator[None]:
     """Show errors in plain words, never as a traceback (the traceback goes to the server log)."""
     try:
         yield
+    except StoreUnavailableError as exc:  # the shared database is down: say so, and what to do
+        st.error(t("store_unavailable", lang, message=str(exc)))
     except (GeoError, BasemapError) as exc:
         st.error(t("error_generic", lang, message=str(exc)))
     except Exception as exc:  # last resort for the user; logged in full for the developers

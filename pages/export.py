@@ -8,7 +8,6 @@ from geo.export import (EXPORT_DATUMS, FORMATS, MEDIA_TYPES, TABLES, export_file
                         export_layer, export_table)
 from geo.imports import import_metadata
 from geo.planner import export_scenario, export_scenario_filename
-from geo.scenarios import ScenarioStore
 from geo.snapshot import GEO_LAYERS
 from geo.vocab import SPECIALISATIONS
 from geo.workspace import used_specialisations
@@ -65,8 +64,8 @@ with session.friendly_errors(lang):
     used = used_specialisations(data.organisations["specialisations"], data.parks["specialisations"])
     specs = st.multiselect(tr("filter", lang), used, key="export_specs", placeholder=t("all", lang),
                            format_func=lambda c: term(SPECIALISATIONS[c], lang))
-    store = ScenarioStore()
-    scenarios = [s.name for s in store.list_scenarios()]
+    store = cached.scenario_store(lang)  # None while the shared database is down: the layers still export
+    scenarios = [s.name for s in store.list_scenarios()] if store is not None else []
     scenario = st.selectbox(tr("scenario", lang), [""] + scenarios, key="export_scenario",
                             format_func=lambda n: n or tr("none", lang))
     st.caption(tr("carries", lang))

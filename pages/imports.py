@@ -365,7 +365,7 @@ def _plan_section(frame: gpd.GeoDataFrame, lang: str, label: str | None, store: 
             st.error(markdown_text(str(exc)))
 
 
-def _export_section(layer: ImportedLayer, frame: gpd.GeoDataFrame, lang: str, store: ScenarioStore) -> None:
+def _export_section(layer: ImportedLayer, frame: gpd.GeoDataFrame, lang: str, store: ScenarioStore | None) -> None:
     st.subheader(tr("export", lang))
     c1, c2 = st.columns(2)
     fmt = c1.radio(tr("format", lang), list(FORMATS), format_func=FORMAT_LABELS.get,
@@ -375,6 +375,8 @@ def _export_section(layer: ImportedLayer, frame: gpd.GeoDataFrame, lang: str, st
     c1.download_button(tr("download", lang, name=layer.name, fmt=FORMAT_LABELS[fmt]),
                        lambda: export_frame(frame, fmt=fmt, metadata=metadata).data,
                        file_name=export_filename(metadata, fmt=fmt), mime=MEDIA_TYPES[fmt], key="import_download")
+    if store is None:  # the shared database is down (said above): the download still works
+        return
     save_name = c2.text_input(tr("save", lang), value=layer.name, key=f"import_save_name_{layer.name}", max_chars=80)
     if c2.button(tr("save_button", lang), key="import_save"):
         try:
@@ -395,9 +397,10 @@ with session.friendly_errors(lang):
     st.caption(tr("intro", lang))
     st.caption(tr("limits", lang, mb=LIMITS.max_file_bytes // 2**20, features=format_number(LIMITS.max_features, lang),
                   vertices=format_number(LIMITS.max_vertices, lang), columns=LIMITS.max_columns))
-    store = ScenarioStore()
+    store = cached.scenario_store(lang)  # None while the shared database is down: uploads still work
     _upload_section(lang)
-    _saved_section(lang, store)
+    if store is not None:
+        _saved_section(lang, store)
     imports: dict[str, ImportedLayer] = st.session_state.get("imports", {})
     if not imports:
         st.info(tr("empty", lang))
@@ -433,7 +436,8 @@ with session.friendly_errors(lang):
             m2.metric(tr("total_length", lang), format_quantity(float(measured["length_m"].sum()) / 1000, "km", lang))
         if len(frame):
             _join_section(frame, lang)
-            _plan_section(frame, lang, label, store, layer.row_label)
+            if store is not None:
+                _plan_section(frame, lang, label, store, layer.row_label)
             _export_section(layer, frame, lang, store)
         if st.button(tr("remove", lang), key="import_remove"):
             imports.pop(pick, None)

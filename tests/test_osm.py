@@ -97,8 +97,9 @@ def features(extract: Path) -> gpd.GeoDataFrame:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ParkGeometryStore:
-    return ParkGeometryStore(tmp_path / "data")
+def store(store_url: str) -> ParkGeometryStore:
+    """An empty outline store on each backend: SQLite in a folder, and a fresh PostGIS database."""
+    return ParkGeometryStore(url=store_url)
 
 
 # ------------------------------------------------------------------------------ reading files
@@ -421,11 +422,11 @@ def test_the_query_area_of_a_park_not_on_the_map_is_its_district():
         osm.park_query_polygon(parks, "medical_valley")
 
 
-def test_the_store_persists_and_refuses_stale_revisions(features, tmp_path):
+def test_the_store_persists_and_refuses_stale_revisions(features, store_url):
     parks = _parks()
     plan = plan_replacement(parks, features, park_id="bda", osm_ids=["relation/1"])
-    ParkGeometryStore(tmp_path / "data").apply(plan)
-    reopened = ParkGeometryStore(tmp_path / "data")
+    ParkGeometryStore(url=store_url).apply(plan)
+    reopened = ParkGeometryStore(url=store_url)  # another process or app server
     assert [o.park_id for o in reopened.list()] == ["bda"]
     assert reopened.get("bda").geometry.equals(plan.new_geometry)
     with pytest.raises(ParkGeometryError, match="changed meanwhile"):

@@ -370,3 +370,168 @@ def test_the_planner_page_on_postgis_opens_a_scenario_another_app_process_saved(
     assert "shared plan" in at.selectbox(key="planner_list_pick").options
     store = ScenarioStore(url=pg_url)
     assert store.info("shared plan").version == 1
+
+
+def _outline_plan(park_id: str, box: tuple[float, float, float, float], parks=None):
+    from geo.osm_store import plan_replacement
+    from geo.snapshot import load_snapshot
+
+    parks = load_snapshot().parks if parks is None else parks
+    features = gpd.GeoDataFrame({"osm_id": [f"way/{abs(hash(box)) % 10**6}"], "osm_version": [4],
+                                 "osm_timestamp": ["2024-05-06T07:08:09Z"]}, geometry=[shapely.box(*box)], crs=4326)
+    return plan_replacement(parks, features, park_id=park_id, osm_ids=list(features["osm_id"]))
+
+
+def test_store_migrate_carries_confirmed_park_outlines_and_their_history_both_ways(tmp_path, pg_url, capsys,
+                                                                                   monkeypatch):
+    import psycopg
+
+    from geo.cli import main
+    from geo.osm_store import ParkGeometryStore
+    from geo.store_copy import StoreCopyError, copy_outlines, summary
+
+    monkeypatch.setenv("PHARMA_MAP_DATABASE_URL", "")
+    source = ParkGeometryStore(tmp_path / "a")
+    source.apply(_outline_plan("bda_yizhuang", (116.48, 39.76, 116.55, 39.81)))
+    source.apply(_outline_plan("bda_yizhuang", (116.47, 39.75, 116.56, 39.82)), expected_revision=1,
+                 check_revision=True)
+    source.apply(_outline_plan("zgc_life_science_park", (116.27, 40.08, 116.30, 40.11)))
+    source.restore("zgc_life_science_park")
+
+    assert main(["store", "migrate", "--data-dir", str(tmp_path / "a"), "--to", pg_url]) == 0
+    out = capsys.readouterr().out
+    assert "park outlines: 1 copied, 0 restored as in the source, 0 already there; 4 history entries added" in out
+    assert main(["store", "migrate", "--data-dir", str(tmp_path / "a"), "--to", pg_url]) == 0  # again
+    assert "park outlines: 0 copied, 0 restored as in the source, 1 already there; 0 history entries" \
+        in capsys.readouterr().out
+    assert main(["store", "check", "--url", pg_url]) == 0
+    assert "1 confirmed park outlines, 4 entries in their history" in capsys.readouterr().out
+
+    shared = ParkGeometryStore(url=pg_url)
+    with psycopg.connect(pg_url) as connection:  # PostGIS geometry a GIS client reads, with its index
+        srid, kind, area_km2 = connection.execute(
+            "SELECT ST_SRID(geom), GeometryType(geom), area_km2 FROM confirmed_park_outlines").fetchone()
+        assert connection.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'park_override_geom'"
+                                  " AND indexdef LIKE '%USING gist%'").fetchone()[0] == 1
+        assert connection.execute("SELECT count(*) FROM reference_parks WHERE park_id = 'bda_yizhuang' AND"
+                                  " ST_Equals(geom, ST_Multi(ST_MakeEnvelope(116.47, 39.75, 116.56, 39.82, 4326)))"
+                                  ).fetchone()[0] == 1  # the views' parks are the parks as shown
+        connection.execute("CREATE ROLE outline_reader LOGIN; GRANT pharma_map_read TO outline_reader")
+    with psycopg.connect(pg_url.replace("pharma@", "outline_reader@")) as reader:  # a GIS client's read-only login
+        assert reader.execute("SELECT count(*) FROM confirmed_park_outlines").fetchone()[0] == 1
+    assert (srid, kind) == (4326, "POLYGON")
+    assert area_km2 == pytest.approx(shared.get("bda_yizhuang").area_after_m2 / 1e6, rel=1e-4)
+
+    back = ParkGeometryStore(tmp_path / "b")
+    copy_outlines(shared, back)
+    for store in (shared, back):
+        kept, original = store.get("bda_yizhuang"), source.get("bda_yizhuang")
+        assert kept.revision == 2 and kept.geometry.equals_exact(original.geometry, 0)
+        assert kept.previous_geometry.equals_exact(original.previous_geometry, 0)
+        assert kept.note() == original.note() and store.get("zgc_life_science_park") is None
+        assert list(store.history()["action"]) == ["apply", "apply", "apply", "restore"]
+        assert store.revision() == source.revision() == 4
+        assert store.restore("bda_yizhuang").geometry.equals_exact(original.geometry, 0)  # and restore works there
+    dummy = ScenarioStore(tmp_path / "a")
+    assert summary(dummy, source).outlines_checksum != summary(dummy, back).outlines_checksum  # back moved on
+    # the copy moved on (restored bda): copying the old source over it again is refused, nothing written
+    with pytest.raises(StoreCopyError, match="changed there since the copy"):
+        copy_outlines(source, shared)
+    assert shared.get("bda_yizhuang") is None and len(shared.history()) == 5
+
+
+def test_two_app_servers_share_confirmed_outlines_and_a_stale_apply_is_refused(pg_url):
+    from geo.osm_store import ParkGeometryError, ParkGeometryStore, snapshot_with_overrides
+    from geo.snapshot import load_snapshot
+
+    one, two = ParkGeometryStore(url=pg_url), ParkGeometryStore(url=pg_url)
+    assert two.revision() == 0
+    one.apply(_outline_plan("bda_yizhuang", (116.48, 39.76, 116.55, 39.81)))
+    assert two.revision() == 1  # the other server's pages rebuild their parks on this number
+    shown = snapshot_with_overrides(load_snapshot(), store=two).parks.set_index("park_id")
+    assert shown.loc["bda_yizhuang", "geometry_tier"] == "osm"
+    assert shown.loc["bda_yizhuang", "geometry"].equals(shapely.box(116.48, 39.76, 116.55, 39.81))
+    with pytest.raises(ParkGeometryError, match="changed meanwhile"):
+        two.apply(_outline_plan("bda_yizhuang", (116.4, 39.7, 116.5, 39.8)), expected_revision=None,
+                  check_revision=True)
+
+
+def _planner_scenarios(monkeypatch_url: str):
+    """The Planner's Scenarios tab of an app server on ``monkeypatch_url``'s database, run once."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest import APP, TIMEOUT
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/planner.py")
+    at.query_params["tab"] = "Scenarios"
+    at.run()
+    return at
+
+
+@pytest.mark.usefixtures("isolated_app")
+def test_with_the_database_down_the_bundled_data_shows_and_the_planner_says_what_to_do(pg_cluster, pg_url,
+                                                                                      monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from geo.osm_store import ParkGeometryStore
+    from geo.store_backend import RETRY_AFTER_S
+    from tests.apptest import APP, TIMEOUT, assert_ok, run_app
+
+    ScenarioStore(url=pg_url).save("kept plan", _parcels("A"), expected_version=None)
+    ParkGeometryStore(url=pg_url).apply(_outline_plan("bda_yizhuang", (116.48, 39.76, 116.55, 39.81)))
+    monkeypatch.setenv("PHARMA_MAP_DATABASE_URL", pg_url)
+    at = _planner_scenarios(pg_url)
+    assert_ok(at)
+    assert "kept plan" in at.selectbox(key="planner_list_pick").options
+
+    pg_cluster.stop()
+    try:
+        shown = {}
+        for page in (None, "pages/parks.py", "pages/organisations.py"):  # the cluster map first
+            at = run_app(page)  # no exception, no error: the bundled data, without the shared outlines
+            shown[page] = at
+        assert len(shown[None].title) == 1 and len(shown["pages/parks.py"].title) == 1
+        at = _planner_scenarios(pg_url)
+        assert not at.exception
+        messages = [e.value for e in at.error]
+        assert len(messages) == 1, messages  # one message: the problem and the fix
+        assert "cannot be reached" in messages[0] and "PHARMA_MAP_DATABASE_URL" in messages[0]
+        assert "127.0.0.1" in messages[0] and "the map still shows the bundled data" in messages[0]
+        for page in ("pages/imports.py", "pages/export.py"):  # uploads and the bundled layers' exports go on
+            at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+            at.run()
+            at.switch_page(page)
+            at.run()
+            assert not at.exception and len(at.title) == 1
+            assert [e.value for e in at.error] == messages  # the same one message, nothing else
+            if "export" in page:
+                assert at.radio(key="export_format").value and at.multiselect(key="export_layers").value
+            else:  # the page went on past the store: the "upload a file" hint under the uploader
+                assert len(at.info) == 1
+    finally:
+        pg_cluster.start()
+    time.sleep(RETRY_AFTER_S + 0.5)
+    at = _planner_scenarios(pg_url)  # the database is back: the same process reconnects by itself
+    assert_ok(at)
+    assert "kept plan" in at.selectbox(key="planner_list_pick").options
+
+
+def test_a_database_at_schema_1_is_upgraded_in_place_keeping_its_scenarios(pg_url, monkeypatch):
+    from geo import store_backend, store_pg
+    from geo.osm_store import ParkGeometryStore
+    from geo.store_backend import PostgresBackend
+
+    backend = PostgresBackend(pg_url)
+    monkeypatch.setattr(store_pg, "MIGRATIONS", store_pg.MIGRATIONS[:1])  # the app as it shipped schema 1
+    monkeypatch.setattr(store_pg, "SCHEMA_VERSION", 1)
+    assert store_pg.migrate(backend) == 1
+    ScenarioStore(url=pg_url).save("before the upgrade", _parcels("A"), expected_version=None)
+    monkeypatch.undo()
+    store_backend._MIGRATED.discard(pg_url)
+
+    outlines = ParkGeometryStore(url=pg_url)  # this app: migrates to the current schema on first use
+    assert store_pg.schema_version(backend) == store_pg.SCHEMA_VERSION >= 2
+    assert ScenarioStore(url=pg_url).load("before the upgrade")[1] == 1
+    assert outlines.apply(_outline_plan("bda_yizhuang", (116.48, 39.76, 116.55, 39.81))).revision == 1

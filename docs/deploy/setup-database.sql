@@ -12,4 +12,4 @@ CREATE ROLE pharma_map_read NOLOGIN;
 CREATE ROLE analyst LOGIN PASSWORD 'change me too' IN ROLE pharma_map_read;
 -- after the app's first start:
 -- GRANT SELECT ON scenario_parcels, imported_features, reference_districts, reference_hubs,
---     reference_parks TO pharma_map_read;
+--     reference_parks, confirmed_park_outlines TO pharma_map_read;

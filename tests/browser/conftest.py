@@ -44,9 +44,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_server(tmp_path_factory):
+def _start_server(tmp_path_factory, **settings: str):
+    """``streamlit run app.py`` on a free loopback port, with a data folder of its own and the
+    environment variables ``settings`` (e.g. ``PHARMA_MAP_DATABASE_URL``)."""
     port = _free_port()
-    env = dict(os.environ, PHARMA_MAP_DATA_DIR=str(tmp_path_factory.mktemp("store")))
+    env = dict(os.environ, PHARMA_MAP_DATA_DIR=str(tmp_path_factory.mktemp("store")), **settings)
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
