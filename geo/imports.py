@@ -36,6 +36,7 @@ from geo.export import ExportMetadata
 from geo.errors import DatumRequiredError, ImportRefusedError, LimitExceededError, NoUsableRowsError, UnsafeFileError
 from geo.geometry_check import diagnose, swap_axes as swapped_geometries
 from geo.lru import ByteLRU
+from geo.points import points as make_points
 from geo.measure import RepairReport, repair_geometries
 
 SourceFormat = Literal["geojson", "gpkg", "shapefile", "kml", "kmz", "csv", "xlsx"]
@@ -672,10 +673,10 @@ def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum:
         lon, lat = tables.to_wgs84(x, y, datum=code)
         ok = np.isfinite(lon) & np.isfinite(lat)
         if ok.all():
-            geoms = shapely.points(lon, lat)
+            geoms = make_points(lon, lat)
         else:
             geoms = np.full(len(table), None, dtype=object)
-            geoms[ok] = shapely.points(lon[ok], lat[ok])
+            geoms[ok] = make_points(lon[ok], lat[ok])
         for position in np.flatnonzero(~ok):
             parsed.problems.setdefault(int(position), "its coordinates are missing or not numbers")
     for position in np.flatnonzero(shapely.is_missing(geoms)):
