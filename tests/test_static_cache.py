@@ -106,16 +106,14 @@ def test_everything_else_goes_to_streamlit_unchanged(tmp_path):
         assert inner and body == b"from streamlit", path
 
 
-def test_the_deployed_mounts_hold_what_a_cluster_map_visit_loads():
+def test_the_deployed_mounts_hold_streamlits_frontend_bundle():
     served = StaticCache(_inner, mounts=mounts()).files
-    assert "/app/static/vendor/bundle/leaflet+markercluster.js" in served
-    assert "/app/static/vendor/leaflet/dist/leaflet.css" in served
-    assert any(p.startswith("/component/streamlit_folium.st_folium/static/js/main.") for p in served)
     assert any(p.startswith("/static/js/index.") and p.endswith(".js") for p in served)
+    assert any(p.startswith("/static/media/") and p.endswith(".woff2") for p in served)
     assert not any(p.endswith(".map") for p in served)  # source maps stay out of memory
-    # The vendor files keep the headers Streamlit's static serving sends.
-    status, headers, _, _ = _call(StaticCache(_inner, mounts=mounts()), "/app/static/vendor/leaflet/dist/leaflet.css")
-    assert status == 200 and headers["x-content-type-options"] == "nosniff"
+    status, headers, _, _ = _call(StaticCache(_inner, mounts=mounts()), next(p for p in served if p.endswith(".css")),
+                                  headers={"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["cache-control"] == IMMUTABLE and headers["content-encoding"] == "gzip"
 
 
 def test_serve_py_is_run_by_streamlit_as_the_app_with_the_middleware():
