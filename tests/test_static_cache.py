@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import threading
 from pathlib import Path
 
 from server.static_cache import IMMUTABLE, Mount, StaticCache
@@ -22,7 +23,10 @@ def _call(app: StaticCache, path: str, *, method: str = "GET", headers: dict[str
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    # In a thread of its own: an earlier test may leave an event loop running in this one.
+    worker = threading.Thread(target=lambda: asyncio.run(app(scope, receive, send)))
+    worker.start()
+    worker.join()
     start = sent[0]
     body = b"".join(m.get("body", b"") for m in sent[1:])
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body, start.get("inner", False)
