@@ -42,6 +42,7 @@ from geo.export import UPLOAD_LICENCE, ExportMetadata
 from geo.errors import DatumRequiredError, ImportRefusedError, LimitExceededError, NoUsableRowsError, UnsafeFileError
 from geo.geometry_check import diagnose, swap_axes as swapped_geometries
 from geo.lru import ByteLRU
+from geo.points import points as make_points
 from geo.measure import RepairReport, repair_geometries
 
 SourceFormat = Literal["geojson", "gpkg", "shapefile", "kml", "kmz", "csv", "xlsx"]
@@ -597,6 +598,7 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
     parsed = _parse(data, filename, limits, digest)
     notes = list(parsed.notes)
     columns = suggestion = located = None
+    points_xy = None  # the points' coordinates, for a table with longitude/latitude columns
     if parsed.is_table and _by_address(parsed.attributes, address_column=address_column, name_column=name_column,
                                        coordinates_given=bool(lon_column or lat_column or wkt_column)):
         if not locators:
@@ -620,7 +622,7 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
     elif parsed.is_table:
         columns = _resolve_columns(parsed.attributes, lon_column=lon_column, lat_column=lat_column,
                                    wkt_column=wkt_column)
-        geometries, suggestion, source_datum, table_notes = _table_geometries(parsed, columns, datum)
+        geometries, suggestion, source_datum, table_notes, points_xy = _table_geometries(parsed, columns, datum)
         notes.extend(table_notes)
         parsed.geometries = geometries
     else:
@@ -629,7 +631,7 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
             notes.append(ImportNote("info", "coordinates read as (latitude, longitude): the axes were swapped"))
         source_datum, vector_notes = _vector_to_wgs84(parsed, datum)
         notes.extend(vector_notes)
-    frame, skipped, finish_notes = _finish(parsed, limits)
+    frame, skipped, finish_notes = _finish(parsed, limits, points_xy=points_xy)
     notes.extend(finish_notes)
     return ImportedLayer(name=layer_name(filename), frame=frame, source_format=parsed.source_format,
                          source_datum=source_datum, notes=tuple(notes), skipped_rows=skipped,
@@ -651,7 +653,11 @@ def _by_address(table: pd.DataFrame, *, address_column: str | None, name_column:
 
 
 def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum: str | None
-                      ) -> tuple[NDArray[np.object_], tables.DatumSuggestion, str, list[ImportNote]]:
+                      ) -> tuple[NDArray[np.object_], tables.DatumSuggestion, str, list[ImportNote],
+                                 tuple[NDArray[np.float64], NDArray[np.float64]] | None]:
+    """The table's geometries in WGS84, the datum suggestion, the datum used, notes, and for
+    longitude/latitude columns the points' coordinates (NaN where a row has none), which the
+    checks read instead of asking GEOS about a million points."""
     x, y = _table_xy(parsed, columns)
     suggestion = tables.suggest_datum(x, y, hint=columns.datum_hint, hint_column=columns.hint_column)
     if datum is None:
@@ -659,6 +665,7 @@ def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum:
             "choose the coordinate system of the table's coordinates; " + suggestion.message(), suggestion=suggestion)
     code = tables.check_input_datum(datum)
     notes = []
+    xy = None
     table = parsed.attributes
     if columns.wkt and not (columns.lon and columns.lat) and not columns.pair:
         text = table[columns.wkt].astype(str).str.replace(r"^\s*SRID=\d+;", "", regex=True).to_numpy()
@@ -678,12 +685,13 @@ def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum:
         lon, lat = tables.to_wgs84(x, y, datum=code)
         ok = np.isfinite(lon) & np.isfinite(lat)
         if ok.all():
-            geoms = shapely.points(lon, lat)
+            geoms = make_points(lon, lat)
         else:
             geoms = np.full(len(table), None, dtype=object)
-            geoms[ok] = shapely.points(lon[ok], lat[ok])
+            geoms[ok] = make_points(lon[ok], lat[ok])
         for position in np.flatnonzero(~ok):
             parsed.problems.setdefault(int(position), "its coordinates are missing or not numbers")
+        xy = (np.where(ok, lon, np.nan), np.where(ok, lat, np.nan))
     for position in np.flatnonzero(shapely.is_missing(geoms)):
         parsed.problems.setdefault(int(position), "its geometry is missing or is not valid WKT")
     notes.append(ImportNote("info", f"coordinates from {used}, read as {tables.INPUT_DATUMS[code].en}"))
@@ -693,7 +701,7 @@ def _table_geometries(parsed: _Parsed, columns: tables.CoordinateColumns, datum:
     if suggestion.datum != code and suggestion.confidence == "high":
         notes.append(ImportNote("warning", f"you chose {tables.INPUT_DATUMS[code].en}, but "
                                            + suggestion.message()))
-    return geoms, suggestion, code, notes
+    return geoms, suggestion, code, notes, xy
 
 
 def _vector_to_wgs84(parsed: _Parsed, datum: str | None) -> tuple[str, list[ImportNote]]:
@@ -757,14 +765,24 @@ def _rows_text(numbers: list[int], limit: int = 12) -> str:
 _MAX_REASON_NOTES = 8
 
 
-def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tuple[int, ...], list[ImportNote]]:
+def _finish(parsed: _Parsed, limits: ImportLimits, *,
+            points_xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
+            ) -> tuple[gpd.GeoDataFrame, tuple[int, ...], list[ImportNote]]:
+    """Check, repair and report the parsed geometries; ``points_xy``: they are points made from
+    these coordinates (None where NaN), so the checks read the coordinates instead of GEOS."""
     notes: list[ImportNote] = []
     geoms = _object_array(parsed.geometries)
     # Each whole-array question is asked once (None answers False / -1): for a million points
     # these GEOS calls are most of the checks' cost.
-    present = ~shapely.is_missing(geoms)
-    kinds = shapely.get_type_id(geoms)
-    empty_before = shapely.is_empty(geoms)
+    if points_xy is not None:
+        px, py = points_xy
+        present = np.isfinite(px) & np.isfinite(py)
+        kinds = np.where(present, 0, -1)
+        empty_before = np.zeros(len(geoms), dtype=bool)
+    else:
+        present = ~shapely.is_missing(geoms)
+        kinds = shapely.get_type_id(geoms)
+        empty_before = shapely.is_empty(geoms)
     if bool((kinds == 0).all()):  # only points: one coordinate each unless empty
         vertices = int((~empty_before).sum())
     else:
@@ -772,7 +790,7 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
     if vertices > limits.max_vertices:
         raise LimitExceededError("vertex count", actual=vertices, allowed=limits.max_vertices,
                                  advice="simplify the geometries or split the file")
-    bounds = shapely.bounds(geoms)
+    bounds = shapely.bounds(geoms) if points_xy is None else np.column_stack([px, py, px, py])
     with np.errstate(invalid="ignore"):
         finite = np.isfinite(bounds).all(axis=1) | empty_before
         in_range = ((bounds[:, 0] >= -180) & (bounds[:, 2] <= 180) & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90))
@@ -839,18 +857,23 @@ def _finish(parsed: _Parsed, limits: ImportLimits) -> tuple[gpd.GeoDataFrame, tu
                              geometry=gpd.GeoSeries(repaired if everything else repaired[keep], crs=4326),
                              crs=4326)
     frame.insert(0, "source_row", np.flatnonzero(keep) + parsed.row_offset)
-    notes.extend(_outside_beijing(frame, parsed))
+    kept_xy = None if points_xy is None else (px if everything else px[keep], py if everything else py[keep])
+    notes.extend(_outside_beijing(frame, parsed, points_xy=kept_xy))
     return frame, skipped, notes
 
 
-def _outside_beijing(frame: gpd.GeoDataFrame, parsed: _Parsed) -> list[ImportNote]:
+def _outside_beijing(frame: gpd.GeoDataFrame, parsed: _Parsed, *,
+                     points_xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None) -> list[ImportNote]:
     west, south, east, north = tables.BEIJING_BBOX
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    not_points = shapely.get_type_id(geoms) != 0
-    if not_points.any():  # a point on each line or polygon; a point is its own
-        geoms = geoms.copy()
-        geoms[not_points] = shapely.point_on_surface(geoms[not_points])
-    x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+    if points_xy is not None:  # the frame's points, by their coordinates
+        x, y = points_xy
+    else:
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        not_points = shapely.get_type_id(geoms) != 0
+        if not_points.any():  # a point on each line or polygon; a point is its own
+            geoms = geoms.copy()
+            geoms[not_points] = shapely.point_on_surface(geoms[not_points])
+        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
     outside = ~((x >= west) & (x <= east) & (y >= south) & (y <= north))
     if not outside.any():
         return []

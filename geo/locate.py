@@ -30,6 +30,7 @@ import shapely
 from geo.address import (AddressDataError, AddressParser, Found, ParsedAddress, build_terms, normalise,
                          place_problems, read_places)
 from geo.errors import LocateError  # noqa: F401  re-exported
+from geo.points import points as make_points
 from geo.vocab import Term as VocabTerm
 from geo.vocab import split_codes
 
@@ -443,7 +444,7 @@ def located_points(located: LocatedTable) -> tuple[np.ndarray, dict[int, str]]:
     ok = np.isfinite(lon) & np.isfinite(lat) & frame["location_tier"].notna().to_numpy()
     geoms = np.full(len(frame), None, dtype=object)
     if ok.any():
-        geoms[ok] = shapely.points(lon[ok], lat[ok])
+        geoms[ok] = make_points(lon[ok], lat[ok])
     why = frame["location_reason"].to_numpy(dtype=object)
     reasons = {int(p): "it was not placed: " + str(why[p] or "no reason recorded") for p in np.flatnonzero(~ok)}
     return geoms, reasons
