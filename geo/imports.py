@@ -633,6 +633,31 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
                          row_label=parsed.row_label, located=located)
 
 
+def with_located(layer: ImportedLayer, located: locate.LocatedTable) -> ImportedLayer:
+    """The layer of an address table placed again: after the review confirmed OpenStreetMap
+    candidates (``geo.locate_osm.accept_candidates``). Rows placed now are drawn, the others are
+    listed with their reason, as ``read_upload`` does.
+
+    Raises
+    ------
+    ImportRefusedError
+        If ``layer`` was not located by address.
+    """
+    if layer.located is None:
+        raise ImportRefusedError(f"layer {layer.name!r} has coordinates of its own: only a layer located by"
+                                 " address can be placed again")
+    geometries, reasons = locate.located_points(located)
+    keep = np.array([g is not None for g in geometries], dtype=bool)
+    rows = located.frame["source_row"].to_numpy()
+    attributes = located.frame.drop(columns=["lon", "lat", "location_reason", "source_row"])
+    frame = gpd.GeoDataFrame(attributes.loc[keep].reset_index(drop=True),
+                             geometry=gpd.GeoSeries(geometries[keep], crs=4326), crs=4326)
+    frame.insert(0, "source_row", rows[keep])
+    refused = tuple((int(rows[p]), reason) for p, reason in sorted(reasons.items()))
+    return replace(layer, frame=frame, located=located, refused=refused,
+                   skipped_rows=tuple(int(rows[p]) for p in sorted(reasons)))
+
+
 def _by_address(table: pd.DataFrame, *, address_column: str | None, name_column: str | None,
                 coordinates_given: bool) -> bool:
     """A table is located by address when asked to (an address or name column given), or when it has
