@@ -28,6 +28,7 @@ from geo.errors import GeoError
 from geo.imports import ImportedLayer, UploadInspection, inspect_upload, read_upload
 from geo.lru import ByteLRU
 from geo.osm import context_layers, match_parks, read_osm_file
+from geo.org_placements import OrgPlacementStore
 from geo.osm_store import ParkGeometryStore
 from geo.snapshot import Snapshot, load_snapshot
 from geo.workspace import assemble
@@ -71,9 +72,14 @@ def overrides_revision(store: ParkGeometryStore | None = None) -> int:
 
 # cache_resource: the parks are shared read-only by every session and page, not copied per rerun.
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _with_overrides(version: str, directory: str, revision: int, _base: Snapshot) -> Snapshot:
-    del version, revision  # cache keys: a new snapshot or a new apply/restore rebuilds the parks
-    return assemble(_base, store=ParkGeometryStore(directory))
+def _with_overrides(version: str, directory: str, revision: int, _base: Snapshot, placed: int = 0) -> Snapshot:
+    del version, revision, placed  # cache keys: a new snapshot or a new apply/restore rebuilds the parks
+    return assemble(_base, store=ParkGeometryStore(directory), placements=OrgPlacementStore(directory))
+
+
+def placements_revision() -> int:
+    """A number that changes whenever an organisation is placed on an OSM feature or restored."""
+    return OrgPlacementStore(data_dir()).revision()
 
 
 def snapshot() -> Snapshot:
@@ -87,7 +93,8 @@ def snapshot() -> Snapshot:
     base = bundled_snapshot()
     try:
         store = park_geometry_store()
-        return _with_overrides(base.version, str(store.path.parent.resolve()), overrides_revision(store), base)
+        return _with_overrides(base.version, str(store.path.parent.resolve()), overrides_revision(store), base,
+                               placements_revision())
     except (sqlite3.Error, OSError, GeoError):
         LOG.exception("the OSM outline overrides could not be read; showing the parks as built")
         return base
@@ -599,7 +606,8 @@ def parks_key() -> str:
     """Changes whenever the parks shown change: snapshot version, data folder, store revision."""
     try:
         store = park_geometry_store()
-        return f"{bundled_snapshot().version}|{store.path.parent.resolve()}|{overrides_revision(store)}"
+        return (f"{bundled_snapshot().version}|{store.path.parent.resolve()}|{overrides_revision(store)}"
+                f"|{placements_revision()}")
     except (sqlite3.Error, OSError, GeoError):  # as snapshot(): the parks are shown as built
         return f"{bundled_snapshot().version}|as built"
 
