@@ -17,7 +17,8 @@ each candidate is scored like the park matcher (``geo.osm.match``), on weighted 
 
 A part the row cannot have (no name, no address, nothing known about where it is) is left out
 and the others weigh more. A row is placed (tier ``osm``) only by a candidate of high confidence
-(score >= ``ACCEPT_SCORE``) that is not tied with the next one; every other row keeps its
+(``confidence``: score >= ``ACCEPT_SCORE``, a nearly equal name or the street in the address,
+not in another district) that is not tied with the next one; every other row keeps its
 candidates for the review, where a person can confirm one (:func:`geo.locate.accept_candidates`).
 Features outside Beijing's districts are not candidates. OpenStreetMap data is
 (c) OpenStreetMap contributors, ODbL 1.0: the attribution travels with every placement.
@@ -52,6 +53,7 @@ NAMED_TAGS: dict[str, bool | str | list[str]] = {
 FEATURE_NAME_KEYS: tuple[str, ...] = (*NAME_KEYS, "operator", "operator:zh", "brand", "brand:zh")
 LOCATE_WEIGHTS: dict[str, float] = {"name": 0.5, "address": 0.3, "location": 0.2}
 ACCEPT_SCORE = 0.7
+STRONG_NAME = 0.9  # a name this alike (one contains the other, nearly whole) may place a row alone
 MEDIUM_SCORE = 0.45
 TIE_MARGIN = 0.02
 POOL_SIZE = 60
@@ -84,10 +86,6 @@ def _bigrams(text: str) -> set[str]:
 def _house_number(value: object) -> str | None:
     match = _NUMBER.match(normalise_name(value)) if isinstance(value, str) else None
     return match.group(1) if match else None
-
-
-def _quote(words: object) -> str:
-    return f"“{words}”"
 
 
 class OSMLocator:
@@ -289,10 +287,10 @@ class OSMLocator:
             score = (weights["name"] * name_score + weights["address"] * address_score
                      + weights["location"] * location) / total
             evidence = []
-            if matched_name:
-                evidence.append(f"name {_quote(matched_name)} ({name_score:.2f})")
+            if matched_name and name_score >= 0.3:
+                evidence.append(f"{matched_name} matches the name ({name_score:.2f})")
             if matched_address:
-                evidence.append(f"address {_quote(matched_address)} ({address_score:.2f})")
+                evidence.append(f"{matched_address} in the address ({address_score:.2f})")
             if where:
                 evidence.append(where)
             flag = ""
@@ -300,6 +298,8 @@ class OSMLocator:
                 flag = f"the feature lies in district {self._district[position]}, the row says {district_id}"
             park_here = [pid for pid, d in zip(self._park_ids, self._park_distance[position], strict=True) if d == 0.0]
             rows.append({
+                "confidence": confidence(score, name_score=name_score, address_score=address_score,
+                                         flagged=bool(flag)),
                 "osm_id": self._ids[position], "osm_name": self._display_name(position),
                 "score": round(score, 4), "name_score": round(name_score, 4), "matched_name": matched_name,
                 "address_score": round(address_score, 4), "matched_address": matched_address,
@@ -313,7 +313,6 @@ class OSMLocator:
         rows.sort(key=lambda r: (-float(r["score"]), str(r["osm_id"])))
         for rank, row in enumerate(rows[:self.max_candidates], start=1):
             row["rank"] = rank
-            row["confidence"] = confidence(float(row["score"]))
         return [{c: row[c] for c in CANDIDATE_COLUMNS} for row in rows[:self.max_candidates]]
 
     def _display_name(self, position: int) -> str | None:
@@ -337,9 +336,16 @@ class OSMLocator:
         return placement_of(found, source=self.source)
 
 
-def confidence(score: float) -> str:
-    """``high`` (>= ``ACCEPT_SCORE``), ``medium`` (>= ``MEDIUM_SCORE``) or ``low``."""
-    return "high" if score >= ACCEPT_SCORE else "medium" if score >= MEDIUM_SCORE else "low"
+def confidence(score: float, *, name_score: float = 1.0, address_score: float = 1.0, flagged: bool = False) -> str:
+    """``high`` (score >= ``ACCEPT_SCORE``), ``medium`` (>= ``MEDIUM_SCORE``) or ``low``.
+
+    High needs more than a likely name: a candidate whose name is not (nearly) the row's
+    (``name_score`` < ``STRONG_NAME``) and whose street is not in the address, or one in another
+    district than the row's, is at most medium: a person confirms it.
+    """
+    if score >= ACCEPT_SCORE and not flagged and (name_score >= STRONG_NAME or address_score >= 0.6):
+        return "high"
+    return "medium" if score >= MEDIUM_SCORE else "low"
 
 
 def placement_of(found: Sequence[Mapping[str, object]], *, source: str, chosen: str | None = None,
@@ -364,10 +370,11 @@ def placement_of(found: Sequence[Mapping[str, object]], *, source: str, chosen: 
             return Placement(None, reason="no OpenStreetMap feature of the extract shares its name or address",
                              provider="osm")
         best = kept[0]
-        if float(best["score"]) < ACCEPT_SCORE:
+        if best["confidence"] != "high":
             return Placement(None, provider="osm", candidates=kept,
                              reason=f"the best OpenStreetMap candidate {best['osm_id']} ({best['osm_name']}) scores"
-                                    f" {float(best['score']):.2f} < {ACCEPT_SCORE}: confirm it in the review if right")
+                                    f" {float(best['score']):.2f}, {best['confidence']} confidence: confirm it in the"
+                                    " review if right")
         if len(kept) > 1 and float(best["score"]) - float(kept[1]["score"]) < TIE_MARGIN:
             return Placement(None, provider="osm", candidates=kept,
                              reason=f"OpenStreetMap candidates {best['osm_id']} and {kept[1]['osm_id']} score alike"
@@ -418,15 +425,16 @@ def candidate_table(located: LocatedTable) -> pd.DataFrame:
 
 
 def best_choices(located: LocatedTable, *, min_score: float = ACCEPT_SCORE) -> dict[int, str]:
-    """The bulk choice: for each row not yet placed on OpenStreetMap whose best candidate scores at
-    least ``min_score``, that candidate (``source_row -> osm_id``)."""
+    """The bulk choice: for each row not yet placed on OpenStreetMap whose best candidate is of high
+    confidence, scores at least ``min_score`` and is not tied with the next, that candidate
+    (``source_row -> osm_id``)."""
     table = candidate_table(located)
     if table.empty:
         return {}
     tier = dict(zip(located.frame["source_row"], located.frame["location_tier"], strict=True)) \
         if "source_row" in located.frame else {}
     second = table[table["rank"] == 2].set_index("source_row")["score"]
-    best = table[(table["rank"] == 1) & (table["score"] >= min_score)]
+    best = table[(table["rank"] == 1) & (table["score"] >= min_score) & (table["confidence"] == "high")]
     best = best[~(best["score"] - best["source_row"].map(second).fillna(-1.0) < TIE_MARGIN).to_numpy()]  # no ties
     return {int(r): str(o) for r, o in zip(best["source_row"], best["osm_id"], strict=True) if tier.get(r) != "osm"}
 

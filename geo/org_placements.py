@@ -119,6 +119,19 @@ def organisation_candidates(locator: OSMLocator, organisations: gpd.GeoDataFrame
     return pd.DataFrame(rows, columns=["org_id", "name_zh", "name_en", "org_park_id", *CANDIDATE_COLUMNS])
 
 
+def best_organisation_choices(candidates: pd.DataFrame) -> dict[str, str]:
+    """The bulk choice: each organisation's best candidate where it is of high confidence and not
+    tied with the next (``org_id -> osm_id``), as ``geo.locate_osm.best_choices`` for rows."""
+    from geo.locate_osm import TIE_MARGIN
+
+    out = {}
+    for org_id, group in candidates.groupby("org_id", sort=False):
+        scores = group["score"].tolist()
+        if group["confidence"].iloc[0] == "high" and (len(scores) == 1 or scores[0] - scores[1] >= TIE_MARGIN):
+            out[str(org_id)] = str(group["osm_id"].iloc[0])
+    return out
+
+
 def _known(organisations: pd.DataFrame, org_ids: Sequence[str]) -> None:
     missing = sorted(set(org_ids) - set(organisations["org_id"]))
     if missing:
