@@ -479,3 +479,14 @@ def accept_candidates(located: LocatedTable, choices: Mapping[int, str], *,
         for column, value in values.items():
             frame.iat[position, frame.columns.get_loc(column)] = value
     return dataclasses.replace(located, frame=frame)
+
+
+def candidate_summary(located: LocatedTable, *, limit: int = 3) -> dict[int, str]:
+    """Each row's best candidates in one line (``source_row -> "node/2 百济神州 1.00 high; ..."``),
+    for the review table; rows without candidates are left out."""
+    table = candidate_table(located)
+    out: dict[int, str] = {}
+    for row, group in table.groupby("source_row", sort=False):
+        out[int(row)] = "; ".join(f"{r.osm_id} {r.osm_name or ''} {float(r.score):.2f} {r.confidence}".replace("  ", " ")
+                                  for r in group.head(limit).itertuples(index=False))
+    return out

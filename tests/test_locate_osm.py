@@ -286,3 +286,52 @@ def test_an_osm_pbf_extract_gives_the_same_candidates(tmp_path, snapshot, offlin
     pbf = read_named_features(b.write_pbf(tmp_path / "x.osm.pbf"))
     found = osm_locator(snapshot, pbf, offline=offline).place("北京市昌平区生命园路8号院8号楼", "诺诚健华")
     assert found.tier == "osm" and found.osm_id == "node/1"
+
+
+# ---------------------------------------------------------------------- the Import page
+
+
+def _page_state(extract, snapshot, offline):
+    import hashlib
+
+    data = extract.read_bytes()
+    features = read_named_features(data, filename="companies.osm")
+    locator = OSMLocator(features, districts=snapshot.districts, parks=snapshot.parks, offline=offline,
+                         source="companies.osm")
+    layer = read_upload(_csv(FIRMS), filename="firms.csv", locators=[locator, offline])
+    return {"imports": {layer.name: layer},
+            "import_osm_extract": {"name": "companies.osm", "key": hashlib.sha256(data).hexdigest(), "data": data}}
+
+
+@pytest.mark.usefixtures("isolated_app")
+def test_the_import_page_lists_each_rows_candidates_and_places_park_tier_organisations(extract, snapshot, offline):
+    from tests.apptest import assert_ok, run_app
+
+    at = run_app("pages/imports.py", **_page_state(extract, snapshot, offline))
+    assert any(s.value == "OpenStreetMap candidates" for s in at.subheader)
+    frames = [d.value for d in at.dataframe]
+    rows = next(f for f in frames if {"choose", "source_row", "osm_id"} <= set(f.columns))
+    assert rows.loc[rows["source_row"] == 3, "osm_id"].tolist() == ["node/2", "node/3"]  # the tie, both listed
+    assert rows.loc[rows["source_row"] == 2, "choose"].tolist() == [True]  # placed automatically: ticked
+    review = next(f for f in frames if "keep" in f.columns)
+    assert review.set_index("source_row").loc[3, "candidates"].startswith("node/2 百济神州 1.00 high; node/3 百济神州")
+    orgs = next(f for f in frames if "org_id" in f.columns)
+    assert {"innocare", "beigene", "cibr", "edigene"} <= set(orgs["org_id"])
+    # the organisations known only by their park: the best candidates placed in bulk
+    at.button(key="import_org_best").click().run()
+    assert_ok(at)
+    assert any(s.value.startswith("Placed 3 organisations on OpenStreetMap features") for s in at.success)
+    assert [p.org_id for p in OrgPlacementStore().list()] == ["beigene", "cibr", "innocare"]
+    # ... and they are points of tier osm on the cluster map, with the licence
+    at.switch_page("pages/cluster_map.py").run()
+    assert_ok(at)
+    html = " ".join(str(c.proto) for c in at.get("component_instance"))
+    assert "node/1" in html and "way/1" in html and "OpenStreetMap contributors, ODbL 1.0" in html
+    sites = int((snapshot.organisations["location_tier"] == "site").sum())
+    assert any(f"{sites + 3} at their own site, {47 - 3} counted on their park" in c.value for c in at.caption)
+    # restored from the Import page: back at its park
+    at.switch_page("pages/imports.py").run()
+    at.selectbox(key="import_org_restore_pick").select("innocare").run()
+    at.button(key="import_org_restore").click().run()
+    assert_ok(at)
+    assert [p.org_id for p in OrgPlacementStore().list()] == ["beigene", "cibr"]
