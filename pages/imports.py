@@ -9,19 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from geo import config
-from geo.config import data_dir
 from geo.errors import GeoError
 from geo.export import FORMATS, MEDIA_TYPES, export_filename, export_frame
 from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, import_metadata, read_upload
 from geo.joins import compare_with_reported, place_layer
 from geo.geocoders import KEY_ENV, geocoder
-from geo.imports import with_located
-from geo.locate import LOCATE_TIERS, OfflineLocator, review_table
-from geo.locate_osm import (OSMLocator, accept_candidates, best_choices, candidate_summary, candidate_table,
-                            read_named_features)
-from geo.org_placements import (OrgPlacementStore, best_organisation_choices, organisation_candidates,
-                                plan_placement)
-from geo.osm import OSM_ATTRIBUTION
+from geo.locate import LOCATE_TIERS, review_table
+from geo.locate_osm import candidate_summary
 from geo.measure import measure_features
 from geo.parcels import intake_frame
 from geo.scenarios import MAX_NAME_CHARS, ScenarioStore
@@ -32,7 +26,7 @@ from layers.html import markdown_text
 from layers.i18n import format_number, format_quantity, t, term, translator
 from layers.imported import imported_layer, location_legend
 from layers.parks import parks_layer
-from pages import common
+from pages import common, locate_review
 
 TEXT = {
     "title": ("Import your data", "导入数据"),
@@ -115,58 +109,10 @@ TEXT = {
     "col_provider": ("By", "来源"),
     "col_reason": ("Why not placed", "未定位原因"),
     "col_candidates": ("OpenStreetMap candidates", "开放街图候选"),
-    "osm_file": ("OpenStreetMap extract to match names and addresses (optional: .osm, .osm.gz, .osm.bz2, .osm.pbf)",
-                 "用于匹配名称和地址的开放街图数据（可选：.osm、.osm.gz、.osm.bz2、.osm.pbf）"),
-    "osm_loaded": ("OpenStreetMap: {name} · {n} features with a name or an address · {attribution}",
-                   "开放街图：{name} · {n} 个含名称或地址的要素 · {attribution}"),
-    "candidates": ("OpenStreetMap candidates", "开放街图候选要素"),
-    "candidates_help": ("Each row's best OpenStreetMap features, with the score (name, address, where it lies) and the"
-                        " evidence. Tick one per row to place it there (tier OpenStreetMap feature); a row placed"
-                        " automatically had a candidate of high confidence, not tied.",
-                        "每行最匹配的开放街图要素，附得分（名称、地址、位置）和依据。每行勾选一个即定位到该要素"
-                        "（定位级别：开放街图要素）；自动定位的行有高置信度且不并列的候选。"),
-    "accept_best": ("Accept the best candidate of every row (high confidence, not tied)",
-                    "接受每行的最佳候选（高置信度且不并列）"),
-    "clear_choices": ("Clear the confirmations", "清除确认"),
-    "choose": ("Place here", "定位于此"),
-    "one_per_row": ("One candidate per row: row {rows} keeps {osm_id}.", "每行只能选一个候选：第 {rows} 行保留 {osm_id}。"),
-    "confirmed": ("{n} rows placed on confirmed OpenStreetMap candidates.", "{n} 行已定位到经确认的开放街图候选。"),
-    "col_rank": ("#", "序"),
-    "col_osm": ("OSM feature", "开放街图要素"),
-    "col_osm_name": ("OSM name", "开放街图名称"),
-    "col_score": ("Score", "得分"),
-    "col_confidence": ("Confidence", "置信度"),
-    "orgs": ("Place the organisations known only by their park on OpenStreetMap",
-             "将仅知所在园区的机构定位到开放街图要素"),
-    "orgs_help": ("{at_park} organisations of the snapshot are located only by their park. Their OpenStreetMap"
-                  " candidates (by Chinese and English name and address, in or near their park) are listed; tick one"
-                  " per organisation and place it: it becomes a point of tier OpenStreetMap feature on every map,"
-                  " with the OSM id and the ODbL attribution, until restored.",
-                  "数据中有 {at_park} 个机构仅知所在园区。下表列出其开放街图候选（按中英文名称和地址，在园区内或附近）；"
-                  "每个机构勾选一个后确认定位：该机构即在所有地图上显示为“开放街图要素”点位，附要素编号和 ODbL 署名，"
-                  "可随时恢复。"),
-    "no_org_candidates": ("No organisation located only by its park has a candidate in this extract.",
-                          "该数据中没有仅知园区的机构的候选要素。"),
-    "col_org": ("Organisation", "机构"),
-    "col_park": ("Park", "园区"),
-    "place_ticked": ("Place the ticked organisations", "确认定位所勾选的机构"),
-    "place_best": ("Place every organisation on its best candidate (high confidence, not tied)",
-                   "将每个机构定位到其最佳候选（高置信度且不并列）"),
-    "placed_orgs": ("Placed {n} organisations on OpenStreetMap features.", "已将 {n} 个机构定位到开放街图要素。"),
-    "placements": ("Organisations placed on OpenStreetMap", "已定位到开放街图的机构"),
-    "restore_org": ("Put back at its park", "恢复为园区定位"),
-    "restored_org": ("{org} is located by its park again.", "{org} 已恢复为园区定位。"),
-    "col_at": ("Confirmed", "确认时间"),
 }
 tr = translator(TEXT)
 FORMAT_LABELS = {"geojson": "GeoJSON (RFC 7946)", "gpkg": "GeoPackage", "csv": "CSV"}
 MAX_FILTER_VALUES = 300
-
-
-@st.cache_resource(show_spinner=False)
-def _offline_locator(version: str) -> OfflineLocator:
-    del version  # the cache key: one locator per snapshot
-    return OfflineLocator.from_snapshot(common.snapshot())
 
 
 def _secret(name: str) -> str | None:
@@ -185,48 +131,7 @@ def _keys() -> dict[str, str]:
 def _providers() -> list[str]:
     """OpenStreetMap with an extract; offline always; Nominatim (public server, 1 request/s); Amap and
     Tianditu when a key is set."""
-    return [*(["osm"] if _extract() is not None else []), "offline", "nominatim", *_keys()]
-
-
-IMPORT_OSM = "import_osm_extract"  # {"name", "key", "data"}: an extract uploaded on this page
-
-
-def _extract() -> dict | None:
-    """The extract names and addresses are matched to: one uploaded here, else the OSM page's."""
-    own = st.session_state.get(IMPORT_OSM)
-    return own if isinstance(own, dict) else common.osm_extract()
-
-
-def _osm_locator(extract: dict) -> OSMLocator:
-    """The OSM locator of an extract (its named features), kept in the server's upload cache."""
-    data = common.snapshot()
-
-    def build() -> OSMLocator:
-        features = (read_named_features(extract["data"], filename=extract["name"]) if extract.get("data")
-                    else extract["features"])
-        return OSMLocator(features, districts=data.districts, parks=data.parks,
-                          offline=_offline_locator(data.version), source=extract["name"])
-    return common.upload_cache().get_or_compute(("import.osm_locator", extract["key"], common.parks_key()), build)
-
-
-def _osm_upload_section(lang: str) -> None:
-    uploaded = st.file_uploader(tr("osm_file", lang), type=["osm", "gz", "bz2", "pbf"], key="import_osm_file")
-    if uploaded is not None:
-        data = uploaded.getvalue()
-        sha = hashlib.sha256(data).hexdigest()
-        if (st.session_state.get(IMPORT_OSM) or {}).get("key") != sha:
-            st.session_state[IMPORT_OSM] = {"name": uploaded.name, "key": sha, "data": data}
-    extract = _extract()
-    if extract is None:
-        return
-    try:
-        locator = _osm_locator(extract)
-    except GeoError as exc:
-        st.session_state.pop(IMPORT_OSM, None)
-        st.error(markdown_text(str(exc)))
-        return
-    st.caption(markdown_text(tr("osm_loaded", lang, name=extract["name"], n=format_number(locator.features, lang),
-                                attribution=OSM_ATTRIBUTION)))
+    return [*(["osm"] if locate_review.extract_of_session() is not None else []), "offline", "nominatim", *_keys()]
 
 
 @st.cache_resource(show_spinner=False)
@@ -237,15 +142,16 @@ def _geocoder(provider: str, version: str):  # noqa: ANN202 - a geo.geocoders.Ge
 
 def _locators(providers: tuple[str, ...]) -> list:
     version = common.snapshot().version
-    extract = _extract()
-    return [_offline_locator(version) if p == "offline" else _osm_locator(extract) if p == "osm"
-            else _geocoder(p, version) for p in providers if p != "osm" or extract is not None]
+    extract = locate_review.extract_of_session()
+    chosen = [p for p in providers if p != "osm" or extract is not None]
+    return [locate_review.offline_locator(version) if p == "offline"
+            else locate_review.osm_locator(extract) if p == "osm" else _geocoder(p, version) for p in chosen]
 
 
 def _read_located(sha256: str, filename: str, address: str | None, name: str | None, providers: tuple[str, ...],
                   data: bytes) -> ImportedLayer:
     """An address table located, kept in the server's byte-bounded upload cache like other uploads."""
-    extract = _extract() if "osm" in providers else None
+    extract = locate_review.extract_of_session() if "osm" in providers else None
     return common.upload_cache().get_or_compute(
         ("import.located", sha256, filename, address, name, providers, common.snapshot().version,
          extract["key"] if extract else None),
@@ -329,7 +235,7 @@ def _seen_versions() -> dict[str, int]:
 
 def _address_upload(inspection, filename: str, sha: str, data: bytes, lang: str) -> ImportedLayer | None:
     st.info(tr("by_address", lang))
-    _osm_upload_section(lang)
+    locate_review.osm_upload_section(lang)
     columns = [""] + list(inspection.columns)
     found = inspection.address_columns
     c1, c2 = st.columns(2)
@@ -348,71 +254,10 @@ def _address_upload(inspection, filename: str, sha: str, data: bytes, lang: str)
         return None
 
 
-CANDIDATE_LABELS = {"choose": "choose", "source_row": "col_row", "rank": "col_rank", "osm_id": "col_osm",
-                    "osm_name": "col_osm_name", "score": "col_score", "confidence": "col_confidence",
-                    "evidence": "col_evidence", "flag": "col_flag"}
-
-
-def _one_per_row(edited: pd.DataFrame, key: str, previous: dict[object, str], lang: str) -> dict[object, str]:
-    """The candidate ticked for each row (``key`` -> osm_id); where several are ticked, the one that
-    is new wins and the page says so."""
-    picked: dict[object, str] = {}
-    for row, group in edited[edited["choose"].astype(bool)].groupby(key, sort=False):
-        ids = group["osm_id"].tolist()
-        new = [i for i in ids if i != previous.get(row)]
-        picked[row] = (new or ids)[0]
-        if len(ids) > 1:
-            st.caption(tr("one_per_row", lang, rows=row, osm_id=picked[row]))
-    return picked
-
-
-def _candidates_section(layer: ImportedLayer, lang: str) -> ImportedLayer:
-    """Each row's OpenStreetMap candidates: tick one per row, or accept the best in bulk; the layer
-    with the confirmed rows placed on their features."""
-    offered = candidate_table(layer.located)
-    if offered.empty:
-        return layer
-    key = f"import_osm_choices_{layer.name}_{layer.sha256[:12]}"
-    version_key = f"{key}_v"
-    choices: dict[object, str] = st.session_state.setdefault(key, {})
-    st.subheader(tr("candidates", lang))
-    st.caption(tr("candidates_help", lang) + f" {OSM_ATTRIBUTION}")
-    c1, c2 = st.columns(2)
-    bulk = None
-    if c1.button(tr("accept_best", lang), key=f"{key}_best"):
-        bulk = {**choices, **best_choices(layer.located)}
-    if c2.button(tr("clear_choices", lang), key=f"{key}_clear"):
-        bulk = {}
-    if bulk is not None:
-        choices = st.session_state[key] = bulk
-        st.session_state[version_key] = st.session_state.get(version_key, 0) + 1
-    frame = layer.located.frame
-    automatic = dict(zip(frame["source_row"], frame.get("location_osm_id", pd.Series(None, index=frame.index)),
-                         strict=True))
-    current = {**{r: o for r, o in automatic.items() if isinstance(o, str)}, **choices}
-    shown = offered[[c for c in CANDIDATE_LABELS if c != "choose"]].copy()
-    shown.insert(0, "choose", [current.get(r) == o for r, o in zip(shown["source_row"], shown["osm_id"], strict=True)])
-    edited = st.data_editor(shown, hide_index=True, width="stretch", disabled=[c for c in shown.columns if c != "choose"],
-                            column_config={c: st.column_config.Column(tr(label, lang) if label != "choose"
-                                                                      else tr("choose", lang))
-                                           for c, label in CANDIDATE_LABELS.items()},
-                            key=f"{key}_editor_{st.session_state.get(version_key, 0)}")
-    picked = _one_per_row(edited, "source_row", current, lang)
-    choices = {row: osm_id for row, osm_id in picked.items() if automatic.get(row) != osm_id}
-    st.session_state[key] = choices
-    if not choices:
-        return layer
-    extract = _extract()
-    located = accept_candidates(layer.located, {int(r): o for r, o in choices.items()},
-                                source=extract["name"] if extract else "the OpenStreetMap extract")
-    st.caption(tr("confirmed", lang, n=format_number(len(choices), lang)))
-    return with_located(layer, located)
-
-
 def _review_section(layer: ImportedLayer, lang: str) -> ImportedLayer:
     """The review of a layer placed by address: confirm OpenStreetMap candidates, keep or leave out
     each row, in bulk too; the layer with the rows kept."""
-    layer = _candidates_section(layer, lang)
+    layer = locate_review.candidates_section(layer, lang)
     st.subheader(tr("review", lang))
     st.caption(tr("review_help", lang))
     table = review_table(layer.located)
@@ -451,80 +296,6 @@ def _review_section(layer: ImportedLayer, lang: str) -> ImportedLayer:
     st.caption(tr("tier_counts", lang, kept=format_number(len(kept), lang), placed=format_number(int(placed.sum()), lang),
                   unplaced=format_number(int((~placed).sum()), lang)))
     return replace(layer, frame=kept)
-
-
-def _organisations_section(lang: str) -> None:
-    """The snapshot's organisations located only by their park, placed on OpenStreetMap features
-    confirmed here (``geo.org_placements``; shown on every map through ``geo.workspace.assemble``)."""
-    extract = _extract()
-    placements = OrgPlacementStore(data_dir())
-    placed = placements.list()
-    if extract is None and not placed:
-        return
-    data = common.snapshot()
-    name_col = "name_zh" if lang == "zh" else "name_en"
-    org_names = dict(zip(data.organisations["org_id"], data.organisations[name_col], strict=False))
-    park_names = dict(zip(data.parks["park_id"], data.parks[name_col], strict=False))
-    with st.expander(tr("orgs", lang), expanded=bool(st.session_state.get("import_org_flash"))):
-        flash = st.session_state.pop("import_org_flash", None)
-        if flash:
-            st.success(markdown_text(flash))
-        at_park = int((data.organisations["location_tier"] == "park").sum())
-        st.caption(tr("orgs_help", lang, at_park=format_number(at_park, lang)) + f" {OSM_ATTRIBUTION}")
-        if extract is not None:
-            try:
-                locator = _osm_locator(extract)
-            except GeoError as exc:
-                st.error(markdown_text(str(exc)))
-                return
-            candidates = common.upload_cache().get_or_compute(
-                ("import.org_candidates", extract["key"], common.parks_key()),
-                lambda: organisation_candidates(locator, data.organisations))
-            if candidates.empty:
-                st.caption(tr("no_org_candidates", lang))
-            else:
-                shown = candidates.assign(
-                    org=candidates["org_id"].map(org_names), park=candidates["org_park_id"].map(park_names))
-                shown = shown[["org_id", "org", "park", "rank", "osm_id", "osm_name", "score", "confidence",
-                               "evidence", "flag"]]
-                shown.insert(0, "choose", False)
-                labels = {"choose": tr("choose", lang), "org": tr("col_org", lang), "park": tr("col_park", lang),
-                          **{c: tr(label, lang) for c, label in CANDIDATE_LABELS.items() if c in shown and c != "choose"}}
-                edited = st.data_editor(shown, hide_index=True, width="stretch",
-                                        disabled=[c for c in shown.columns if c != "choose"],
-                                        column_config={c: st.column_config.Column(v) for c, v in labels.items()},
-                                        key=f"import_org_editor_{common.parks_key()}")
-                ticked = _one_per_row(edited, "org_id", {}, lang)
-                c1, c2 = st.columns(2)
-                chosen = None
-                if c1.button(tr("place_ticked", lang), key="import_org_place", disabled=not ticked):
-                    chosen = ticked
-                if c2.button(tr("place_best", lang), key="import_org_best"):
-                    chosen = best_organisation_choices(candidates)
-                if chosen:
-                    for org_id, osm_id in chosen.items():
-                        placements.apply(plan_placement(data.organisations, candidates, org_id=str(org_id),
-                                                        osm_id=osm_id, source=extract["name"]))
-                    st.session_state["import_org_flash"] = tr("placed_orgs", lang, n=len(chosen))
-                    st.rerun()
-        if placed:
-            st.markdown(f"**{tr('placements', lang)}**")
-            st.dataframe(pd.DataFrame({
-                tr("col_org", lang): [org_names.get(p.org_id, p.org_id) for p in placed],
-                tr("col_osm", lang): [p.osm_id for p in placed], tr("col_osm_name", lang): [p.osm_name for p in placed],
-                tr("col_score", lang): [p.score for p in placed], tr("col_at", lang): [p.applied_at for p in placed]}),
-                hide_index=True, width="stretch")
-            c1, c2 = st.columns([2, 1])
-            org_id = c1.selectbox(tr("col_org", lang), [p.org_id for p in placed], key="import_org_restore_pick",
-                                  format_func=lambda o: org_names.get(o, o))
-            if c2.button(tr("restore_org", lang), key="import_org_restore"):
-                try:
-                    placements.restore(org_id)
-                except GeoError as exc:
-                    st.error(markdown_text(str(exc)))
-                else:
-                    st.session_state["import_org_flash"] = tr("restored_org", lang, org=org_names.get(org_id, org_id))
-                    st.rerun()
 
 
 def _saved_section(lang: str, store: ScenarioStore) -> None:
@@ -636,7 +407,7 @@ with common.friendly_errors(lang):
                   vertices=format_number(LIMITS.max_vertices, lang), columns=LIMITS.max_columns))
     store = ScenarioStore()
     _upload_section(lang)
-    _organisations_section(lang)
+    locate_review.organisations_section(lang)
     _saved_section(lang, store)
     imports: dict[str, ImportedLayer] = st.session_state.get("imports", {})
     if not imports:
