@@ -82,7 +82,7 @@ IMPORT_OSM = "import_osm_extract"  # {"name", "key", "data"}: an extract uploade
 def extract_of_session() -> dict | None:
     """The extract names and addresses are matched to: one uploaded here, else the OSM page's."""
     own = st.session_state.get(IMPORT_OSM)
-    return own if isinstance(own, dict) else common.osmextract_of_session()
+    return own if isinstance(own, dict) else common.osm_extract()
 
 
 def osm_locator(extract: dict) -> OSMLocator:

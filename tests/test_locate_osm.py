@@ -335,3 +335,15 @@ def test_the_import_page_lists_each_rows_candidates_and_places_park_tier_organis
     at.button(key="import_org_restore").click().run()
     assert_ok(at)
     assert [p.org_id for p in OrgPlacementStore().list()] == ["beigene", "cibr"]
+
+
+@pytest.mark.usefixtures("isolated_app")
+def test_the_extract_loaded_on_the_osm_page_serves_the_import_page_too(extract):
+    from geo.osm import read_osm_file
+    from tests.apptest import run_app
+
+    data = extract.read_bytes()
+    loaded = {"name": "companies.osm", "key": "k", "data": data, "features": read_osm_file(data, filename="x.osm")}
+    at = run_app("pages/imports.py", osm_extract=loaded)
+    orgs = next(d.value for d in at.dataframe if "org_id" in d.value.columns)
+    assert orgs.loc[orgs["org_id"] == "innocare", "osm_id"].tolist() == ["node/1"]
