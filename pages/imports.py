@@ -163,7 +163,7 @@ def _note(level: str, text: str) -> None:
     (st.warning if level == "warning" else st.info)(markdown_text(text))
 
 
-def _upload_section(lang: str) -> None:
+def _upload_section(lang: str):  # noqa: ANN202 - (st container, ImportedLayer) of an address table, or None
     # A new key empties the uploader: "remove" must not see the layer re-read from a file still in it.
     uploader_key = f"import_file_{st.session_state.get('import_uploads_cleared', 0)}"
     uploaded = st.file_uploader(tr("file", lang), type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES),
@@ -182,9 +182,12 @@ def _upload_section(lang: str) -> None:
     if inspection.by_address:
         layer = _address_upload(inspection, uploaded.name, sha, data, lang)
         if layer is None:
-            return
-        _imported(layer, lang)
-        return
+            return None
+        # Its notes are written once the review below has confirmed OpenStreetMap candidates, so
+        # they count the rows as they are placed now.
+        slot = st.container()
+        st.session_state.setdefault("imports", {})[layer.name] = layer
+        return slot, layer
     lon = lat = wkt = None
     codes = list(INPUT_DATUMS)
     if inspection.is_table:
@@ -221,11 +224,12 @@ def _upload_section(lang: str) -> None:
     _imported(layer, lang)
 
 
-def _imported(layer: ImportedLayer, lang: str) -> None:
+def _imported(layer: ImportedLayer, lang: str, *, keep: bool = True) -> None:
     for note in layer.notes:
         _note(note.level, note.text)
     st.success(markdown_text(tr("imported", lang, n=format_number(len(layer.frame), lang), name=layer.name)))
-    st.session_state.setdefault("imports", {})[layer.name] = layer
+    if keep:
+        st.session_state.setdefault("imports", {})[layer.name] = layer
 
 
 def _seen_versions() -> dict[str, int]:
@@ -244,9 +248,12 @@ def _address_upload(inspection, filename: str, sha: str, data: bytes, lang: str)
     name = c2.selectbox(tr("name_column", lang), columns, index=columns.index(found.name or ""),
                         key=f"import_name_{sha}", format_func=lambda c: c or tr("none", lang)) or None
     offered = _providers()
+    extract = locate_review.extract_of_session()
     providers = tuple(st.multiselect(tr("providers", lang), offered, default=[p for p in ("osm", "offline")
                                                                               if p in offered],
-                                     key=f"import_providers_{sha}") or ["offline"])
+                                     # a new extract offers osm: the choice starts again from its default
+                                     key=f"import_providers_{sha}_{(extract or {}).get('key', '')[:12]}")
+                      or ["offline"])
     try:
         return _read_located(sha, filename, address, name, providers, data)
     except GeoError as exc:
@@ -254,10 +261,10 @@ def _address_upload(inspection, filename: str, sha: str, data: bytes, lang: str)
         return None
 
 
-def _review_section(layer: ImportedLayer, lang: str) -> ImportedLayer:
+def _review_section(layer: ImportedLayer, lang: str, reviewed: dict[str, ImportedLayer]) -> ImportedLayer:
     """The review of a layer placed by address: confirm OpenStreetMap candidates, keep or leave out
-    each row, in bulk too; the layer with the rows kept."""
-    layer = locate_review.candidates_section(layer, lang)
+    each row, in bulk too; the layer with the rows kept (``reviewed`` gets it with every placed row)."""
+    layer = reviewed[layer.name] = locate_review.candidates_section(layer, lang)
     st.subheader(tr("review", lang))
     st.caption(tr("review_help", lang))
     table = review_table(layer.located)
@@ -406,7 +413,8 @@ with common.friendly_errors(lang):
     st.caption(tr("limits", lang, mb=LIMITS.max_file_bytes // 2**20, features=format_number(LIMITS.max_features, lang),
                   vertices=format_number(LIMITS.max_vertices, lang), columns=LIMITS.max_columns))
     store = ScenarioStore()
-    _upload_section(lang)
+    by_address = _upload_section(lang)
+    reviewed: dict[str, ImportedLayer] = {}
     locate_review.organisations_section(lang)
     _saved_section(lang, store)
     imports: dict[str, ImportedLayer] = st.session_state.get("imports", {})
@@ -420,7 +428,7 @@ with common.friendly_errors(lang):
         pick = st.selectbox(tr("layer", lang), names, key="import_pick")
         layer = imports[pick]
         if layer.by_address:
-            layer = _review_section(layer, lang)
+            layer = _review_section(layer, lang, reviewed)
         frame = _filtered(layer, lang)
         columns = [c for c in frame.columns if c not in ("geometry", "source_row")]
         label = st.selectbox(tr("label", lang), [""] + columns, key=f"import_label_{pick}",
@@ -451,3 +459,7 @@ with common.friendly_errors(lang):
             imports.pop(pick, None)
             st.session_state["import_uploads_cleared"] = st.session_state.get("import_uploads_cleared", 0) + 1
             st.rerun()
+    if by_address is not None:  # the upload's notes, as the review left its rows
+        slot, uploaded = by_address
+        with slot:
+            _imported(reviewed.get(uploaded.name, uploaded), lang, keep=False)

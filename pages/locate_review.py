@@ -21,6 +21,9 @@ from layers.i18n import format_number, translator
 from pages import common
 
 TEXT = {
+    "high": ("high", "高"),
+    "medium": ("medium", "中"),
+    "low": ("low", "低"),
     "col_row": ("Row", "行号"),
     "col_evidence": ("Evidence", "依据"),
     "col_flag": ("Check", "请核对"),
@@ -122,6 +125,14 @@ CANDIDATE_LABELS = {"choose": "choose", "source_row": "col_row", "rank": "col_ra
                     "evidence": "col_evidence", "flag": "col_flag"}
 
 
+def _candidate_columns(lang: str, *, row_name: str | None = None) -> dict:
+    config = {c: st.column_config.Column(tr(label, lang)) for c, label in CANDIDATE_LABELS.items()}
+    config["score"] = st.column_config.NumberColumn(tr("col_score", lang), format="%.2f")
+    if row_name:
+        config["row_name"] = st.column_config.Column(row_name)
+    return config
+
+
 def _one_per_row(edited: pd.DataFrame, key: str, previous: dict[object, str], lang: str) -> dict[object, str]:
     """The candidate ticked for each row (``key`` -> osm_id); where several are ticked, the one that
     is new wins and the page says so."""
@@ -160,11 +171,14 @@ def candidates_section(layer: ImportedLayer, lang: str) -> ImportedLayer:
                          strict=True))
     current = {**{r: o for r, o in automatic.items() if isinstance(o, str)}, **choices}
     shown = offered[[c for c in CANDIDATE_LABELS if c != "choose"]].copy()
+    shown["confidence"] = shown["confidence"].map(lambda c: tr(c, lang))
     shown.insert(0, "choose", [current.get(r) == o for r, o in zip(shown["source_row"], shown["osm_id"], strict=True)])
+    label_column = layer.located.columns.name or layer.located.columns.address
+    if label_column:  # which row is which: its name (or address) beside its number
+        names = dict(zip(frame["source_row"], frame[label_column], strict=True))
+        shown.insert(2, "row_name", shown["source_row"].map(names))
     edited = st.data_editor(shown, hide_index=True, width="stretch", disabled=[c for c in shown.columns if c != "choose"],
-                            column_config={c: st.column_config.Column(tr(label, lang) if label != "choose"
-                                                                      else tr("choose", lang))
-                                           for c, label in CANDIDATE_LABELS.items()},
+                            column_config=_candidate_columns(lang, row_name=label_column),
                             key=f"{key}_editor_{st.session_state.get(version_key, 0)}")
     picked = _one_per_row(edited, "source_row", current, lang)
     choices = {row: osm_id for row, osm_id in picked.items() if automatic.get(row) != osm_id}
@@ -212,12 +226,13 @@ def organisations_section(lang: str) -> None:
                     org=candidates["org_id"].map(org_names), park=candidates["org_park_id"].map(park_names))
                 shown = shown[["org_id", "org", "park", "rank", "osm_id", "osm_name", "score", "confidence",
                                "evidence", "flag"]]
+                shown["confidence"] = shown["confidence"].map(lambda c: tr(c, lang))
                 shown.insert(0, "choose", False)
-                labels = {"choose": tr("choose", lang), "org": tr("col_org", lang), "park": tr("col_park", lang),
-                          **{c: tr(label, lang) for c, label in CANDIDATE_LABELS.items() if c in shown and c != "choose"}}
+                config = _candidate_columns(lang)
+                config |= {"org": st.column_config.Column(tr("col_org", lang)), "org_id": None,
+                           "park": st.column_config.Column(tr("col_park", lang))}
                 edited = st.data_editor(shown, hide_index=True, width="stretch",
-                                        disabled=[c for c in shown.columns if c != "choose"],
-                                        column_config={c: st.column_config.Column(v) for c, v in labels.items()},
+                                        disabled=[c for c in shown.columns if c != "choose"], column_config=config,
                                         key=f"import_org_editor_{common.parks_key()}")
                 ticked = _one_per_row(edited, "org_id", {}, lang)
                 c1, c2 = st.columns(2)

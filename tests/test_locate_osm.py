@@ -161,6 +161,11 @@ def test_a_confirmed_row_reaches_the_imported_layer(locator, offline):
     row = placed.frame.set_index("source_row").loc[3]
     assert row["location_tier"] == "osm" and (row.geometry.x, row.geometry.y) == pytest.approx(BEIGENE)
     assert len(placed.frame) == len(layer.frame) + 1
+    # the notes count the rows as placed now: row 3 is no longer said to be skipped (it was, as seen)
+    texts = [n.text for n in placed.notes]
+    assert any(t.startswith("located by osm, offline") and "osm 3" in t for t in texts)
+    assert not any(t.startswith("skipped") and "line 3" in t for t in texts)
+    assert any(t.startswith("skipped") and "line 3" in t for t in (n.text for n in layer.notes))
 
 
 def test_geo_locate_with_provider_osm_and_an_extract_places_rows_and_lists_candidates(tmp_path, extract, capsys,
