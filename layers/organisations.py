@@ -13,6 +13,7 @@ from folium.template import Template
 from geo.datums import convert
 from geo.osm.read import OSM_ATTRIBUTION
 from geo.vocab import LOCATION_TIERS, ORGANISATION_KINDS, POINT_LOCATION_TIERS, SPECIALISATIONS, split_codes
+from layers.basemap import BASEMAPS
 from layers.html import ROW_END, TABLE_END, TABLE_START, escape, row_start, script_safe
 from layers.i18n import t, term
 from layers.styles import KIND_COLOURS
@@ -57,7 +58,10 @@ def organisations_layer(orgs: gpd.GeoDataFrame, *, lang: str = "en", datum: str 
                    + "".join(f"{head}{cell}{ROW_END}" for head, cell in zip(heads, cells, strict=True)) + TABLE_END)
         rows.append([round(y, 6), round(x, 6), KIND_COLOURS.get(kind, "#555"), details])
     on_osm = bool((orgs["location_tier"] == "osm").any())
-    return OrganisationCluster(rows, name=t("layer_orgs", lang), attribution=OSM_ATTRIBUTION if on_osm else None)
+    # The OpenStreetMap basemap's own words: Leaflet shows one line for both (an attribution that
+    # wrapped over the scale bar was seen), and the line still shows over any other basemap.
+    attribution = BASEMAPS["osm"].attribution if on_osm else None
+    return OrganisationCluster(rows, name=t("layer_orgs", lang), attribution=attribution)
 
 
 class OrganisationCluster(folium.plugins.MarkerCluster):
@@ -80,7 +84,7 @@ class OrganisationCluster(folium.plugins.MarkerCluster):
     def __init__(self, rows: list[list], *, name: str, attribution: str | None = None) -> None:
         options: dict[str, object] = {"showCoverageOnHover": False, "maxClusterRadius": 40}
         if attribution:  # Leaflet shows a layer's attribution in the map's corner while the layer is on
-            options["attribution"] = escape(attribution)
+            options["attribution"] = attribution  # a constant of layers.basemap, HTML already
         super().__init__(name=name, options=options)
         self._name = "OrganisationCluster"
         self.rows = rows

@@ -234,8 +234,8 @@ def test_a_placed_organisation_is_a_site_point_of_tier_osm_on_the_map_until_rest
     organisations_layer(shown.organisations, lang="en").add_to(fmap)
     html = fmap.get_root().render()
     assert "OpenStreetMap feature · node/1 · © OpenStreetMap contributors, ODbL 1.0" in html
-    assert '"attribution": "\\u00a9 OpenStreetMap contributors, ODbL 1.0"' in html or \
-        '"attribution": "© OpenStreetMap contributors, ODbL 1.0"' in html
+    assert r'"attribution": "\u0026copy; OpenStreetMap contributors (ODbL)"' in html or \
+        '"attribution": "&copy; OpenStreetMap contributors (ODbL)"' in html
     # a point drawn from the OSM feature, counted beside the sites
     points = shown.organisations["location_tier"].isin(["site", "osm"]).sum()
     assert points == (snapshot.organisations["location_tier"] == "site").sum() + 1
