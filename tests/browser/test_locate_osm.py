@@ -57,8 +57,9 @@ def test_an_address_list_is_placed_on_osm_features_and_park_tier_organisations_r
         .filter(has_not_text="Organisation").filter(has_not_text="Keep").first
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
-    # the third candidate row is row 3's node/2: tick it (a click selects the cell, space ticks it)
-    page.mouse.click(box["x"] + 53, box["y"] + 35 + 2 * 35 + 17)
+    # the second candidate row is row 3's node/2 (the first is row 2's): tick it (a click selects
+    # the cell, space ticks it)
+    page.mouse.click(box["x"] + 53, box["y"] + 35 + 1 * 35 + 17)
     _settled(page)
     if "1 rows placed on confirmed" not in _text(page):
         page.keyboard.press(" ")
@@ -69,6 +70,7 @@ def test_an_address_list_is_placed_on_osm_features_and_park_tier_organisations_r
     assert "1 rows placed on confirmed OpenStreetMap candidates" in text
     assert "score alike" not in text  # the upload's notes no longer call row 3 skipped
     assert "osm 3, unplaced 1" in text
+    assert "node/2: name=百济神州 matches the name (1.00); score 1.00; confirmed in the review" in page.content()
     screenshot(page, "import_osm_candidates")
 
     page.get_by_text("Place the organisations known only by their park").first.click()
