@@ -614,7 +614,7 @@ def named_features(count: int, *, seed: int = 14) -> gpd.GeoDataFrame:
     return frame
 
 
-def bench_locate_osm(rows: int = 10_000, features: int = 5_000, runs: int = MIN_RUNS) -> Result:
+def bench_locate_osm(rows: int = 2_000, features: int = 5_000, runs: int = MIN_RUNS) -> Result:
     """Locate an address list on an OpenStreetMap extract's named features, then offline
     (read_upload with the osm and offline locators, the OSM locator built in the run), beside the
     offline locator alone."""

@@ -56,7 +56,9 @@ ACCEPT_SCORE = 0.7
 STRONG_NAME = 0.9  # a name this alike (one contains the other, nearly whole) may place a row alone
 MEDIUM_SCORE = 0.45
 TIE_MARGIN = 0.02
-POOL_SIZE = 60
+POOL_SIZE = 15  # candidates scored per row: the features sharing most character pairs with it, by name and by address
+COMMON_PAIR_SHARE = 0.02  # a character pair in more than this share of the features (and > COMMON_PAIR_MIN) is skipped
+COMMON_PAIR_MIN = 50
 CANDIDATE_COLUMNS = ("rank", "osm_id", "osm_name", "score", "confidence", "name_score", "matched_name",
                      "address_score", "matched_address", "location_score", "evidence", "flag", "lon", "lat",
                      "park_id", "district_id", "osm_version", "osm_timestamp")
@@ -196,15 +198,23 @@ class OSMLocator:
     # ------------------------------------------------------------------ scoring
 
     def _pool(self, names: Sequence[str], address: str) -> list[int]:
-        counts: Counter[int] = Counter()
-        for variant in names:
-            for pair in _bigrams(variant):
-                counts.update(self._name_index.get(pair, ()))
-        by_address: Counter[int] = Counter()
-        for pair in _bigrams(address):
-            by_address.update(self._address_index.get(pair, ()))
-        pool = [p for p, _ in counts.most_common(POOL_SIZE)] + [p for p, _ in by_address.most_common(POOL_SIZE)]
+        """The features sharing the most character pairs with the row's names, then its address.
+        Pairs most features share (有限, 公司, 北京 ...) say nothing and are skipped, unless the row
+        has no other."""
+        pool = self._shared(self._name_index, {pair for variant in names for pair in _bigrams(variant)})
+        pool += self._shared(self._address_index, _bigrams(address))
         return list(dict.fromkeys(pool))
+
+    def _shared(self, index: dict[str, set[int]], pairs: set[str]) -> list[int]:
+        postings = sorted((index[pair] for pair in pairs if pair in index), key=len)
+        if not postings:
+            return []
+        common = max(COMMON_PAIR_MIN, int(COMMON_PAIR_SHARE * self.features))
+        rare = [p for p in postings if len(p) <= common] or postings[:1]
+        counts: Counter[int] = Counter()
+        for posting in rare:
+            counts.update(posting)
+        return [p for p, _ in counts.most_common(POOL_SIZE)]
 
     def _name_score(self, position: int, names: Sequence[str]) -> tuple[float, str | None]:
         best, matched = 0.0, None
