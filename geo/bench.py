@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 
 from geo.datums import gcj02_to_wgs84, wgs84_to_gcj02
@@ -596,7 +597,61 @@ def bench_locate(rows: int = 10_000, runs: int = MIN_RUNS) -> Result:
                   note="tiers " + ", ".join(f"{k} {v}" for k, v in placed.items()) + "; the baseline only reads")
 
 
-BENCHMARKS = ("load", "datum", "join", "import", "refusal", "osm", "planner", "planner-page", "locate")
+def named_features(count: int, *, seed: int = 14) -> gpd.GeoDataFrame:
+    """``count`` named OpenStreetMap points in Beijing as ``geo.locate_osm.read_named_features``
+    gives them: companies ``企业{i}有限公司`` (the names of ``address_table``'s rows), half with
+    ``addr:street`` + ``addr:housenumber``."""
+    import geopandas as gpd
+
+    rng = np.random.default_rng(seed)
+    lon = rng.uniform(116.10, 116.60, count)
+    lat = rng.uniform(39.75, 40.15, count)
+    streets = np.array(["生命园路", "思邈路", "中关村大街", "建国路", "天富街", "荣京东街"], dtype=object)
+    has_address = rng.random(count) < 0.5
+    frame = gpd.GeoDataFrame({
+        "osm_id": [f"node/{i + 1}" for i in range(count)], "osm_type": "node", "osm_ref": np.arange(1, count + 1),
+        "osm_version": 1, "osm_timestamp": "2024-05-01T08:00:00+00:00",
+        "name": [f"企业{i}有限公司" for i in range(count)],
+        "addr:street": np.where(has_address, streets[rng.integers(0, len(streets), count)], None),
+        "addr:housenumber": np.where(has_address, rng.integers(1, 200, count).astype(str), None)},
+        geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    frame.attrs["source"] = "synthetic extract"
+    return frame
+
+
+def bench_locate_osm(rows: int = 2_000, features: int = 5_000, runs: int = MIN_RUNS) -> Result:
+    """Locate an address list on an OpenStreetMap extract's named features, then offline
+    (read_upload with the osm and offline locators, the OSM locator built in the run), beside the
+    offline locator alone."""
+    from geo import imports
+    from geo.locate import OfflineLocator
+    from geo.locate_osm import OSMLocator
+
+    data = address_table(rows)
+    snapshot = load_snapshot()
+    extract = named_features(features)
+    placed: dict[str, int] = {}
+
+    def ours() -> None:
+        offline = OfflineLocator.from_snapshot(snapshot)
+        locator = OSMLocator(extract, districts=snapshot.districts, parks=snapshot.parks, offline=offline)
+        layer = imports.read_upload(data, filename="firms.csv", locators=[locator, offline])
+        placed.update(layer.located.summary())
+
+    def offline_only() -> None:
+        imports.read_upload(data, filename="firms.csv", locators=[OfflineLocator.from_snapshot(snapshot)])
+
+    figures = measure([Contender(f"read_upload + OSM locator ({features:,} named features) + offline (cold)", ours,
+                                 prepare=imports._PARSED.clear),
+                       Contender("read_upload + offline locator only (cold)", offline_only,
+                                 prepare=imports._PARSED.clear)], runs)
+    return Result(f"locate {rows:,}-row address list on an OSM extract, then offline", figures[0], figures[1:],
+                  note="tiers " + ", ".join(f"{k} {v}" for k, v in placed.items())
+                       + "; every row's candidates kept for the review")
+
+
+BENCHMARKS = ("load", "datum", "join", "import", "refusal", "osm", "planner", "planner-page", "locate",
+              "locate_osm")
 
 
 def run_benchmarks(*, points: int = 1_000_000, as_json: bool = False, runs: int = MIN_RUNS,
@@ -639,6 +694,8 @@ def run_benchmarks(*, points: int = 1_000_000, as_json: bool = False, runs: int 
         results.append(bench_planner_edit(runs=runs))
     if "locate" in chosen:
         results.append(bench_locate(runs=runs))
+    if "locate_osm" in chosen:
+        results.append(bench_locate_osm(runs=runs))
     page: dict[str, object] = {}
     if "planner-page" in chosen:
         from geo.bench_planner import planner_page_figures

@@ -64,13 +64,15 @@ COLUMNS: dict[str, str] = {
     "anchor_lat": "latitude of the park's sourced anchor point, WGS 84 (empty if unlocated)",
     "official_area_km2": "official area in km2, from the area fact",
     "area_km2": "area of the shape as drawn, km2, geodesic (districts, parks)",
-    "osm_ids": "OpenStreetMap ways/relations of a confirmed outline (geometry_tier osm)",
-    "osm_attribution": "attribution required by the ODbL for a confirmed OpenStreetMap outline",
+    "osm_ids": ("OpenStreetMap ways/relations of a confirmed outline (geometry_tier osm), or the OSM feature an"
+                " organisation was placed on (location_tier osm)"),
+    "osm_attribution": "attribution required by the ODbL for a confirmed OpenStreetMap outline or placement",
     # organisations
     "address_zh": "address in Chinese, where a source gives one",
     "location_note": "where the point comes from, in words",
-    "location_tier": ("site (coordinates from a cited source) or park (placed at its park because the site "
-                      "is unknown: not a site)"),
+    "location_tier": ("site (coordinates from a cited source), osm (was known only by its park; placed on an "
+                      "OpenStreetMap feature matched by name and address and confirmed in this workspace) or park "
+                      "(placed at its park because the site is unknown: not a site)"),
     # sources by id
     "source_ids": "sources of the row (ids in sources.csv, ';'-separated)",
     "source_id": "the source's id (facts: the source of the figure; in sources.csv: the id rows cite)",

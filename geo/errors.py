@@ -113,6 +113,11 @@ class ParkGeometryError(OSMError):
     """No park outline override to restore, or an override store that changed under the caller."""
 
 
+class OrgPlacementError(OSMError, ValueError):
+    """An organisation that cannot be placed on an OSM feature (unknown, has a site, not a candidate),
+    nothing to restore, or a placement that changed under the caller."""
+
+
 class StreetGraphError(GeoError, ValueError):
     """A street network file that cannot be read or holds no usable roads."""
 

@@ -613,11 +613,7 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
         parsed.geometries, reasons = locate.located_points(located)
         parsed.problems.update(reasons)
         parsed.attributes = located.frame.drop(columns=["lon", "lat", "location_reason", "source_row"])
-        counts = ", ".join(f"{tier} {n}" for tier, n in located.summary().items())
-        notes.append(ImportNote("info", f"located by {', '.join(located.providers)} from"
-                                        f" {' and '.join(repr(c) for c in (located.columns.address, located.columns.name) if c)}:"
-                                        f" {counts}; a park or district tier is drawn at the park's anchor or a point in"
-                                        " the district, not at the site"))
+        notes.append(_located_note(located))
         source_datum = "wgs84"
     elif parsed.is_table:
         columns = _resolve_columns(parsed.attributes, lon_column=lon_column, lat_column=lat_column,
@@ -639,6 +635,34 @@ def read_upload(data: bytes, *, filename: str, datum: str | None = None, lon_col
                          suggestion=suggestion,
                          refused=tuple((p + parsed.row_offset, parsed.problems[p]) for p in sorted(parsed.problems)),
                          row_label=parsed.row_label, located=located)
+
+
+def with_located(layer: ImportedLayer, located: locate.LocatedTable) -> ImportedLayer:
+    """The layer of an address table placed again: after the review confirmed OpenStreetMap
+    candidates (``geo.locate_osm.accept_candidates``). Rows placed now are drawn, the others are
+    listed with their reason, as ``read_upload`` does.
+
+    Raises
+    ------
+    ImportRefusedError
+        If ``layer`` was not located by address.
+    """
+    if layer.located is None:
+        raise ImportRefusedError(f"layer {layer.name!r} has coordinates of its own: only a layer located by"
+                                 " address can be placed again")
+    geometries, reasons = locate.located_points(located)
+    keep = np.array([g is not None for g in geometries], dtype=bool)
+    rows = located.frame["source_row"].to_numpy()
+    attributes = located.frame.drop(columns=["lon", "lat", "location_reason", "source_row"])
+    frame = gpd.GeoDataFrame(attributes.loc[keep].reset_index(drop=True),
+                             geometry=gpd.GeoSeries(geometries[keep], crs=4326), crs=4326)
+    frame.insert(0, "source_row", rows[keep])
+    refused = tuple((int(rows[p]), reason) for p, reason in sorted(reasons.items()))
+    # the notes say what is true now: the count by tier and the rows still skipped
+    kept = [n for n in layer.notes if not n.text.startswith(("located by ", "skipped "))]
+    notes = (*kept, _located_note(located), *_skipped_notes(refused, row_label=layer.row_label))
+    return replace(layer, frame=frame, located=located, refused=refused, notes=notes,
+                   skipped_rows=tuple(int(rows[p]) for p in sorted(reasons)))
 
 
 def _by_address(table: pd.DataFrame, *, address_column: str | None, name_column: str | None,
@@ -832,18 +856,8 @@ def _finish(parsed: _Parsed, limits: ImportLimits, *,
     keep[skipped_positions] = False
     skipped = tuple(int(p) + parsed.row_offset for p in skipped_positions)
     if skipped:
-        by_reason: dict[str, list[int]] = {}
-        for position in skipped_positions:
-            by_reason.setdefault(parsed.problems[position], []).append(position + parsed.row_offset)
-        shown = sorted(by_reason.items(), key=lambda item: -len(item[1]))
-        for reason, rows in shown[:_MAX_REASON_NOTES]:
-            notes.append(ImportNote("warning", f"skipped {len(rows)} {parsed.row_label}(s) because {reason}:"
-                                               f" {parsed.row_label} {_rows_text(rows)}"))
-        if len(shown) > _MAX_REASON_NOTES:
-            rest = [row for _, rows in shown[_MAX_REASON_NOTES:] for row in rows]
-            notes.append(ImportNote("warning", f"skipped {len(rest)} more {parsed.row_label}(s) for"
-                                               f" {len(shown) - _MAX_REASON_NOTES} other reasons (each row's reason is"
-                                               f" listed with the layer): {parsed.row_label} {_rows_text(sorted(rest))}"))
+        notes.extend(_skipped_notes([(position + parsed.row_offset, parsed.problems[position])
+                                     for position in skipped_positions], row_label=parsed.row_label))
     if not keep.any():
         raise NoUsableRowsError("no row has a usable geometry: "
                                 + "; ".join(n.text for n in notes if n.level == "warning")[:600],
@@ -860,6 +874,31 @@ def _finish(parsed: _Parsed, limits: ImportLimits, *,
     kept_xy = None if points_xy is None else (px if everything else px[keep], py if everything else py[keep])
     notes.extend(_outside_beijing(frame, parsed, points_xy=kept_xy))
     return frame, skipped, notes
+
+
+def _skipped_notes(skipped: Sequence[tuple[int, str]], *, row_label: str) -> list[ImportNote]:
+    """One warning per reason for the rows skipped (``(row number, reason)``), the most common first."""
+    notes = []
+    by_reason: dict[str, list[int]] = {}
+    for row, reason in skipped:
+        by_reason.setdefault(reason, []).append(row)
+    shown = sorted(by_reason.items(), key=lambda item: -len(item[1]))
+    for reason, rows in shown[:_MAX_REASON_NOTES]:
+        notes.append(ImportNote("warning", f"skipped {len(rows)} {row_label}(s) because {reason}:"
+                                           f" {row_label} {_rows_text(rows)}"))
+    if len(shown) > _MAX_REASON_NOTES:
+        rest = [row for _, rows in shown[_MAX_REASON_NOTES:] for row in rows]
+        notes.append(ImportNote("warning", f"skipped {len(rest)} more {row_label}(s) for"
+                                           f" {len(shown) - _MAX_REASON_NOTES} other reasons (each row's reason is"
+                                           f" listed with the layer): {row_label} {_rows_text(sorted(rest))}"))
+    return notes
+
+
+def _located_note(located: locate.LocatedTable) -> ImportNote:
+    counts = ", ".join(f"{tier} {n}" for tier, n in located.summary().items())
+    used = " and ".join(repr(c) for c in (located.columns.address, located.columns.name) if c)
+    return ImportNote("info", f"located by {', '.join(located.providers)} from {used}: {counts}; a park or district"
+                              " tier is drawn at the park's anchor or a point in the district, not at the site")
 
 
 def _outside_beijing(frame: gpd.GeoDataFrame, parsed: _Parsed, *,

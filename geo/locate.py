@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import geopandas as gpd
@@ -49,7 +49,8 @@ LOCATE_TIERS: dict[str, VocabTerm] = {
                           "仅知所在区：标注在区内代表点，并非实际地址。"),
 }
 LOCATION_COLUMNS = ("location_tier", "location_evidence", "location_point", "location_provider",
-                    "location_level", "location_flag", "located_park_id", "located_district_id")
+                    "location_level", "location_flag", "located_park_id", "located_district_id",
+                    "location_osm_id", "location_attribution")
 
 # Column names (normalised) that hold a name or an address, Chinese and English.
 ADDRESS_NAMES = ("地址", "注册地址", "住所", "企业地址", "公司地址", "详细地址", "通讯地址", "办公地址", "经营地址",
@@ -76,7 +77,9 @@ class Placement:
     park_id: str | None = None
     district_id: str | None = None
     reason: str = ""
-    candidates: tuple[dict[str, object], ...] = ()
+    candidates: tuple[dict[str, object], ...] = ()  # OpenStreetMap candidates (geo.locate_osm), best first
+    osm_id: str | None = None
+    attribution: str | None = None
 
 
 class Locator(Protocol):
@@ -324,6 +327,8 @@ class LocatedTable:
     columns: AddressColumns
     providers: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    # OpenStreetMap candidates, one row per (row position, rank): geo.locate_osm.CANDIDATE_COLUMNS
+    candidates: pd.DataFrame | None = None
 
     @property
     def placed(self) -> NDArrayBool:
@@ -386,16 +391,27 @@ def locate_table(table: pd.DataFrame, *, locators: Sequence[Locator], address_co
         name = name if isinstance(name, str) else None
         reasons: list[str] = []
         best = None
+        offered: tuple[dict[str, object], ...] = ()
         for locator in locators:  # the first locator that places the row keeps it
             found = locator.place(address, name)
+            offered = offered or found.candidates  # the candidates of a locator tried, placed or not
             if found.tier is not None:
                 best = found
                 break
             reasons.append(found.reason if locator.name == "offline" else f"{locator.name}: {found.reason}")
         if best is None:
             best = Placement(None, reason="; ".join(dict.fromkeys(reasons)) or "no locator")
+        if offered and not best.candidates:
+            best = replace(best, candidates=offered)
         placements.append(best)
-    frame = table.reset_index(drop=True).copy()
+    return _located(table.reset_index(drop=True), placements, codes, columns=columns,
+                    providers=tuple(loc.name for loc in locators))
+
+
+def _located(table: pd.DataFrame, placements: Sequence[Placement], codes: np.ndarray, *, columns: AddressColumns,
+             providers: tuple[str, ...]) -> LocatedTable:
+    """The located table of ``table``'s rows, row ``i`` placed by ``placements[codes[i]]``."""
+    frame = table.copy()
     attributes = {
         "location_tier": [p.tier for p in placements],
         "location_evidence": [p.evidence or None for p in placements],
@@ -407,11 +423,26 @@ def locate_table(table: pd.DataFrame, *, locators: Sequence[Locator], address_co
         "located_district_id": [p.district_id for p in placements],
         "location_reason": [p.reason or None for p in placements],
     }
+    if "osm" in providers or any(p.osm_id for p in placements):
+        attributes["location_osm_id"] = [p.osm_id for p in placements]
+        attributes["location_attribution"] = [p.attribution for p in placements]
     for column, values in attributes.items():
         frame[column] = np.asarray(values, dtype=object)[codes]
     frame["lon"] = np.array([p.lon for p in placements], dtype=float)[codes]
     frame["lat"] = np.array([p.lat for p in placements], dtype=float)[codes]
-    return LocatedTable(frame=frame, columns=columns, providers=tuple(loc.name for loc in locators))
+    return LocatedTable(frame=frame, columns=columns, providers=providers,
+                        candidates=_candidate_rows(placements, codes))
+
+
+def _candidate_rows(placements: Sequence[Placement], codes: np.ndarray) -> pd.DataFrame | None:
+    """The candidates of every row, long: ``position`` (the row's position) then the candidate."""
+    per_key = [(key, c) for key, p in enumerate(placements) for c in p.candidates]
+    if not per_key:
+        return None
+    offered = pd.DataFrame([c for _, c in per_key]).assign(key=[key for key, _ in per_key])
+    rows = pd.DataFrame({"position": np.arange(len(codes)), "key": codes})
+    out = rows.merge(offered, on="key", how="inner").drop(columns="key")
+    return out.sort_values(["position", "rank"], kind="stable").reset_index(drop=True)
 
 
 REVIEW_COLUMNS = ("source_row", "name", "address", "location_tier", "location_evidence", "location_point",
@@ -451,57 +482,3 @@ def located_points(located: LocatedTable) -> tuple[np.ndarray, dict[int, str]]:
 
 
 # ---------------------------------------------------------------------- snapshot check
-
-
-@dataclass(frozen=True)
-class SnapshotCheck:
-    """The snapshot's organisations with an address, placed offline and compared with the park
-    and district the snapshot states for them."""
-
-    rows: pd.DataFrame  # org_id, address_zh, stated/located park and district, tier, agrees, why
-    without_address: int
-
-    @property
-    def agreement(self) -> float:
-        return float(self.rows["agrees"].mean()) if len(self.rows) else math.nan
-
-    def misses(self) -> pd.DataFrame:
-        return self.rows[~self.rows["agrees"]]
-
-
-def check_snapshot_organisations(snapshot: object, *, locator: OfflineLocator | None = None) -> SnapshotCheck:
-    """Locate the snapshot's organisations by their own addresses (the address column only) and
-    say, for each, whether the park and district agree with what the snapshot states.
-
-    An organisation with a park must land in that park; one without a park must land in its
-    district. Each miss carries the locator's reason or the disagreement.
-    """
-    locator = locator or OfflineLocator.from_snapshot(snapshot)
-    orgs = snapshot.organisations
-    has_address = orgs["address_zh"].notna() & (orgs["address_zh"].astype(str).str.strip() != "")
-    chosen = pd.DataFrame(orgs.loc[has_address, ["org_id", "name_zh", "address_zh", "park_id", "district_id"]])
-    located = locate_table(chosen.rename(columns={"address_zh": "地址"}), locators=[locator],
-                           address_column="地址", name_column=None).frame
-    stated_park = chosen["park_id"].to_numpy(dtype=object)
-    stated_district = chosen["district_id"].astype(str).to_numpy(dtype=object)
-    rows = []
-    for position, row in enumerate(located.itertuples(index=False)):
-        park, district = stated_park[position], stated_district[position]
-        park = park if isinstance(park, str) and park else None
-        got_park = row.located_park_id if isinstance(row.located_park_id, str) else None
-        got_district = row.located_district_id if isinstance(row.located_district_id, str) else None
-        if row.location_tier is None:
-            agrees, why = False, row.location_reason
-        elif park is not None:
-            agrees = got_park == park
-            why = "" if agrees else (f"placed in {got_park or 'no park'} ({row.location_tier}: {row.location_evidence}),"
-                                     f" the snapshot says park {park}")
-        else:
-            agrees = got_district == district and got_park is None
-            why = "" if agrees else (f"placed in district {got_district}, park {got_park} ({row.location_evidence}),"
-                                     f" the snapshot says district {district}, no park")
-        rows.append({"org_id": chosen["org_id"].iat[position], "address": row.地址, "stated_park": park,
-                     "stated_district": district, "tier": row.location_tier, "located_park": got_park,
-                     "located_district": got_district, "evidence": row.location_evidence,
-                     "agrees": bool(agrees), "why": why})
-    return SnapshotCheck(rows=pd.DataFrame(rows), without_address=int((~has_address).sum()))

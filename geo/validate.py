@@ -16,7 +16,7 @@ import shapely
 
 from geo.errors import ValidationError
 from geo.shapes import is_drawn
-from geo.vocab import (GEOMETRY_TIERS, HUB_ROLES, LOCATION_TIERS, ORGANISATION_KINDS,
+from geo.vocab import (CURATED_LOCATION_TIERS, GEOMETRY_TIERS, HUB_ROLES, LOCATION_TIERS, ORGANISATION_KINDS,
                        QUALIFIERS, SPECIALISATIONS, SUBJECT_TYPES, split_codes)
 
 # Beijing's extent (WGS84) with a small margin: anything outside is a datum or axis-order slip.
@@ -250,7 +250,7 @@ def problems(*, sources: pd.DataFrame, districts: gpd.GeoDataFrame, hubs: gpd.Ge
     out += _codes_problems("organisations", oid, organisations["specialisations"], "specialisation",
                            SPECIALISATIONS, multiple=True)
     out += _codes_problems("organisations", oid, organisations["location_tier"], "location_tier",
-                           LOCATION_TIERS)
+                           {k: LOCATION_TIERS[k] for k in CURATED_LOCATION_TIERS})
     out += _reference_problems("organisations", oid, organisations["park_id"], "park_id",
                                park_ids, "park")
     out += _reference_problems("organisations", oid, organisations["district_id"], "district_id",

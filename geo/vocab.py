@@ -94,7 +94,15 @@ LOCATION_TIERS: dict[str, Term] = {
     "park": Term("Park anchor", "园区定位点",
                  "The exact site is not known: placed at its park's anchor point.",
                  "具体位置未知：标注在所在园区的定位点。"),
+    "osm": Term("OpenStreetMap feature", "开放街图要素",
+                "Was known only by its park; placed on an OpenStreetMap feature matched by its name and address"
+                " and confirmed (© OpenStreetMap contributors, ODbL 1.0).",
+                "原仅知所在园区；按名称和地址匹配到开放街图要素并经确认（© OpenStreetMap 贡献者，ODbL 1.0）。"),
 }
+# Tiers drawn as points of their own (the others are counted on their park's symbol).
+POINT_LOCATION_TIERS: tuple[str, ...] = ("site", "osm")
+# Tiers the curated data may state; "osm" is only given in a workspace (geo.org_placements).
+CURATED_LOCATION_TIERS: tuple[str, ...] = ("site", "park")
 
 QUALIFIERS: dict[str, Term] = {
     "exact": Term("", ""),

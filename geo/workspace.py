@@ -16,14 +16,17 @@ What ``assemble`` lays over the snapshot:
   its parks (``geometry_from = parks``, the BDA) is redrawn from the parks as shown, and an
   organisation located only by its park (``location_tier = park``) whose point would fall
   outside the confirmed outline is placed inside it (``shapely.point_on_surface``); the point
-  of an organisation with a site of its own never moves.
+  of an organisation with a site of its own never moves;
+* **organisations placed on OpenStreetMap**: an organisation located only by its park whose OSM
+  feature a person confirmed (``geo.org_placements``) is drawn at that feature, tier ``osm``,
+  with the OSM id and the ODbL attribution; the ``osm`` source joins the sources table.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,6 +35,7 @@ import pandas as pd
 import shapely
 
 from geo.osm import OSM_ATTRIBUTION, OSM_COPYRIGHT_URL
+from geo.org_placements import OrgPlacementStore, apply_placements
 from geo.osm_store import ParkGeometryStore, snapshot_with_overrides
 from geo.snapshot import Snapshot, load_snapshot
 from geo.vocab import split_codes
@@ -56,31 +60,45 @@ def load_workspace(snapshot_dir: str | os.PathLike[str] | None = None, *,
         If the snapshot is missing or does not match its manifest.
     """
     snapshot = load_snapshot(Path(snapshot_dir) if snapshot_dir is not None else None)
-    return assemble(snapshot, store=ParkGeometryStore(data_dir))
+    return assemble(snapshot, store=ParkGeometryStore(data_dir), placements=OrgPlacementStore(data_dir))
 
 
-def assemble(snapshot: Snapshot, *, store: ParkGeometryStore) -> Snapshot:
-    """The snapshot as users see it: confirmed OSM outlines and the placements that follow them.
+def assemble(snapshot: Snapshot, *, store: ParkGeometryStore,
+             placements: OrgPlacementStore | None = None) -> Snapshot:
+    """The snapshot as users see it: confirmed OSM outlines and the placements that follow them,
+    then the organisations placed on OSM features (``placements``; none when not given).
 
-    Returns the snapshot itself when the store holds no override; otherwise a copy with new
+    Returns the snapshot itself when the stores hold nothing; otherwise a copy with new
     ``parks``, ``hubs``, ``organisations`` and ``sources`` (the input is not modified).
     """
     overrides = store.list()
-    if not overrides:
+    placed = placements.list() if placements is not None else []
+    if not overrides and not placed:
         return snapshot
-    shown = snapshot_with_overrides(snapshot, store=store)
+    shown = snapshot_with_overrides(snapshot, store=store) if overrides else snapshot
     parks = shown.parks.copy()
-    overridden = parks["osm_ids"].notna().to_numpy()
-    if "geometry_source_ids" in parks:
-        parks.loc[overridden, "geometry_source_ids"] = OSM_SOURCE_ID
-    changed = set(parks.loc[overridden, "park_id"])
-    dates = sorted(o.osm_date for o in overrides if o.osm_date)
+    changed: set[str] = set()
+    if overrides:
+        overridden = parks["osm_ids"].notna().to_numpy()
+        if "geometry_source_ids" in parks:
+            parks.loc[overridden, "geometry_source_ids"] = OSM_SOURCE_ID
+        changed = set(parks.loc[overridden, "park_id"])
+    organisations = _place_in_parks(shown.organisations, parks, changed)
+    if placed:
+        organisations = apply_placements(organisations, placed)
+    moved = sorted(organisations.loc[organisations["location_tier"] == "osm", "org_id"]) if placed else []
+    if moved and "source_ids" in organisations:  # the organisation's point now cites OpenStreetMap
+        on_osm = (organisations["location_tier"] == "osm").to_numpy()
+        organisations.loc[on_osm, "source_ids"] = [
+            ";".join(dict.fromkeys([*split_codes(v), OSM_SOURCE_ID])) for v in organisations.loc[on_osm, "source_ids"]]
+    dates = sorted([o.osm_date for o in overrides if o.osm_date]
+                   + [p.osm_timestamp[:10] for p in placed if p.osm_timestamp])
     return dataclasses.replace(
         shown, parks=parks,
         hubs=_hubs_from_parks(shown.hubs, parks, changed),
-        organisations=_place_in_parks(shown.organisations, parks, changed),
+        organisations=organisations,
         sources=_with_osm_source(shown.sources, date=dates[-1][:10] if dates else None,
-                                 parks=sorted(changed)))
+                                 parks=sorted(changed), organisations=moved))
 
 
 def _hubs_from_parks(hubs: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, changed: set[str]) -> gpd.GeoDataFrame:
@@ -125,16 +143,24 @@ def _place_in_parks(organisations: gpd.GeoDataFrame, parks: gpd.GeoDataFrame,
     return out
 
 
-def _with_osm_source(sources: pd.DataFrame, *, date: str | None, parks: list[str]) -> pd.DataFrame:
-    """The sources table with the OpenStreetMap row the confirmed outlines cite."""
+def _with_osm_source(sources: pd.DataFrame, *, date: str | None, parks: list[str],
+                     organisations: Sequence[str] = ()) -> pd.DataFrame:
+    """The sources table with the OpenStreetMap row the confirmed outlines and placements cite."""
     if (sources["source_id"] == OSM_SOURCE_ID).any():
         return sources
+    what = []
+    if parks:
+        what.append("Outlines of " + ", ".join(parks) + ", applied with 'python -m geo osm' or the OpenStreetMap"
+                    " page")
+    if organisations:
+        what.append("Sites of " + ", ".join(organisations) + ", placed with 'python -m geo locate"
+                    " --organisations' or the Import page")
     row = {column: None for column in sources.columns}
     row.update({"source_id": OSM_SOURCE_ID, "publisher": "OpenStreetMap contributors",
-                "title": f"OpenStreetMap boundaries confirmed in this workspace ({OSM_ATTRIBUTION})",
+                "title": f"OpenStreetMap {'boundaries' if parks else 'features'} confirmed in this workspace"
+                         f" ({OSM_ATTRIBUTION})",
                 "date": date, "url": OSM_COPYRIGHT_URL, "language": None,
-                "note": "Outlines of " + ", ".join(parks) + ", applied with 'python -m geo osm' or the "
-                        "OpenStreetMap page; licensed under the ODbL 1.0."})
+                "note": "; ".join(what) + "; licensed under the ODbL 1.0."})
     return pd.concat([sources, pd.DataFrame([row], columns=sources.columns)], ignore_index=True)
 
 

@@ -14,10 +14,12 @@ import pandas as pd
 import streamlit as st
 
 from geo import config
+from geo.config import data_dir
 from geo.imports import ImportedLayer, UploadInspection, inspect_upload, read_upload
 from geo.lru import ByteLRU
 from geo.osm import context_layers, match_parks, read_osm_file
 from geo.errors import StoreUnavailableError
+from geo.org_placements import OrgPlacementStore
 from geo.osm_store import READ_ERRORS, ParkGeometryStore
 from geo.scenarios import ScenarioStore
 from geo.snapshot import Snapshot, load_snapshot
@@ -44,9 +46,14 @@ def park_geometry_store() -> ParkGeometryStore:
 
 # cache_resource: the parks are shared read-only by every session and page, not copied per rerun.
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _with_overrides(version: str, location: str, revision: int, _base: Snapshot) -> Snapshot:
-    del version, location, revision  # cache keys: a new snapshot, store or apply/restore rebuilds the parks
-    return assemble(_base, store=park_geometry_store())
+def _with_overrides(version: str, location: str, revision: int, _base: Snapshot, placed: int = 0) -> Snapshot:
+    del version, location, revision, placed  # cache keys: a new snapshot, store, apply/restore or placement
+    return assemble(_base, store=park_geometry_store(), placements=OrgPlacementStore(data_dir()))
+
+
+def placements_revision() -> int:
+    """A number that changes whenever an organisation is placed on an OSM feature or restored."""
+    return OrgPlacementStore(data_dir()).revision()
 
 
 def snapshot() -> Snapshot:
@@ -60,7 +67,7 @@ def snapshot() -> Snapshot:
     base = bundled_snapshot()
     try:
         store = park_geometry_store()
-        return _with_overrides(base.version, store.location, store.revision(), base)
+        return _with_overrides(base.version, store.location, store.revision(), base, placements_revision())
     except StoreUnavailableError as exc:  # the shared database is down: one line, not a traceback per run
         LOG.warning("showing the parks as built: %s", exc)
         return base
@@ -172,7 +179,7 @@ def parks_key() -> str:
     """Changes whenever the parks shown change: snapshot version, data folder, store revision."""
     try:
         store = park_geometry_store()
-        return f"{bundled_snapshot().version}|{store.location}|{store.revision()}"
+        return f"{bundled_snapshot().version}|{store.location}|{store.revision()}|{placements_revision()}"
     except READ_ERRORS:  # as snapshot(): the parks are shown as built
         return f"{bundled_snapshot().version}|as built"
 

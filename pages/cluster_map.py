@@ -8,7 +8,7 @@ from geo.selection import overlapping_parks, park_at, park_views
 from geo.shapes import is_drawn
 from geo.structure import hub_structure
 from geo.workspace import specialisation_mask, used_specialisations
-from geo.vocab import GEOMETRY_TIERS, HUB_ROLES, SPECIALISATIONS, split_codes
+from geo.vocab import GEOMETRY_TIERS, HUB_ROLES, POINT_LOCATION_TIERS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map, fit_to
 from layers.districts import districts_layer
 from layers.hubs import hub_labels
@@ -156,7 +156,7 @@ with session.sidebar_after(settings), session.friendly_errors(lang):
         if imported_names:
             st.caption(t("imported_on_map", lang, names=markdown_text(", ".join(imported_names))))
         drawn = is_drawn(parks.geometry)
-        at_site = int((orgs["location_tier"] == "site").sum())
+        at_site = int(orgs["location_tier"].isin(POINT_LOCATION_TIERS).sum())
         st.caption(f"{t('organisations_count', lang)}: "
                    + t("orgs_on_map_split", lang, site=at_site, park=len(orgs) - at_site)
                    + f" · {t('layer_parks', lang)}: {int(drawn.sum())} · " + t("click_park_hint", lang))

@@ -14,7 +14,8 @@ from geo.export import FORMATS, MEDIA_TYPES, export_filename, export_frame
 from geo.imports import LIMITS, SUPPORTED_SUFFIXES, ImportedLayer, import_metadata, read_upload
 from geo.joins import compare_with_reported, place_layer
 from geo.geocoders import KEY_ENV, geocoder
-from geo.locate import LOCATE_TIERS, OfflineLocator, review_table
+from geo.locate import LOCATE_TIERS, review_table
+from geo.locate_osm import candidate_summary
 from geo.measure import has_extent, measure_features
 from geo.parcels import intake_frame
 from geo.scenarios import MAX_NAME_CHARS, ScenarioStore
@@ -25,7 +26,7 @@ from layers.html import markdown_text
 from layers.i18n import FORMAT_LABELS, format_number, format_quantity, t, term, translator
 from layers.imported import imported_layer, location_legend
 from layers.parks import parks_layer
-from pages import _data as cached, _map as maps, _session as session
+from pages import _data as cached, _locate_review as locate_review, _map as maps, _session as session
 
 TEXT = {
     "title": ("Import your data", "导入数据"),
@@ -107,15 +108,10 @@ TEXT = {
     "col_flag": ("Check", "请核对"),
     "col_provider": ("By", "来源"),
     "col_reason": ("Why not placed", "未定位原因"),
+    "col_candidates": ("OpenStreetMap candidates", "开放街图候选"),
 }
 tr = translator(TEXT)
 MAX_FILTER_VALUES = 300
-
-
-@st.cache_resource(show_spinner=False)
-def _offline_locator(version: str) -> OfflineLocator:
-    del version  # the cache key: one locator per snapshot
-    return OfflineLocator.from_snapshot(cached.snapshot())
 
 
 def _secret(name: str) -> str | None:
@@ -132,8 +128,9 @@ def _keys() -> dict[str, str]:
 
 
 def _providers() -> list[str]:
-    """Offline always; Nominatim (public server, 1 request/s); Amap and Tianditu when a key is set."""
-    return ["offline", "nominatim", *_keys()]
+    """OpenStreetMap with an extract; offline always; Nominatim (public server, 1 request/s); Amap and
+    Tianditu when a key is set."""
+    return [*(["osm"] if locate_review.extract_of_session() is not None else []), "offline", "nominatim", *_keys()]
 
 
 @st.cache_resource(show_spinner=False)
@@ -144,14 +141,19 @@ def _geocoder(provider: str, version: str):  # noqa: ANN202 - a geo.geocoders.Ge
 
 def _locators(providers: tuple[str, ...]) -> list:
     version = cached.snapshot().version
-    return [_offline_locator(version) if p == "offline" else _geocoder(p, version) for p in providers]
+    extract = locate_review.extract_of_session()
+    chosen = [p for p in providers if p != "osm" or extract is not None]
+    return [locate_review.offline_locator(version) if p == "offline"
+            else locate_review.osm_locator(extract) if p == "osm" else _geocoder(p, version) for p in chosen]
 
 
 def _read_located(sha256: str, filename: str, address: str | None, name: str | None, providers: tuple[str, ...],
                   data: bytes) -> ImportedLayer:
     """An address table located, kept in the server's byte-bounded upload cache like other uploads."""
+    extract = locate_review.extract_of_session() if "osm" in providers else None
     return cached.upload_cache().get_or_compute(
-        ("import.located", sha256, filename, address, name, providers, cached.snapshot().version),
+        ("import.located", sha256, filename, address, name, providers, cached.snapshot().version,
+         extract["key"] if extract else None),
         lambda: read_upload(data, filename=filename, locators=_locators(providers), address_column=address,
                             name_column=name))
 
@@ -160,7 +162,7 @@ def _note(level: str, text: str) -> None:
     (st.warning if level == "warning" else st.info)(markdown_text(text))
 
 
-def _upload_section(lang: str) -> None:
+def _upload_section(lang: str):  # noqa: ANN202 - (st container, ImportedLayer) of an address table, or None
     # A new key empties the uploader: "remove" must not see the layer re-read from a file still in it.
     uploader_key = f"import_file_{st.session_state.get('import_uploads_cleared', 0)}"
     uploaded = st.file_uploader(tr("file", lang), type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES),
@@ -179,9 +181,12 @@ def _upload_section(lang: str) -> None:
     if inspection.by_address:
         layer = _address_upload(inspection, uploaded.name, sha, data, lang)
         if layer is None:
-            return
-        _imported(layer, lang)
-        return
+            return None
+        # Its notes are written once the review below has confirmed OpenStreetMap candidates, so
+        # they count the rows as they are placed now.
+        slot = st.container()
+        st.session_state.setdefault("imports", {})[layer.name] = layer
+        return slot, layer
     lon = lat = wkt = None
     codes = list(INPUT_DATUMS)
     if inspection.is_table:
@@ -218,11 +223,12 @@ def _upload_section(lang: str) -> None:
     _imported(layer, lang)
 
 
-def _imported(layer: ImportedLayer, lang: str) -> None:
+def _imported(layer: ImportedLayer, lang: str, *, keep: bool = True) -> None:
     for note in layer.notes:
         _note(note.level, note.text)
     st.success(markdown_text(tr("imported", lang, n=format_number(len(layer.frame), lang), name=layer.name)))
-    st.session_state.setdefault("imports", {})[layer.name] = layer
+    if keep:
+        st.session_state.setdefault("imports", {})[layer.name] = layer
 
 
 def _seen_versions() -> dict[str, int]:
@@ -232,6 +238,7 @@ def _seen_versions() -> dict[str, int]:
 
 def _address_upload(inspection, filename: str, sha: str, data: bytes, lang: str) -> ImportedLayer | None:
     st.info(tr("by_address", lang))
+    locate_review.osm_upload_section(lang)
     columns = [""] + list(inspection.columns)
     found = inspection.address_columns
     c1, c2 = st.columns(2)
@@ -239,8 +246,13 @@ def _address_upload(inspection, filename: str, sha: str, data: bytes, lang: str)
                            key=f"import_address_{sha}", format_func=lambda c: c or tr("none", lang)) or None
     name = c2.selectbox(tr("name_column", lang), columns, index=columns.index(found.name or ""),
                         key=f"import_name_{sha}", format_func=lambda c: c or tr("none", lang)) or None
-    providers = tuple(st.multiselect(tr("providers", lang), _providers(), default=["offline"],
-                                     key=f"import_providers_{sha}") or ["offline"])
+    offered = _providers()
+    extract = locate_review.extract_of_session()
+    providers = tuple(st.multiselect(tr("providers", lang), offered, default=[p for p in ("osm", "offline")
+                                                                              if p in offered],
+                                     # a new extract offers osm: the choice starts again from its default
+                                     key=f"import_providers_{sha}_{(extract or {}).get('key', '')[:12]}")
+                      or ["offline"])
     try:
         return _read_located(sha, filename, address, name, providers, data)
     except GeoError as exc:
@@ -248,12 +260,16 @@ def _address_upload(inspection, filename: str, sha: str, data: bytes, lang: str)
         return None
 
 
-def _review_section(layer: ImportedLayer, lang: str) -> ImportedLayer:
-    """The review of a layer placed by address: keep or leave out each row, in bulk too; the layer
-    with the rows kept."""
+def _review_section(layer: ImportedLayer, lang: str, reviewed: dict[str, ImportedLayer]) -> ImportedLayer:
+    """The review of a layer placed by address: confirm OpenStreetMap candidates, keep or leave out
+    each row, in bulk too; the layer with the rows kept (``reviewed`` gets it with every placed row)."""
+    layer = reviewed[layer.name] = locate_review.candidates_section(layer, lang)
     st.subheader(tr("review", lang))
     st.caption(tr("review_help", lang))
     table = review_table(layer.located)
+    summary = candidate_summary(layer.located)
+    if summary:
+        table["candidates"] = table["source_row"].map(summary)
     placed = table["location_tier"] != "unplaced"
     state_key = f"import_rejected_{layer.name}_{layer.sha256[:12]}"
     version_key = f"{state_key}_v"
@@ -276,7 +292,7 @@ def _review_section(layer: ImportedLayer, lang: str) -> ImportedLayer:
               "address": tr("col_address", lang), "location_tier": tr("col_tier", lang),
               "location_evidence": tr("col_evidence", lang), "location_point": tr("col_point", lang),
               "location_flag": tr("col_flag", lang), "location_provider": tr("col_provider", lang),
-              "location_reason": tr("col_reason", lang)}
+              "location_reason": tr("col_reason", lang), "candidates": tr("col_candidates", lang)}
     edited = st.data_editor(shown, hide_index=True, width="stretch", disabled=[c for c in shown.columns if c != "keep"],
                             column_config={c: st.column_config.Column(label) for c, label in labels.items()},
                             key=f"{state_key}_editor_{st.session_state.get(version_key, 0)}")
@@ -398,7 +414,9 @@ with session.friendly_errors(lang):
     st.caption(tr("limits", lang, mb=LIMITS.max_file_bytes // 2**20, features=format_number(LIMITS.max_features, lang),
                   vertices=format_number(LIMITS.max_vertices, lang), columns=LIMITS.max_columns))
     store = cached.scenario_store(lang)  # None while the shared database is down: uploads still work
-    _upload_section(lang)
+    by_address = _upload_section(lang)
+    reviewed: dict[str, ImportedLayer] = {}
+    locate_review.organisations_section(lang)
     if store is not None:
         _saved_section(lang, store)
     imports: dict[str, ImportedLayer] = st.session_state.get("imports", {})
@@ -412,7 +430,7 @@ with session.friendly_errors(lang):
         pick = st.selectbox(tr("layer", lang), names, key="import_pick")
         layer = imports[pick]
         if layer.by_address:
-            layer = _review_section(layer, lang)
+            layer = _review_section(layer, lang, reviewed)
         frame = _filtered(layer, lang)
         columns = [c for c in frame.columns if c not in ("geometry", "source_row")]
         label = st.selectbox(tr("label", lang), [""] + columns, key=f"import_label_{pick}",
@@ -443,3 +461,7 @@ with session.friendly_errors(lang):
             imports.pop(pick, None)
             st.session_state["import_uploads_cleared"] = st.session_state.get("import_uploads_cleared", 0) + 1
             st.rerun()
+    if by_address is not None:  # the upload's notes, as the review left its rows
+        slot, uploaded = by_address
+        with slot:
+            _imported(reviewed.get(uploaded.name, uploaded), lang, keep=False)

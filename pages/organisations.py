@@ -6,7 +6,7 @@ import streamlit as st
 
 from geo.joins import assign_areas, compare_with_reported, count_by
 from geo.workspace import specialisation_mask, used_specialisations
-from geo.vocab import LOCATION_TIERS, ORGANISATION_KINDS, SPECIALISATIONS, split_codes
+from geo.vocab import LOCATION_TIERS, ORGANISATION_KINDS, POINT_LOCATION_TIERS, SPECIALISATIONS, split_codes
 from layers.basemap import base_map
 from layers.figures import reported_comparison
 from layers.html import markdown_text
@@ -65,7 +65,7 @@ with session.friendly_errors(lang):
     if hubs:
         keep &= placed["hub_id_joined"].isin(hubs).to_numpy()
     shown = placed[keep]
-    at_site = int((shown["location_tier"] == "site").sum())
+    at_site = int(shown["location_tier"].isin(POINT_LOCATION_TIERS).sum())
     # Only organisations with a site of their own are points; the others are counted on their park.
     st.caption(f"{t('organisations_count', lang)}: {len(shown)} / {len(orgs)} · "
                + t("orgs_on_map_split", lang, site=at_site, park=len(shown) - at_site))

@@ -233,4 +233,4 @@ def test_geo_locate_with_amap_then_offline_prints_the_summary_by_tier(serve, tmp
     assert "geocoded         1" in printed and "park             1" in printed
     assert (tmp_path / "var" / "geocode_cache.sqlite").is_file()
     assert main(["locate", str(source), "--provider", "osm"]) == 1
-    assert "not available yet" in capsys.readouterr().err
+    assert "give one with --extract" in capsys.readouterr().err  # osm needs an extract (it said: not built yet)

@@ -18,7 +18,8 @@ from geo.cli import main
 from geo.errors import ImportRefusedError
 from geo.imports import read_upload
 from geo.joins import place_layer
-from geo.locate import OfflineLocator, check_snapshot_organisations, detect_address_columns, locate_table
+from geo.locate import OfflineLocator, detect_address_columns, locate_table
+from geo.locate_check import check_snapshot_organisations
 from geo.snapshot import load_snapshot
 
 
