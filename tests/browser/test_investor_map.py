@@ -13,7 +13,9 @@ from geo.snapshot import load_snapshot
 from tests.browser.conftest import screenshot
 
 MAP_FRAME = "iframe[title*='st_folium']"
-LEAFLET_MAP = "Object.values(window).find(v => v instanceof L.Map)"
+# The frame's Leaflet map, or undefined while the frame's document is still loading its scripts (a
+# map rendered again after a selection replaces the document: a wait must not throw then).
+LEAFLET_MAP = "(typeof L === 'undefined' ? undefined : Object.values(window).find(v => v instanceof L.Map))"
 
 
 def _open(page, server, query: str = ""):
@@ -195,7 +197,7 @@ def test_the_view_filter_and_park_survive_a_reload_and_other_pages(page, server)
     page.reload(wait_until="domcontentloaded")
     page.wait_for_selector("h1", timeout=60_000)
     frame = _map_frame(page)
-    frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() === 12", timeout=30_000)
+    frame.wait_for_function(f"() => {LEAFLET_MAP}?.getZoom() === 12", timeout=30_000)
     assert "Medical devices" in page.locator("[data-testid='stMultiSelect']").first.inner_text()
     _selected(page, "Beijing Economic-Technological Development Area (Yizhuang)")
     page.locator("[data-testid='stSidebarNav']").get_by_text("Sources and method").click()
@@ -213,7 +215,7 @@ def test_the_search_box_finds_yizhuang_and_selects_the_bda(page, server):
     _selected(page, "Beijing Economic-Technological Development Area (Yizhuang)")
     page.wait_for_function("() => location.search.includes('park=bda_yizhuang')", timeout=30_000)
     frame = page.query_selector(MAP_FRAME).content_frame()
-    frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() >= 11", timeout=30_000)
+    frame.wait_for_function(f"() => {LEAFLET_MAP}?.getZoom() >= 11", timeout=30_000)
     screenshot(page, "investor_search_yizhuang")
 
 
@@ -229,13 +231,13 @@ def test_a_linked_view_is_the_same_place_on_the_gcj02_and_the_wgs84_basemap(page
     lat, lng = 39.9, 116.3
     _open(page, server, f"?view={lat},{lng},13")
     frame = _map_frame(page)
-    frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() === 13", timeout=30_000)
+    frame.wait_for_function(f"() => {LEAFLET_MAP}?.getZoom() === 13", timeout=30_000)
     # Leaflet keeps its centre on whole pixels: within half a pixel (1e-4 degree at zoom 13, 9 m); the shift is 60 times that.
     assert _centre(frame) == pytest.approx([lat, lng], abs=1e-4)
 
     _open(page, server, f"?view={lat},{lng},13&basemap=gaode")
     frame = _map_frame(page)
-    frame.wait_for_function(f"() => {LEAFLET_MAP}.getZoom() === 13", timeout=30_000)
+    frame.wait_for_function(f"() => {LEAFLET_MAP}?.getZoom() === 13", timeout=30_000)
     glon, glat = wgs84_to_gcj02(lng, lat)
     assert _centre(frame) == pytest.approx([float(glat), float(glon)], abs=1e-4)  # ~600 m from (lat, lng)
 
@@ -259,7 +261,7 @@ def test_a_parks_tooltip_stays_inside_the_map(page, server, lang):
     left = page.locator(MAP_FRAME).first.bounding_box()["x"]  # boxes below are in the page's coordinates
     # Leaflet places a tooltip left or right of the symbol by the map's centre as it knows it:
     # wait until it knows the frame's final size.
-    frame.wait_for_function(f"(w) => Math.abs({LEAFLET_MAP}.getSize().x - w) < 1", arg=width, timeout=30_000)
+    frame.wait_for_function(f"(w) => Math.abs({LEAFLET_MAP}?.getSize().x - w) < 1", arg=width, timeout=30_000)
     for park in _drawn_parks().itertuples():
         frame.locator(f'.park-symbol[data-park="{park.park_id}"] .park-mark').hover()
         tip = frame.locator(".leaflet-tooltip.park-tooltip")
