@@ -94,18 +94,23 @@ OFFLINE_ARGS = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE
 
 
 # The first paint is read from the page's own clock: at every animation frame (when the browser
-# paints) the top page looks into the map's frame for its first Leaflet path, and notes the time
+# paints) the top page looks into the map's frame for its marks (``window.__paintMarks``; by
+# default its first Leaflet path), and notes the time
 # since its navigation started. Playwright's frame locator polls every 100-500 ms, so the time it
 # sees the path lags the drawing by up to half a second; that figure is printed too, without a target.
-FIRST_PATH_PROBE = """
+FIRST_PAINT_PROBE = """
 (() => {
   if (window !== window.top) return;
   const look = () => {
     const frame = document.querySelector("iframe[title*='st_folium']");
     let drawn = false;
-    try { drawn = !!(frame && frame.contentDocument &&
-                     frame.contentDocument.querySelector('path.leaflet-interactive')); } catch (e) {}
-    if (drawn) window.__firstPath = performance.now();
+    try {
+      const doc = frame && frame.contentDocument;
+      const want = window.__paintMarks || {selector: "path.leaflet-interactive", count: 1};
+      drawn = !!(doc && doc.querySelector(".leaflet-container") &&
+                 doc.querySelectorAll(want.selector).length >= want.count);
+    } catch (e) {}
+    if (drawn) window.__firstPaint = performance.now();
     else requestAnimationFrame(look);
   };
   requestAnimationFrame(look);
@@ -115,7 +120,7 @@ FIRST_PATH_PROBE = """
 
 def _new_page(browser, url: str):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.add_init_script(FIRST_PATH_PROBE)
+    context.add_init_script(FIRST_PAINT_PROBE)  # its first Leaflet path
     page = context.new_page()
     received = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda data: received.append(
@@ -181,8 +186,8 @@ def browser_benchmarks(url: str, pid: int, interactions: int, *, sessions: int =
             page.goto(url + "/", wait_until="commit")
             page.frame_locator(MAP_FRAME).first.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
             seen = time.perf_counter() - start
-            page.wait_for_function("() => window.__firstPath !== undefined", timeout=10_000)
-            drawn = page.evaluate("() => window.__firstPath / 1000")
+            page.wait_for_function("() => window.__firstPaint !== undefined", timeout=10_000)
+            drawn = page.evaluate("() => window.__firstPaint / 1000")
             if attempt:  # the first load warms the server's caches
                 paints.append(drawn)
                 observed.append(seen)
@@ -225,24 +230,6 @@ def browser_benchmarks(url: str, pid: int, interactions: int, *, sessions: int =
 # loaded in a fresh browser context, interleaved, the order alternating. The page's own clock
 # notes, at every animation frame, when the map's frame holds a Leaflet container and its marks
 # are drawn: for the app every park symbol of the opening view, for the floor its circle.
-FIRST_PAINT_PROBE = """
-(() => {
-  if (window !== window.top) return;
-  const look = () => {
-    const frame = document.querySelector("iframe[title*='st_folium']");
-    let drawn = false;
-    try {
-      const doc = frame && frame.contentDocument;
-      const want = window.__paintMarks || {selector: "path.leaflet-interactive", count: 1};
-      drawn = !!(doc && doc.querySelector(".leaflet-container") &&
-                 doc.querySelectorAll(want.selector).length >= want.count);
-    } catch (e) {}
-    if (drawn) window.__firstPaint = performance.now();
-    else requestAnimationFrame(look);
-  };
-  requestAnimationFrame(look);
-})();
-"""
 
 
 def _start_floor_server() -> tuple[subprocess.Popen, str, tempfile.TemporaryDirectory]:
